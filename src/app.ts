@@ -1,0 +1,172 @@
+/**
+ * The composition root: builds voix's parts from a loaded configuration,
+ * starts them in order and stops them in reverse. Nothing here parses or
+ * decides protocol behaviour; it only wires.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { VoixConfig } from './config/types.js';
+import { DigestAuthenticator } from './core/digest-authenticator.js';
+import { SipCore } from './core/sip-core.js';
+import { MapUserDirectory, type DirectoryUser, type UserDirectory } from './core/users.js';
+import type { Logger } from './log/logger.js';
+import { Registrar } from './registrar/registrar.js';
+import { BanList } from './security/ban-list.js';
+import { SecurityLog } from './security/security-log.js';
+import { NonceManager } from './sip/auth/nonce.js';
+import { TransactionLayer } from './sip/transaction/transaction-layer.js';
+import { SipTransportLayer } from './sip/transport/transport-layer.js';
+import type { TransportProtocol } from './sip/transport/types.js';
+import { openDatabase, type Db } from './store/database.js';
+import { SqliteBindingStore } from './store/sqlite-binding-store.js';
+import { ensureServerCertificate } from './tls/certificates.js';
+import { SystemClock, type Clock } from './util/clock.js';
+
+export const SERVER_HEADER = 'voix';
+
+export interface BoundListener {
+  readonly transport: TransportProtocol;
+  readonly address: string;
+  readonly port: number;
+}
+
+function usersFromConfig(config: VoixConfig): UserDirectory {
+  const users: DirectoryUser[] = config.users.map((u) => ({
+    extension: u.extension,
+    name: u.displayName ?? u.extension,
+    ha1: {
+      ...(u.credentials.ha1Md5 !== null ? { MD5: u.credentials.ha1Md5 } : {}),
+      ...(u.credentials.ha1Sha256 !== null ? { 'SHA-256': u.credentials.ha1Sha256 } : {}),
+    },
+    transports: u.transports,
+    maxContacts: u.maxContacts,
+  }));
+  return new MapUserDirectory(users);
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** Every name and address a Request-URI may use for this server. */
+export function localHostNames(config: VoixConfig): Set<string> {
+  const names = new Set<string>([config.server.domain, ...config.server.aliases, 'localhost', os.hostname().toLowerCase()]);
+  if (config.server.publicAddress !== null) names.add(config.server.publicAddress.toLowerCase());
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const info of list ?? []) names.add(info.address.toLowerCase());
+  }
+  const { udp, tcp, tls } = config.server.listen;
+  for (const l of [udp, tcp, tls]) if (l !== null) names.add(l.address.toLowerCase());
+  return names;
+}
+
+function tlsMaterial(config: VoixConfig, hosts: Set<string>, logger: Logger): { key: string; cert: string } | null {
+  const tls = config.server.listen.tls;
+  if (tls === null) return null;
+  if (tls.certificate !== null) {
+    return { key: readFileSync(tls.certificate.keyFile, 'utf8'), cert: readFileSync(tls.certificate.certificateFile, 'utf8') };
+  }
+  const hostnames: string[] = [];
+  const ipAddresses: string[] = [];
+  for (const h of hosts) {
+    const bare = stripBrackets(h);
+    if (bare === '0.0.0.0' || bare === '::') continue;
+    if (isIP(bare) !== 0) ipAddresses.push(bare);
+    else if (/^[a-z0-9.-]+$/.test(bare)) hostnames.push(bare);
+  }
+  const generated = ensureServerCertificate({ dir: path.join(config.server.dataDir, 'tls'), hostnames, ipAddresses });
+  logger.info('tls ca', {
+    caPath: generated.caCertPath,
+    fingerprint: generated.caFingerprintSha256,
+    created: generated.created,
+    reissued: generated.reissued,
+  });
+  return { key: generated.keyPem, cert: generated.certPem };
+}
+
+export class VoixServer {
+  private constructor(
+    readonly listeners: readonly BoundListener[],
+    private readonly transport: SipTransportLayer,
+    private readonly registrar: Registrar,
+    private readonly bans: BanList,
+    private readonly db: Db,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock()): Promise<VoixServer> {
+    mkdirSync(config.server.dataDir, { recursive: true, mode: 0o750 });
+    const db = openDatabase(config.server.dataDir);
+    const hosts = localHostNames(config);
+    const isLocalHost = (host: string) => hosts.has(stripBrackets(host).toLowerCase()) || hosts.has(host.toLowerCase());
+    const users = usersFromConfig(config);
+    const securityLog = new SecurityLog(logger);
+    const bans = new BanList({
+      clock,
+      maxFailures: config.security.ban.maxFailures,
+      windowSeconds: config.security.ban.windowSeconds,
+      banSeconds: config.security.ban.durationSeconds,
+      onUnban: (source, reason) => securityLog.record('unban', { src: source, reason }),
+    });
+    const { udp, tcp } = config.server.listen;
+    const tlsListen = config.server.listen.tls;
+    const material = tlsMaterial(config, hosts, logger);
+    const transport = new SipTransportLayer({
+      udp,
+      tcp,
+      tls: tlsListen !== null && material !== null ? { address: tlsListen.address, port: tlsListen.port, ...material } : null,
+      publicAddress: config.server.publicAddress,
+      isBlocked: (address) => bans.isBanned(address),
+      serverHeader: SERVER_HEADER,
+      logger,
+    });
+    const registrar = new Registrar({
+      clock,
+      store: new SqliteBindingStore(db),
+      settings: config.registrar,
+      logger: logger.child({ component: 'registrar' }),
+      isLocalHost,
+    });
+    const authenticator = new DigestAuthenticator({
+      realm: config.server.realm,
+      algorithms: config.auth.algorithms,
+      users: () => users,
+      nonces: new NonceManager({ clock, lifetimeSeconds: config.auth.nonceLifetimeSeconds }),
+      bans,
+      securityLog,
+      onBanned: (source) => transport.disconnect(source),
+      logger,
+    });
+    const core = new SipCore({ registrar, authenticator, securityLog, isLocalHost, serverHeader: SERVER_HEADER, logger });
+    const transactions = new TransactionLayer({ sender: transport, clock, user: core, logger: logger.child({ component: 'transaction' }) });
+    core.attach(transactions);
+    transport.setHandler({
+      onRequest: (request, flow) => transactions.receiveRequest(request, flow),
+      onResponse: (response, flow) => transactions.receiveResponse(response, flow),
+    });
+    registrar.start();
+    let listeners: BoundListener[];
+    try {
+      listeners = await transport.start();
+    } catch (err) {
+      registrar.stop();
+      bans.dispose();
+      await transport.stop();
+      db.close();
+      throw err;
+    }
+    for (const l of listeners) logger.info('listening', { transport: l.transport, address: l.address, port: l.port });
+    logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
+    return new VoixServer(listeners, transport, registrar, bans, db, logger);
+  }
+
+  async stop(): Promise<void> {
+    await this.transport.stop();
+    this.registrar.stop();
+    this.bans.dispose();
+    this.db.close();
+    this.logger.info('stopped');
+  }
+}

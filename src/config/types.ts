@@ -1,0 +1,115 @@
+/**
+ * The configuration as the rest of voix sees it, once loaded and checked:
+ * camelCase, defaults applied, paths absolute, host names lower-case, and no
+ * clear password (only digest HA1 values, RFC 7616 §3.4.2).
+ */
+export type Transport = 'udp' | 'tcp' | 'tls';
+export type DigestAlgorithm = 'SHA-256' | 'MD5';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ListenEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface TlsCertificateFiles {
+  /** Absolute path of the PEM certificate (chain). */
+  readonly certificateFile: string;
+  /** Absolute path of the PEM private key. */
+  readonly keyFile: string;
+}
+
+export interface TlsListenEndpoint extends ListenEndpoint {
+  /** null: voix uses its own local CA and server certificate under `<dataDir>/tls`. */
+  readonly certificate: TlsCertificateFiles | null;
+}
+
+/** A transport set to `false` in the file is null here. */
+export interface ListenConfig {
+  readonly udp: ListenEndpoint | null;
+  readonly tcp: ListenEndpoint | null;
+  readonly tls: TlsListenEndpoint | null;
+}
+
+export interface ServerConfig {
+  /** SIP domain, lower-case. */
+  readonly domain: string;
+  /** Digest realm: `realm` from the file, else the domain. */
+  readonly realm: string;
+  /** Other hosts accepted as ours in Request-URIs, lower-case, without the domain. */
+  readonly aliases: readonly string[];
+  /** Address advertised in Via/Contact when behind NAT, or null. */
+  readonly publicAddress: string | null;
+  /** Absolute path. */
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly listen: ListenConfig;
+}
+
+export interface RegistrarConfig {
+  /** Seconds; a shorter Expires is answered 423 Interval Too Brief (RFC 3261 §10.3 step 7). */
+  readonly minExpires: number;
+  readonly maxExpires: number;
+  /** Seconds, used when a REGISTER carries no expiry. */
+  readonly defaultExpires: number;
+}
+
+export interface AuthConfig {
+  /** Offered digest algorithms, preferred first (RFC 8760). */
+  readonly algorithms: readonly DigestAlgorithm[];
+  readonly nonceLifetimeSeconds: number;
+}
+
+/**
+ * HA1 = H(username ":" realm ":" password), lower-case hex, with the
+ * extension as username (RFC 7616 §3.4.2). Derived from `password` when the
+ * file gives one; otherwise copied from `ha1_md5` / `ha1_sha256` (either may
+ * be null then, but not one that auth.algorithms needs alone).
+ */
+export interface UserCredentials {
+  readonly ha1Md5: string | null;
+  readonly ha1Sha256: string | null;
+}
+
+export interface UserConfig {
+  /** Digits, also the digest username. */
+  readonly extension: string;
+  readonly displayName: string | null;
+  readonly credentials: UserCredentials;
+  readonly transports: readonly Transport[];
+  /** Simultaneous registered contacts (devices). */
+  readonly maxContacts: number;
+}
+
+export interface BanConfig {
+  /** Failed authentications from one source within the window that trigger a ban. */
+  readonly maxFailures: number;
+  readonly windowSeconds: number;
+  readonly durationSeconds: number;
+}
+
+export interface SecurityConfig {
+  readonly ban: BanConfig;
+}
+
+export interface VoixConfig {
+  readonly server: ServerConfig;
+  readonly registrar: RegistrarConfig;
+  readonly auth: AuthConfig;
+  readonly users: readonly UserConfig[];
+  readonly security: SecurityConfig;
+}
+
+/** One problem found in a config file; `line` and `column` are 1-based, or 0 when the file could not be read at all. */
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Key path such as `users[2].password`; empty for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: VoixConfig; readonly warnings: readonly ConfigIssue[] }
+  | { readonly ok: false; readonly errors: readonly ConfigIssue[]; readonly warnings: readonly ConfigIssue[] };

@@ -1,0 +1,371 @@
+/**
+ * The transaction layer (RFC 3261 §17): owns the client and server
+ * transactions, matches incoming requests (§17.2.3) and responses (§17.1.3)
+ * to them, and hands new requests and stray ACKs to the transaction user.
+ */
+import type { Logger } from '../../log/logger.js';
+import type { Clock } from '../../util/clock.js';
+import { getParam } from '../grammar.js';
+import { BRANCH_MAGIC_COOKIE, branchOf, tagOf, type Via } from '../headers.js';
+import type { SipRequest, SipResponse } from '../message.js';
+import { formatUri, isSipUri, sipUrisEqual, type Uri } from '../uri.js';
+import { isReliable, type Destination, type Flow, type MessageSender, type TransportError } from '../transport/types.js';
+import { ClientInviteTransaction } from './client-invite-transaction.js';
+import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
+import { ServerInviteTransaction } from './server-invite-transaction.js';
+import { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
+import { DEFAULT_TIMER_SETTINGS, type TimerSettings } from './timers.js';
+
+export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
+export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
+
+/** What a client transaction tells the TU that sent its request. */
+export interface ClientTransactionUser {
+  /**
+   * Provisional and final responses; in the INVITE Accepted state also the
+   * 2xx retransmissions and the 2xx of other forks, each needing its ACK
+   * (RFC 6026 §7.2, RFC 3261 §13.2.2.4).
+   */
+  onResponse(tx: ClientTransaction, response: SipResponse): void;
+  /** Timer B or F fired with no final response; the TU treats it as a 408 (§8.1.3.1). */
+  onTimeout(tx: ClientTransaction): void;
+  /** The request (or the ACK of a non-2xx) could not be sent; treated as a 503 (§8.1.3.1, §17.1.4). */
+  onTransportError(tx: ClientTransaction, error: TransportError): void;
+  onTerminated?(tx: ClientTransaction): void;
+}
+
+/** What the server side tells the TU (the UAS core). */
+export interface ServerTransactionUser {
+  /** A new request (neither a retransmission nor an ACK), with its new transaction to answer through. */
+  onRequest(tx: ServerTransaction, request: SipRequest, flow: Flow): void;
+  /**
+   * An ACK for a 2xx: `tx` is the INVITE transaction in its Accepted state, or
+   * null when that transaction has ended (§13.3.1.4, RFC 6026 §7.1).
+   */
+  onAck(ack: SipRequest, flow: Flow, tx: ServerInviteTransaction | null): void;
+  /** No ACK for the 2xx within 64*T1 (§13.3.1.4): the call core ends the session with a BYE. */
+  onAckTimeout(tx: ServerInviteTransaction, response: SipResponse): void;
+  /** Timer H fired: no ACK for a non-2xx final response, a transaction failure (§17.2.1). */
+  onTimeout(tx: ServerInviteTransaction): void;
+  /** A response could not be sent (§17.2.4). */
+  onTransportError(tx: ServerTransaction, error: TransportError): void;
+  onTerminated?(tx: ServerTransaction): void;
+}
+
+/** What a transaction needs from the layer that created it. */
+export interface TransactionEnvironment {
+  readonly clock: Clock;
+  readonly sender: MessageSender;
+  readonly settings: TimerSettings;
+  /** Bound to the transaction's Call-ID, method and branch. */
+  readonly logger: Logger;
+  /** Called once when the transaction reaches Terminated, so the layer forgets it. */
+  readonly release: () => void;
+}
+
+export interface TransactionLayerOptions {
+  readonly sender: MessageSender;
+  readonly clock: Clock;
+  readonly user: ServerTransactionUser;
+  readonly logger: Logger;
+  readonly timers?: Partial<TimerSettings>;
+  /** Answer UDP requests at their source port even without `rport`, like Asterisk's force_rport. Default true. */
+  readonly forceRport?: boolean;
+}
+
+export interface ResponseDestinationOptions {
+  readonly forceRport: boolean;
+  /**
+   * Send UDP responses to the top Via `maddr` (RFC 3261 §18.2.2). Off by
+   * default: it lets any sender aim voix's responses at a third party.
+   */
+  readonly honorMaddr?: boolean;
+}
+
+const DEFAULT_SIP_PORT = 5060;
+
+/**
+ * Where the responses to `request`, received on `flow`, go (RFC 3261 §18.2.2,
+ * RFC 3581 §4). Reliable transports answer on the same connection. Over UDP a
+ * `maddr` wins; otherwise the packet's source address (what `received`
+ * records) at the `rport` port when the client asked for it, or always with
+ * `forceRport` (NATed phones rarely ask), else the sent-by port.
+ */
+export function responseDestination(request: SipRequest, flow: Flow, options: ResponseDestinationOptions): Destination {
+  if (isReliable(flow.transport)) {
+    return { transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort, connectionId: flow.connectionId };
+  }
+  const via = request.topVia;
+  const maddr = options.honorMaddr === true ? getParam(via.params, 'maddr') : undefined;
+  if (maddr !== undefined && maddr.value !== null && maddr.value.length > 0) {
+    return { transport: flow.transport, address: maddr.value, port: via.port ?? DEFAULT_SIP_PORT };
+  }
+  let port: number;
+  if (options.forceRport) {
+    port = flow.remotePort;
+  } else {
+    const rport = getParam(via.params, 'rport');
+    if (rport !== undefined) {
+      // The transport stamped the source port; a bare `rport` means the same.
+      const stamped = rport.value === null ? Number.NaN : Number(rport.value);
+      port = Number.isInteger(stamped) && stamped > 0 && stamped <= 65535 ? stamped : flow.remotePort;
+    } else {
+      port = via.port ?? DEFAULT_SIP_PORT;
+    }
+  }
+  return { transport: flow.transport, address: flow.remoteAddress, port };
+}
+
+/**
+ * The branch of a Via when it identifies a transaction (RFC 3261 §17.2.3):
+ * it carries the magic cookie and something after it. RFC 4475 §3.2.1 sends
+ * a branch that is exactly the cookie; like a missing one, it leaves only the
+ * RFC 2543 matching.
+ */
+function rfc3261Branch(via: Via): string | null {
+  const branch = branchOf(via);
+  if (branch === null || branch.length <= BRANCH_MAGIC_COOKIE.length || !branch.startsWith(BRANCH_MAGIC_COOKIE)) return null;
+  return branch;
+}
+
+function sentBy(via: Via): string {
+  const port = via.port ?? (via.transport === 'TLS' ? 5061 : DEFAULT_SIP_PORT);
+  return via.host.toLowerCase() + ':' + port;
+}
+
+function serverKey(branch: string, via: Via, method: string): string {
+  return branch + '\n' + sentBy(via) + '\n' + method;
+}
+
+function clientKey(branch: string, method: string): string {
+  return branch + '\n' + method;
+}
+
+function urisEqual(a: Uri, b: Uri): boolean {
+  if (isSipUri(a) && isSipUri(b)) return sipUrisEqual(a, b);
+  return formatUri(a) === formatUri(b);
+}
+
+/**
+ * Via equality for RFC 2543 matching (§20.42: same sent-protocol, sent-by and
+ * parameters), leaving out `received` and `rport`, which our transport stamps.
+ */
+function legacyViasEqual(a: Via, b: Via): boolean {
+  if (a.protocol.toUpperCase() !== b.protocol.toUpperCase() || a.transport !== b.transport) return false;
+  if (sentBy(a) !== sentBy(b)) return false;
+  const own = (name: string): boolean => name !== 'received' && name !== 'rport';
+  const pa = a.params.filter((p) => own(p.name));
+  const pb = b.params.filter((p) => own(p.name));
+  if (pa.length !== pb.length) return false;
+  return pa.every((p) => {
+    const q = getParam(pb, p.name);
+    return q !== undefined && (q.value ?? '').toLowerCase() === (p.value ?? '').toLowerCase();
+  });
+}
+
+export class TransactionLayer {
+  private readonly sender: MessageSender;
+  private readonly clock: Clock;
+  private readonly user: ServerTransactionUser;
+  private readonly logger: Logger;
+  private readonly settings: TimerSettings;
+  private readonly forceRport: boolean;
+  private readonly clients = new Map<string, ClientTransaction>();
+  /** Server transactions created by requests with an RFC 3261 branch, by branch, sent-by and method. */
+  private readonly serversByKey = new Map<string, ServerTransaction>();
+  /** Every server transaction by Call-ID, for RFC 2543 matching and ACKs of 2xx. */
+  private readonly serversByCallId = new Map<string, ServerTransaction[]>();
+  private serverCount = 0;
+
+  constructor(options: TransactionLayerOptions) {
+    this.sender = options.sender;
+    this.clock = options.clock;
+    this.user = options.user;
+    this.logger = options.logger;
+    this.settings = { ...DEFAULT_TIMER_SETTINGS, ...options.timers };
+    this.forceRport = options.forceRport ?? true;
+  }
+
+  get clientTransactionCount(): number {
+    return this.clients.size;
+  }
+
+  get serverTransactionCount(): number {
+    return this.serverCount;
+  }
+
+  /** A request from the transport, which has already stamped `received`/`rport` (§18.2.1, RFC 3581). */
+  receiveRequest(request: SipRequest, flow: Flow): void {
+    if (request.method === 'ACK') {
+      this.receiveAck(request, flow);
+      return;
+    }
+    const existing = this.matchServerTransaction(request, request.method);
+    if (existing !== null) {
+      existing.receiveRequest(request);
+      return;
+    }
+    const tx = this.createServerTransaction(request, flow);
+    this.user.onRequest(tx, request, flow);
+  }
+
+  /** A response from the transport (§18.1.2). */
+  receiveResponse(response: SipResponse, _flow: Flow): void {
+    const via = response.via[0];
+    const branch = via === undefined ? null : branchOf(via);
+    const tx = branch === null ? undefined : this.clients.get(clientKey(branch, response.cseq.method));
+    if (tx === undefined) {
+      // RFC 6026 §7.2 (§18.1.2 updated): a UA drops responses that match no transaction.
+      this.logger.debug('response matches no transaction, dropped', {
+        callId: response.callId,
+        status: response.status,
+        cseq: response.cseq.seq + ' ' + response.cseq.method,
+        branch,
+      });
+      return;
+    }
+    tx.receiveResponse(response);
+  }
+
+  /**
+   * Starts a client transaction for `request`, whose top Via the TU built
+   * with a fresh RFC 3261 branch (§8.1.1.7). An ACK for a 2xx is no
+   * transaction (§17.1.1.3): the UAC core sends it through the MessageSender.
+   */
+  sendRequest(request: SipRequest, destination: Destination, user: ClientTransactionUser): ClientTransaction {
+    if (request.method === 'ACK') {
+      throw new Error('an ACK for a 2xx is sent outside any transaction (RFC 3261 §17.1.1.3); use the MessageSender');
+    }
+    const branch = rfc3261Branch(request.topVia);
+    if (branch === null) {
+      throw new Error(`the top Via of a new ${request.method} needs a branch starting with ${BRANCH_MAGIC_COOKIE} (RFC 3261 §8.1.1.7)`);
+    }
+    const key = clientKey(branch, request.method);
+    if (this.clients.has(key)) {
+      throw new Error(`branch ${branch} is already used by a ${request.method} client transaction (RFC 3261 §8.1.1.7)`);
+    }
+    const env = this.environment(request, branch, () => this.clients.delete(key));
+    const tx =
+      request.method === 'INVITE'
+        ? new ClientInviteTransaction(request, destination, user, env)
+        : new ClientNonInviteTransaction(request, destination, user, env);
+    this.clients.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * The INVITE server transaction a CANCEL targets (§9.2): the transaction
+   * the CANCEL would match if its method were INVITE (§17.2.3).
+   */
+  findInviteServerTransaction(cancel: SipRequest): ServerInviteTransaction | null {
+    const tx = this.matchServerTransaction(cancel, 'INVITE');
+    return tx instanceof ServerInviteTransaction ? tx : null;
+  }
+
+  private receiveAck(ack: SipRequest, flow: Flow): void {
+    const tx = this.matchServerTransaction(ack, 'INVITE') ?? this.matchAcceptedInvite(ack);
+    if (tx instanceof ServerInviteTransaction) {
+      tx.receiveAck(ack, flow);
+      return;
+    }
+    this.user.onAck(ack, flow, null);
+  }
+
+  /** §17.2.3 matching of `request` against server transactions created by a `method` request (ACK → INVITE). */
+  private matchServerTransaction(request: SipRequest, method: string): ServerTransaction | null {
+    const via = request.topVia;
+    const branch = rfc3261Branch(via);
+    if (branch !== null) return this.serversByKey.get(serverKey(branch, via, method)) ?? null;
+    return this.matchRfc2543(request, method);
+  }
+
+  /**
+   * §17.2.3, last paragraphs: without an RFC 3261 branch a request matches
+   * on Request-URI, To tag, From tag, Call-ID, CSeq and top Via; an ACK
+   * matches on the same but the CSeq number only, with its To tag equal to
+   * that of the response the transaction sent.
+   */
+  private matchRfc2543(request: SipRequest, method: string): ServerTransaction | null {
+    const candidates = this.serversByCallId.get(request.callId);
+    if (candidates === undefined) return null;
+    const isAck = request.method === 'ACK';
+    const fromTag = tagOf(request.from);
+    const toTag = tagOf(request.to);
+    for (const tx of candidates) {
+      const original = tx.request;
+      if (rfc3261Branch(original.topVia) !== null) continue;
+      if (original.method !== method || original.cseq.seq !== request.cseq.seq) continue;
+      if (tagOf(original.from) !== fromTag) continue;
+      if (!urisEqual(original.uri, request.uri) || !legacyViasEqual(original.topVia, request.topVia)) continue;
+      if (isAck) {
+        const answered = tx instanceof ServerInviteTransaction ? tx.finalResponse : null;
+        if (answered === null || tagOf(answered.to) !== toTag) continue;
+      } else if (tagOf(original.to) !== toTag) {
+        continue;
+      }
+      return tx;
+    }
+    return null;
+  }
+
+  /**
+   * An ACK for a 2xx carries a new branch (§13.2.2.4), so it cannot match by
+   * branch. RFC 6026 §7.1 still wants it passed to the TU through the
+   * Accepted transaction, which here also stops the 2xx retransmissions: it
+   * is matched by Call-ID, CSeq number, From tag and the To tag of the 2xx.
+   */
+  private matchAcceptedInvite(ack: SipRequest): ServerInviteTransaction | null {
+    const candidates = this.serversByCallId.get(ack.callId);
+    if (candidates === undefined) return null;
+    const fromTag = tagOf(ack.from);
+    const toTag = tagOf(ack.to);
+    for (const tx of candidates) {
+      if (!(tx instanceof ServerInviteTransaction) || tx.state !== 'Accepted') continue;
+      const answered = tx.finalResponse;
+      if (answered === null || tx.request.cseq.seq !== ack.cseq.seq) continue;
+      if (tagOf(tx.request.from) === fromTag && tagOf(answered.to) === toTag) return tx;
+    }
+    return null;
+  }
+
+  private createServerTransaction(request: SipRequest, flow: Flow): ServerTransaction {
+    const via = request.topVia;
+    const branch = rfc3261Branch(via);
+    const key = branch === null ? null : serverKey(branch, via, request.method);
+    const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key));
+    const destination = responseDestination(request, flow, { forceRport: this.forceRport });
+    const tx: ServerTransaction =
+      request.method === 'INVITE'
+        ? new ServerInviteTransaction(request, flow, destination, this.user, env)
+        : new ServerNonInviteTransaction(request, flow, destination, this.user, env);
+    if (key !== null) this.serversByKey.set(key, tx);
+    const sameCall = this.serversByCallId.get(request.callId);
+    if (sameCall === undefined) this.serversByCallId.set(request.callId, [tx]);
+    else sameCall.push(tx);
+    this.serverCount++;
+    if (tx instanceof ServerInviteTransaction) tx.start();
+    return tx;
+  }
+
+  private forgetServer(tx: ServerTransaction, key: string | null): void {
+    if (key !== null && this.serversByKey.get(key) === tx) this.serversByKey.delete(key);
+    const callId = tx.request.callId;
+    const sameCall = this.serversByCallId.get(callId);
+    const index = sameCall === undefined ? -1 : sameCall.indexOf(tx);
+    if (sameCall === undefined || index === -1) return;
+    sameCall.splice(index, 1);
+    if (sameCall.length === 0) this.serversByCallId.delete(callId);
+    this.serverCount--;
+  }
+
+  private environment(request: SipRequest, branch: string | null, release: () => void): TransactionEnvironment {
+    return {
+      clock: this.clock,
+      sender: this.sender,
+      settings: this.settings,
+      logger: this.logger.child({ callId: request.callId, method: request.method, branch }),
+      release,
+    };
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * SIP over TCP and TLS (RFC 3261 §18, RFC 5630 §3): accepts connections,
+ * frames each one with a StreamFramer, keeps connections by id so that
+ * responses and later requests to a phone reuse the connection it opened
+ * (its Contact port is usually not listening), and opens outbound
+ * connections when none exists.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../../log/logger.js';
+import { StreamFramer, type FrameEvent } from './stream-framer.js';
+
+export interface StreamConnection {
+  readonly id: number;
+  readonly transport: 'tcp' | 'tls';
+  readonly socket: net.Socket;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** True when voix opened the connection. */
+  readonly outbound: boolean;
+  readonly framer: StreamFramer;
+}
+
+export interface StreamTransportOptions {
+  readonly transport: 'tcp' | 'tls';
+  readonly address: string;
+  readonly port: number;
+  /** Certificate and key for TLS; ignored for TCP. */
+  readonly tls?: tls.SecureContextOptions & { minVersion?: tls.SecureVersion; ciphers?: string };
+  /** Options for connections voix opens over TLS (CA to trust, server name). */
+  readonly tlsClient?: tls.ConnectionOptions;
+  /** A connection without traffic for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** Most simultaneous connections from one address. */
+  readonly maxConnectionsPerAddress: number;
+  readonly isBlocked: (address: string) => boolean;
+  readonly onFrame: (connection: StreamConnection, event: FrameEvent) => void;
+  readonly onClosed?: (connection: StreamConnection) => void;
+  readonly logger: Logger;
+  /** Shared across transports so that connection ids are unique in the process. */
+  readonly nextConnectionId: () => number;
+}
+
+/** Strip the IPv4-mapped prefix Node reports on dual-stack sockets. */
+export function normalizeAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export class StreamTransport {
+  private server: net.Server | null = null;
+  private readonly connections = new Map<number, StreamConnection>();
+  private readonly byRemote = new Map<string, number>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly pendingConnects = new Map<string, { queue: Buffer[]; errors: Array<(err: Error) => void> }>();
+  private boundPort = 0;
+
+  constructor(private readonly options: StreamTransportOptions) {}
+
+  get transport(): 'tcp' | 'tls' {
+    return this.options.transport;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  listen(): Promise<{ address: string; port: number }> {
+    const onSocket = (socket: net.Socket) => this.accept(socket);
+    const server =
+      this.options.transport === 'tls'
+        ? tls.createServer({ ...this.options.tls, handshakeTimeout: 10_000 }, onSocket)
+        : net.createServer(onSocket);
+    if (this.options.transport === 'tls') {
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+        this.options.logger.debug('tls handshake failed', { remote: normalizeAddress(socket.remoteAddress), error: err.message });
+      });
+    }
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.address, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.options.logger.error('listener error', { transport: this.options.transport, error: err }));
+        const addr = server.address() as net.AddressInfo;
+        this.boundPort = addr.port;
+        resolve({ address: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    const remoteAddress = normalizeAddress(socket.remoteAddress);
+    if (this.options.isBlocked(remoteAddress)) {
+      socket.destroy();
+      return;
+    }
+    if ((this.perAddress.get(remoteAddress) ?? 0) >= this.options.maxConnectionsPerAddress) {
+      this.options.logger.warn('too many connections from one address', { transport: this.options.transport, remote: remoteAddress });
+      socket.destroy();
+      return;
+    }
+    this.register(socket, false);
+  }
+
+  private register(socket: net.Socket, outbound: boolean): StreamConnection {
+    const connection: StreamConnection = {
+      id: this.options.nextConnectionId(),
+      transport: this.options.transport,
+      socket,
+      remoteAddress: normalizeAddress(socket.remoteAddress),
+      remotePort: socket.remotePort ?? 0,
+      localAddress: normalizeAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+      outbound,
+      framer: new StreamFramer(),
+    };
+    this.track(connection);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeoutMs, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      for (const event of connection.framer.push(chunk)) this.options.onFrame(connection, event);
+    });
+    socket.on('error', (err) => {
+      this.options.logger.debug('connection error', { transport: this.options.transport, connectionId: connection.id, error: err.message });
+    });
+    socket.on('close', () => this.untrack(connection));
+    return connection;
+  }
+
+  private track(connection: StreamConnection): void {
+    this.connections.set(connection.id, connection);
+    this.byRemote.set(remoteKey(connection.remoteAddress, connection.remotePort), connection.id);
+    this.perAddress.set(connection.remoteAddress, (this.perAddress.get(connection.remoteAddress) ?? 0) + 1);
+  }
+
+  private untrack(connection: StreamConnection): void {
+    if (!this.connections.delete(connection.id)) return;
+    const key = remoteKey(connection.remoteAddress, connection.remotePort);
+    if (this.byRemote.get(key) === connection.id) this.byRemote.delete(key);
+    const n = (this.perAddress.get(connection.remoteAddress) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(connection.remoteAddress);
+    else this.perAddress.set(connection.remoteAddress, n);
+    this.options.onClosed?.(connection);
+  }
+
+  connection(id: number): StreamConnection | undefined {
+    return this.connections.get(id);
+  }
+
+  /** Writes on a connection: the one given if open, else one to the same address and port, else a new one. */
+  send(data: Buffer, address: string, port: number, connectionId: number | null | undefined, onError: (err: Error) => void): void {
+    let connection = connectionId === null || connectionId === undefined ? undefined : this.connections.get(connectionId);
+    if (connection === undefined) {
+      const existing = this.byRemote.get(remoteKey(address, port));
+      if (existing !== undefined) connection = this.connections.get(existing);
+    }
+    if (connection !== undefined && !connection.socket.destroyed) {
+      connection.socket.write(data, (err) => {
+        if (err) onError(err);
+      });
+      return;
+    }
+    this.connectAndSend(data, address, port, onError);
+  }
+
+  private connectAndSend(data: Buffer, address: string, port: number, onError: (err: Error) => void): void {
+    const key = remoteKey(address, port);
+    const pending = this.pendingConnects.get(key);
+    if (pending !== undefined) {
+      pending.queue.push(data);
+      pending.errors.push(onError);
+      return;
+    }
+    const socket =
+      this.options.transport === 'tls'
+        ? tls.connect({ host: address, port, ...this.options.tlsClient })
+        : net.connect({ host: address, port });
+    const entry = { queue: [data], errors: [onError] };
+    this.pendingConnects.set(key, entry);
+    const ready = this.options.transport === 'tls' ? 'secureConnect' : 'connect';
+    socket.once(ready, () => {
+      this.pendingConnects.delete(key);
+      this.register(socket, true);
+      for (const chunk of entry.queue) socket.write(chunk);
+    });
+    socket.once('error', (err) => {
+      if (this.pendingConnects.get(key) === entry) {
+        this.pendingConnects.delete(key);
+        for (const fail of entry.errors) fail(err);
+      }
+    });
+  }
+
+  /** Closes one connection (after a fatal framing error, for instance). */
+  closeConnection(id: number): void {
+    const connection = this.connections.get(id);
+    if (connection === undefined) return;
+    // end() flushes what was written (the 400 that explains the close) before the FIN.
+    connection.socket.end();
+  }
+
+  /** Closes every connection from an address (when it gets banned). */
+  closeConnectionsFrom(address: string): void {
+    for (const connection of this.connections.values()) {
+      if (connection.remoteAddress === address) connection.socket.destroy();
+    }
+  }
+
+  close(): Promise<void> {
+    for (const connection of this.connections.values()) connection.socket.destroy();
+    const server = this.server;
+    if (server === null) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+}
+
+function remoteKey(address: string, port: number): string {
+  return address + '|' + port;
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { createResponse } from '../../../../src/sip/builders.js';
+import type { ServerNonInviteTransaction } from '../../../../src/sip/transaction/server-non-invite-transaction.js';
+import { TCP_FLOW, UDP_FLOW, createHarness, sipRequest } from './fixtures.js';
+
+function register() {
+  return sipRequest({ method: 'REGISTER', uri: 'sip:voix.example', callId: 'reg-1', cseq: 2 });
+}
+
+describe('ServerNonInviteTransaction over UDP', () => {
+  it('passes a new request to the TU once and absorbs retransmissions while Trying', () => {
+    const h = createHarness();
+
+    h.layer.receiveRequest(register(), UDP_FLOW);
+    h.layer.receiveRequest(register(), UDP_FLOW);
+
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+    expect(tx.state).toBe('Trying');
+    expect(h.serverUser.events).toEqual(['request REGISTER']);
+    expect(h.sender.sent).toHaveLength(0);
+  });
+
+  it('resends the last provisional response to a retransmission while Proceeding', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(register(), UDP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+    const trying = createResponse(tx.request, 100);
+    tx.sendResponse(trying);
+
+    h.layer.receiveRequest(register(), UDP_FLOW);
+
+    expect(tx.state).toBe('Proceeding');
+    expect(h.sender.sent.map((s) => s.message)).toEqual([trying, trying]);
+  });
+
+  it('absorbs a retransmitted request in Completed by resending the final response', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(register(), UDP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+    const ok = createResponse(tx.request, 200, { toTag: 'regtag' });
+    tx.sendResponse(ok);
+
+    h.clock.advance(500);
+    h.layer.receiveRequest(register(), UDP_FLOW);
+
+    expect(tx.state).toBe('Completed');
+    expect(h.sender.sent.map((s) => [s.message, s.at])).toEqual([
+      [ok, 0],
+      [ok, 500],
+    ]);
+    expect(h.serverUser.events).toEqual(['request REGISTER']);
+  });
+
+  it('discards a second final response from the TU', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(register(), UDP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+    const ok = createResponse(tx.request, 200, { toTag: 'regtag' });
+    tx.sendResponse(ok);
+
+    tx.sendResponse(createResponse(tx.request, 500, { toTag: 'regtag' }));
+
+    expect(h.sender.sent.map((s) => s.message)).toEqual([ok]);
+    expect(tx.lastResponse).toBe(ok);
+  });
+
+  it('stays Completed for Timer J (64*T1), then a retransmission is a new request', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(register(), UDP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'regtag' }));
+
+    h.clock.advance(31_999);
+    const before = tx.state;
+    h.clock.advance(1);
+    const countAfterTimerJ = h.layer.serverTransactionCount;
+    h.layer.receiveRequest(register(), UDP_FLOW);
+
+    expect(before).toBe('Completed');
+    expect(tx.state).toBe('Terminated');
+    expect(countAfterTimerJ).toBe(0);
+    expect(h.serverUser.events).toEqual(['request REGISTER', 'terminated', 'request REGISTER']);
+  });
+
+  it('sends responses to the destination of §18.2.2 and reports transport errors (§17.2.4)', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(register(), UDP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+    h.sender.failing = true;
+
+    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'regtag' }));
+
+    expect(h.sender.sent[0]?.destination).toEqual({ transport: 'udp', address: '198.51.100.7', port: 40312 });
+    expect(h.serverUser.events).toEqual(['request REGISTER', 'transport-error', 'terminated']);
+    expect(h.layer.serverTransactionCount).toBe(0);
+  });
+});
+
+describe('ServerNonInviteTransaction over TCP', () => {
+  it('ends as soon as the final response is sent (Timer J is zero)', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(register(), TCP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+
+    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'regtag' }));
+
+    expect(tx.state).toBe('Terminated');
+    expect(h.sender.sent[0]?.destination).toEqual({ transport: 'tcp', address: '198.51.100.7', port: 50123, connectionId: 17 });
+    expect(h.layer.serverTransactionCount).toBe(0);
+  });
+});
