@@ -12,6 +12,15 @@ export default defineConfig({
       },
       {
         test: {
+          // Our own modules over real loopback sockets; no external peer.
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.test.ts'],
           environment: 'node',

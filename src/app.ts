@@ -132,6 +132,7 @@ export class VoixServer {
     const authenticator = new DigestAuthenticator({
       realm: config.server.realm,
       algorithms: config.auth.algorithms,
+      md5OnlyUserAgents: config.auth.md5OnlyUserAgents.map((p) => p.toLowerCase()),
       users: () => users,
       nonces: new NonceManager({ clock, lifetimeSeconds: config.auth.nonceLifetimeSeconds }),
       bans,

@@ -275,7 +275,7 @@ function toVoixConfig(raw: RawConfig, baseDir: string): VoixConfig {
       maxExpires: raw.registrar.max_expires,
       defaultExpires: raw.registrar.default_expires,
     },
-    auth: { algorithms: raw.auth.algorithms, nonceLifetimeSeconds: raw.auth.nonce_lifetime },
+    auth: { algorithms: raw.auth.algorithms, nonceLifetimeSeconds: raw.auth.nonce_lifetime, md5OnlyUserAgents: raw.auth.md5_only_user_agents },
     users,
     security: {
       ban: {

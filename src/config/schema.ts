@@ -179,6 +179,13 @@ const authSchema = z
       .max(86_400)
       .default(300)
       .meta({ description: 'Durée de validité d’un nonce (secondes).' }),
+    md5_only_user_agents: z
+      .array(z.string().min(1))
+      .default(['baresip v0.', 'baresip v1.'])
+      .meta({
+        description:
+          'Débuts d’en-tête User-Agent des téléphones qui échouent dès qu’un défi SHA-256 leur est proposé (baresip 1.0 de Debian 12) : ils reçoivent un défi MD5 seul, si MD5 fait partie des algorithmes.',
+      }),
   })
   .prefault({})
   .meta({ description: 'Authentification digest (RFC 7616).' });

@@ -58,6 +58,11 @@ export interface AuthConfig {
   /** Offered digest algorithms, preferred first (RFC 8760). */
   readonly algorithms: readonly DigestAlgorithm[];
   readonly nonceLifetimeSeconds: number;
+  /**
+   * User-Agent prefixes (case-insensitive) of phones that fail on any SHA-256
+   * challenge: they are challenged with MD5 alone when MD5 is offered.
+   */
+  readonly md5OnlyUserAgents: readonly string[];
 }
 
 /**

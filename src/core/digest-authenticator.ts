@@ -24,6 +24,8 @@ export type AuthOutcome =
 export interface DigestAuthenticatorOptions {
   readonly realm: string;
   readonly algorithms: readonly DigestAlgorithm[];
+  /** User-Agent prefixes (lower-case) of phones that fail on any SHA-256 challenge. */
+  readonly md5OnlyUserAgents: readonly string[];
   readonly users: () => UserDirectory;
   readonly nonces: NonceManager;
   readonly bans: BanList;
@@ -39,7 +41,7 @@ export class DigestAuthenticator {
   authenticate(request: SipRequest, flow: Flow, kind: ChallengeKind): AuthOutcome {
     const { realm, algorithms, nonces } = this.options;
     const credentials = this.findCredentials(request, kind);
-    if (credentials === null) return this.challenge(kind, false);
+    if (credentials === null) return this.challenge(request, kind, false);
 
     const verification = verifyCredentials(credentials, {
       method: request.method,
@@ -50,25 +52,25 @@ export class DigestAuthenticator {
     if (!verification.ok && verification.reason !== 'wrong-response' && verification.reason !== 'no-ha1') {
       // A client that cannot answer our challenge properly is not guessing passwords.
       this.options.logger.debug('digest credentials not usable', { reason: verification.reason, field: verification.field, callId: request.callId });
-      return this.challenge(kind, false);
+      return this.challenge(request, kind, false);
     }
     // A nonce from before a restart, or too old, says nothing about the password: re-challenge, count nothing.
     const nc = parseNonceCount(credentials.nc ?? '') ?? 0;
     const nonceState = nonces.check(credentials.nonce ?? '', nc);
-    if (nonceState === 'invalid' || nonceState === 'stale') return this.challenge(kind, true);
+    if (nonceState === 'invalid' || nonceState === 'stale') return this.challenge(request, kind, true);
 
     const event = { src: flow.remoteAddress, port: flow.remotePort, transport: flow.transport, user: credentials.username ?? '', method: request.method, callId: request.callId };
     if (!verification.ok) {
       this.options.securityLog.record(verification.reason === 'no-ha1' ? 'unknown_user' : 'auth_failed', event);
       this.countFailure(flow);
-      return this.challenge(kind, false);
+      return this.challenge(request, kind, false);
     }
     if (nonceState === 'replayed') {
       this.options.securityLog.record('nonce_replay', event);
-      return this.challenge(kind, true);
+      return this.challenge(request, kind, true);
     }
     const user = this.options.users().get(verification.username);
-    if (user === undefined) return this.challenge(kind, false);
+    if (user === undefined) return this.challenge(request, kind, false);
     this.options.bans.recordSuccess(flow.remoteAddress);
     return { kind: 'authenticated', user };
   }
@@ -96,12 +98,25 @@ export class DigestAuthenticator {
     }
   }
 
-  private challenge(kind: ChallengeKind, stale: boolean): AuthOutcome {
-    const { realm, algorithms, nonces } = this.options;
+  private challenge(request: SipRequest, kind: ChallengeKind, stale: boolean): AuthOutcome {
+    const { realm, nonces } = this.options;
     // RFC 8760 §2.4: one challenge per algorithm, the preferred first, same nonce.
     const nonce = nonces.issue();
-    const values = formatChallenges({ realm, nonce, algorithms, ...(stale ? { stale: true } : {}) });
+    const values = formatChallenges({ realm, nonce, algorithms: this.algorithmsFor(request), ...(stale ? { stale: true } : {}) });
     const name = kind === 'www' ? 'WWW-Authenticate' : 'Proxy-Authenticate';
     return { kind: 'challenge', status: kind === 'www' ? 401 : 407, headers: values.map((v) => [name, v] as const) };
+  }
+
+  /**
+   * The algorithms to offer this request's sender. Some phones (baresip 1.0)
+   * give up on a 401 holding any SHA-256 challenge: known by their
+   * User-Agent, which says nothing about the user, they get MD5 alone.
+   */
+  private algorithmsFor(request: SipRequest): readonly DigestAlgorithm[] {
+    const { algorithms, md5OnlyUserAgents } = this.options;
+    if (md5OnlyUserAgents.length === 0 || !algorithms.includes('MD5')) return algorithms;
+    const userAgent = request.headers.get('user-agent')?.toLowerCase();
+    if (userAgent === undefined) return algorithms;
+    return md5OnlyUserAgents.some((prefix) => userAgent.startsWith(prefix)) ? ['MD5'] : algorithms;
   }
 }

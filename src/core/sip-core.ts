@@ -59,7 +59,7 @@ export class SipCore implements ServerTransactionUser {
         this.handleInvite(tx, request, flow);
         return;
       case 'CANCEL':
-        this.handleCancel(tx, request);
+        this.handleCancel(tx, request, flow);
         return;
       case 'BYE':
         // RFC 3261 §15.1.2: a BYE outside any dialog we know.
@@ -143,8 +143,8 @@ export class SipCore implements ServerTransactionUser {
   }
 
   /** RFC 3261 §9.2: 200 to the CANCEL, then 487 on the INVITE if it has no final response yet. */
-  private handleCancel(tx: ServerTransaction, request: SipRequest): void {
-    const invite = this.transactions?.findInviteServerTransaction(request) ?? null;
+  private handleCancel(tx: ServerTransaction, request: SipRequest, flow: Flow): void {
+    const invite = this.transactions?.findInviteServerTransaction(request, flow) ?? null;
     if (invite === null) {
       this.respond(tx, request, 481);
       return;

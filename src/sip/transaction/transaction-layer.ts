@@ -9,7 +9,7 @@ import { getParam } from '../grammar.js';
 import { BRANCH_MAGIC_COOKIE, branchOf, tagOf, type Via } from '../headers.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { formatUri, isSipUri, sipUrisEqual, type Uri } from '../uri.js';
-import { isReliable, type Destination, type Flow, type MessageSender, type TransportError } from '../transport/types.js';
+import { isReliable, type Destination, type Flow, type MessageSender, type TransportError, type TransportProtocol } from '../transport/types.js';
 import { ClientInviteTransaction } from './client-invite-transaction.js';
 import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
 import { ServerInviteTransaction } from './server-invite-transaction.js';
@@ -133,8 +133,13 @@ function sentBy(via: Via): string {
   return via.host.toLowerCase() + ':' + port;
 }
 
-function serverKey(branch: string, via: Via, method: string): string {
-  return branch + '\n' + sentBy(via) + '\n' + method;
+/**
+ * §17.2.3 key (branch, sent-by, method), plus the transport the request came
+ * over: a retransmission never changes transport, and a request arriving
+ * over TCP must be answered over TCP, not as a copy of a UDP transaction.
+ */
+function serverKey(branch: string, via: Via, method: string, transport: TransportProtocol): string {
+  return branch + '\n' + sentBy(via) + '\n' + method + '\n' + transport;
 }
 
 function clientKey(branch: string, method: string): string {
@@ -200,7 +205,7 @@ export class TransactionLayer {
       this.receiveAck(request, flow);
       return;
     }
-    const existing = this.matchServerTransaction(request, request.method);
+    const existing = this.matchServerTransaction(request, request.method, flow.transport);
     if (existing !== null) {
       existing.receiveRequest(request);
       return;
@@ -258,13 +263,13 @@ export class TransactionLayer {
    * The INVITE server transaction a CANCEL targets (§9.2): the transaction
    * the CANCEL would match if its method were INVITE (§17.2.3).
    */
-  findInviteServerTransaction(cancel: SipRequest): ServerInviteTransaction | null {
-    const tx = this.matchServerTransaction(cancel, 'INVITE');
+  findInviteServerTransaction(cancel: SipRequest, flow: Flow): ServerInviteTransaction | null {
+    const tx = this.matchServerTransaction(cancel, 'INVITE', flow.transport);
     return tx instanceof ServerInviteTransaction ? tx : null;
   }
 
   private receiveAck(ack: SipRequest, flow: Flow): void {
-    const tx = this.matchServerTransaction(ack, 'INVITE') ?? this.matchAcceptedInvite(ack);
+    const tx = this.matchServerTransaction(ack, 'INVITE', flow.transport) ?? this.matchAcceptedInvite(ack);
     if (tx instanceof ServerInviteTransaction) {
       tx.receiveAck(ack, flow);
       return;
@@ -273,11 +278,11 @@ export class TransactionLayer {
   }
 
   /** §17.2.3 matching of `request` against server transactions created by a `method` request (ACK → INVITE). */
-  private matchServerTransaction(request: SipRequest, method: string): ServerTransaction | null {
+  private matchServerTransaction(request: SipRequest, method: string, transport: TransportProtocol): ServerTransaction | null {
     const via = request.topVia;
     const branch = rfc3261Branch(via);
-    if (branch !== null) return this.serversByKey.get(serverKey(branch, via, method)) ?? null;
-    return this.matchRfc2543(request, method);
+    if (branch !== null) return this.serversByKey.get(serverKey(branch, via, method, transport)) ?? null;
+    return this.matchRfc2543(request, method, transport);
   }
 
   /**
@@ -286,7 +291,7 @@ export class TransactionLayer {
    * matches on the same but the CSeq number only, with its To tag equal to
    * that of the response the transaction sent.
    */
-  private matchRfc2543(request: SipRequest, method: string): ServerTransaction | null {
+  private matchRfc2543(request: SipRequest, method: string, transport: TransportProtocol): ServerTransaction | null {
     const candidates = this.serversByCallId.get(request.callId);
     if (candidates === undefined) return null;
     const isAck = request.method === 'ACK';
@@ -294,7 +299,7 @@ export class TransactionLayer {
     const toTag = tagOf(request.to);
     for (const tx of candidates) {
       const original = tx.request;
-      if (rfc3261Branch(original.topVia) !== null) continue;
+      if (rfc3261Branch(original.topVia) !== null || tx.flow.transport !== transport) continue;
       if (original.method !== method || original.cseq.seq !== request.cseq.seq) continue;
       if (tagOf(original.from) !== fromTag) continue;
       if (!urisEqual(original.uri, request.uri) || !legacyViasEqual(original.topVia, request.topVia)) continue;
@@ -332,7 +337,7 @@ export class TransactionLayer {
   private createServerTransaction(request: SipRequest, flow: Flow): ServerTransaction {
     const via = request.topVia;
     const branch = rfc3261Branch(via);
-    const key = branch === null ? null : serverKey(branch, via, request.method);
+    const key = branch === null ? null : serverKey(branch, via, request.method, flow.transport);
     const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key));
     const destination = responseDestination(request, flow, { forceRport: this.forceRport });
     const tx: ServerTransaction =

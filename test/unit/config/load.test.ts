@@ -58,7 +58,7 @@ describe('parseConfig: a valid file', () => {
       },
     });
     expect(config.registrar).toEqual({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600 });
-    expect(config.auth).toEqual({ algorithms: ['SHA-256', 'MD5'], nonceLifetimeSeconds: 300 });
+    expect(config.auth).toEqual({ algorithms: ['SHA-256', 'MD5'], nonceLifetimeSeconds: 300, md5OnlyUserAgents: ['baresip v0.', 'baresip v1.'] });
     expect(config.security).toEqual({ ban: { maxFailures: 5, windowSeconds: 60, durationSeconds: 900 } });
     expect(config.users).toHaveLength(1);
     expect(config.users[0]).toMatchObject({ extension: '1001', displayName: null, transports: ['tls'], maxContacts: 3 });

@@ -45,6 +45,20 @@ describe('TransactionLayer: requests to server transactions (RFC 3261 §17.2.3)'
     expect(h.layer.serverTransactionCount).toBe(3);
   });
 
+  it('keeps transactions of different transports apart, with or without an RFC 3261 branch', () => {
+    const h = createHarness();
+    const withBranch = 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKsame';
+    const without = 'SIP/2.0/UDP 198.51.100.7:5060';
+    h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: withBranch }), UDP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'INVITE', via: without }), UDP_FLOW);
+
+    h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: withBranch }), TCP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'INVITE', via: without }), TCP_FLOW);
+
+    expect(h.serverUser.events).toEqual(['request OPTIONS', 'request INVITE', 'request OPTIONS', 'request INVITE']);
+    expect(h.serverUser.requests.map((r) => r.flow.transport)).toEqual(['udp', 'udp', 'tcp', 'tcp']);
+  });
+
   it('never creates a transaction for an ACK that matches none', () => {
     const h = createHarness();
     const ack = sipRequest({ method: 'ACK', toTag: 'x' });
@@ -138,7 +152,7 @@ describe('TransactionLayer: CANCEL lookup (§9.2)', () => {
 
     h.layer.receiveRequest(cancel, UDP_FLOW);
 
-    expect(h.layer.findInviteServerTransaction(cancel)).toBe(h.serverUser.requests[0]?.tx);
+    expect(h.layer.findInviteServerTransaction(cancel, UDP_FLOW)).toBe(h.serverUser.requests[0]?.tx);
     expect(h.serverUser.requests[1]?.tx).toBeInstanceOf(ServerNonInviteTransaction);
   });
 
@@ -149,12 +163,12 @@ describe('TransactionLayer: CANCEL lookup (§9.2)', () => {
     const tx = h.serverUser.onlyTransaction as ServerInviteTransaction;
     const stranger = sipRequest({ method: 'CANCEL', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKother' });
 
-    const beforeEnd = h.layer.findInviteServerTransaction(stranger);
+    const beforeEnd = h.layer.findInviteServerTransaction(stranger, UDP_FLOW);
     tx.sendResponse(createResponse(tx.request, 200, { toTag: 'b' }));
     h.clock.advance(32_000);
 
     expect(beforeEnd).toBeNull();
-    expect(h.layer.findInviteServerTransaction(createCancel(invite))).toBeNull();
+    expect(h.layer.findInviteServerTransaction(createCancel(invite), UDP_FLOW)).toBeNull();
   });
 
   it('finds the INVITE of an RFC 2543 peer by Request-URI, tags, Call-ID, CSeq number and Via', () => {
@@ -162,9 +176,10 @@ describe('TransactionLayer: CANCEL lookup (§9.2)', () => {
     const invite = sipRequest({ method: 'INVITE', via: 'SIP/2.0/UDP 198.51.100.7:5060' });
     h.layer.receiveRequest(invite, UDP_FLOW);
 
-    const found = h.layer.findInviteServerTransaction(createCancel(invite));
+    const found = h.layer.findInviteServerTransaction(createCancel(invite), UDP_FLOW);
     const otherCseq = h.layer.findInviteServerTransaction(
       sipRequest({ method: 'CANCEL', via: 'SIP/2.0/UDP 198.51.100.7:5060', cseq: 1 }),
+      UDP_FLOW,
     );
 
     expect(found).toBe(h.serverUser.requests[0]?.tx);

@@ -1,0 +1,9 @@
+/** The end-to-end harness in one import: see README.md beside this file. */
+export * from './baresip.js';
+export * from './certificates.js';
+export * from './cleanup.js';
+export * from './ports.js';
+export * from './process.js';
+export * from './raw-sip.js';
+export * from './sipp.js';
+export * from './voix.js';
