@@ -434,8 +434,13 @@ export function renderPlan(cases: readonly LoadedCase[], report: TestReport | nu
   );
   out.push('## Exécuter les tests et régénérer ce document', '');
   out.push(
-    'Prérequis (Debian) : `baresip`, `sip-tester` (SIPp), `tshark`, `sipsak`, `sipvicious`, `openssl`, et les droits root pour les captures sur `lo`. ' +
-      'Le serveur est compilé (`dist/`) automatiquement par les tests quand il est plus ancien que `src/`.',
+    'La commande de test du README installe les pairs nécessaires (paquets Debian `baresip`, `sip-tester` pour SIPp, `tshark`, `sipsak`, `sipvicious`, `openssl`, `linphone-cli`), compile voix, lance tous les tests et régénère ce document avec les résultats :',
+    '',
+    '```sh',
+    './scripts/test.sh',
+    '```',
+    '',
+    'Pour ne relancer que les cas de bout en bout puis régénérer le document :',
     '',
     '```sh',
     'npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=test/results/e2e.json',

@@ -2,6 +2,7 @@
 export * from './baresip.js';
 export * from './certificates.js';
 export * from './cleanup.js';
+export * from './linphone.js';
 export * from './ports.js';
 export * from './process.js';
 export * from './raw-sip.js';

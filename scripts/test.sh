@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Quick start, second command (and what CI runs): installs the test peers
+# from Debian (baresip, SIPp, tshark, sipsak, sipvicious, openssl, Linphone's
+# console client), the npm dependencies, builds voix, type-checks, runs every
+# test (unit, integration, end-to-end against real peers) and regenerates
+# docs/plan-de-test.md from the end-to-end results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+require_node
+install_packages ca-certificates python3 make g++ iproute2 openssl \
+  baresip sip-tester tshark sipsak sipvicious linphone-cli
+install_node_modules
+npm run build
+npm run typecheck
+
+mkdir -p test/results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test/results/vitest.json || status=$?
+# The plan shows this run's results, failures included.
+npx tsx scripts/generate-test-plan.ts --report test/results/vitest.json || status=$?
+exit "$status"
