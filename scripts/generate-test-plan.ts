@@ -29,6 +29,7 @@ export const DEFAULT_OUTPUT = 'docs/plan-de-test.md';
 export const KNOWN_NEEDS = [
   'voix',
   'baresip',
+  'linphone',
   'sipp',
   'tshark',
   'sipsak',
