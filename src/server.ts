@@ -6,9 +6,8 @@
  * else that stops startup is reported with its stack (exit 1).
  */
 import { VoixServer } from './app.js';
-import { formatConfigIssue, loadConfigFile } from './config/load.js';
 import { createLogger } from './log/logger.js';
-import { VERSION, parseCommonArgs } from './cli/args.js';
+import { VERSION, loadConfigReporting, parseCommonArgs } from './cli/args.js';
 
 const USAGE = `Usage: node dist/server.js [--config FILE]
 
@@ -29,11 +28,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${args.message}\n\n${USAGE}`);
     return 2;
   }
-  const loaded = await loadConfigFile(args.configPath);
-  for (const w of loaded.warnings) process.stderr.write(`warning: ${formatConfigIssue(w)}\n`);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) process.stderr.write(`error: ${formatConfigIssue(e)}\n`);
-    process.stderr.write(`voix did not start: ${loaded.errors.length} error(s) in ${args.configPath}\n`);
+  const loaded = await loadConfigReporting(args.configPath);
+  if ('errors' in loaded) {
+    process.stderr.write(`voix did not start: ${loaded.errors} error(s) in ${args.configPath}\n`);
     return 2;
   }
   const logger = createLogger({ level: loaded.config.server.logLevel });

@@ -1,5 +1,7 @@
 /** Command-line arguments shared by `dist/server.js` and the `voix` CLI. */
 import { readFileSync } from 'node:fs';
+import { formatConfigIssue, loadConfigFile } from '../config/load.js';
+import type { VoixConfig } from '../config/types.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/voix/voix.yaml';
 
@@ -40,4 +42,17 @@ export function parseCommonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     }
   }
   return { kind: 'run', configPath, rest };
+}
+
+/**
+ * Loads a configuration for a command-line entry point, writing each warning
+ * and error to standard error as `file:line:column key: message`. Returns
+ * the number of errors when the file has some (the caller exits with code 2).
+ */
+export async function loadConfigReporting(configPath: string): Promise<{ config: VoixConfig } | { errors: number }> {
+  const loaded = await loadConfigFile(configPath);
+  for (const w of loaded.warnings) process.stderr.write(`warning: ${formatConfigIssue(w)}\n`);
+  if (loaded.ok) return { config: loaded.config };
+  for (const e of loaded.errors) process.stderr.write(`error: ${formatConfigIssue(e)}\n`);
+  return { errors: loaded.errors.length };
 }

@@ -9,11 +9,10 @@
  * arguments or configuration), 3 nothing to show (no database yet).
  */
 import { existsSync } from 'node:fs';
-import { formatConfigIssue, loadConfigFile } from '../config/load.js';
 import type { VoixConfig } from '../config/types.js';
 import { databasePath, openDatabase } from '../store/database.js';
 import { readBindings } from '../store/sqlite-binding-store.js';
-import { VERSION, parseCommonArgs } from './args.js';
+import { VERSION, loadConfigReporting, parseCommonArgs } from './args.js';
 
 const USAGE = `Usage: voix <command> [--config FILE]
 
@@ -32,12 +31,8 @@ function out(line = ''): void {
 }
 
 async function loadOrFail(configPath: string): Promise<VoixConfig> {
-  const loaded = await loadConfigFile(configPath);
-  for (const w of loaded.warnings) process.stderr.write(`warning: ${formatConfigIssue(w)}\n`);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) process.stderr.write(`error: ${formatConfigIssue(e)}\n`);
-    throw new UserError(`${loaded.errors.length} error(s) in ${configPath}`);
-  }
+  const loaded = await loadConfigReporting(configPath);
+  if ('errors' in loaded) throw new UserError(`${loaded.errors} error(s) in ${configPath}`);
   return loaded.config;
 }
 
