@@ -15,6 +15,8 @@ require_node() {
     echo "voix needs Node.js 20 or later; found $(node --version)." >&2
     exit 2
   fi
+  # Debian packages npm apart from nodejs.
+  command -v npm >/dev/null 2>&1 || install_packages npm
 }
 
 # install_packages PKG... : installs the Debian packages that are not installed yet.
