@@ -13,6 +13,7 @@
  * - one connection at a time: a new one replaces the previous.
  */
 import { Socket, connect } from 'node:net';
+import { EventLog } from './event-log.js';
 
 export interface BaresipEvent {
   readonly event: true;
@@ -72,8 +73,8 @@ interface Pending {
 export class BaresipControl {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly pending = new Map<string, Pending>();
-  private readonly eventList: BaresipEvent[] = [];
-  private readonly eventListeners = new Set<(event: BaresipEvent, index: number) => void>();
+  /** The UA events pushed so far, in order. */
+  readonly events = new EventLog<BaresipEvent>();
   private nextToken = 1;
   private closedError: Error | null = null;
 
@@ -123,7 +124,7 @@ export class BaresipControl {
       }
       if (!isRecord(message)) continue;
       if (message['response'] === true) this.handleResponse(message);
-      else if (message['event'] === true && typeof message['type'] === 'string') this.handleEvent(message as unknown as BaresipEvent);
+      else if (message['event'] === true && typeof message['type'] === 'string') this.events.push(message as unknown as BaresipEvent);
     }
   }
 
@@ -134,12 +135,6 @@ export class BaresipControl {
     this.pending.delete(token);
     clearTimeout(pending.timer);
     pending.resolve({ ok: message['ok'] === true, data: typeof message['data'] === 'string' ? message['data'] : '' });
-  }
-
-  private handleEvent(event: BaresipEvent): void {
-    this.eventList.push(event);
-    const index = this.eventList.length - 1;
-    for (const listener of this.eventListeners) listener(event, index);
   }
 
   /** Runs a long command (as typed after "/" in baresip's menu). */
@@ -160,40 +155,6 @@ export class BaresipControl {
       const message: Record<string, string> = { command: name, token };
       if (params !== undefined) message['params'] = params;
       this.socket.write(encodeNetstring(JSON.stringify(message)));
-    });
-  }
-
-  events(): readonly BaresipEvent[] {
-    return this.eventList;
-  }
-
-  /** Index of the next event to come. */
-  mark(): number {
-    return this.eventList.length;
-  }
-
-  /** First event from `since` (default 0: every event so far) for which predicate holds; bounded. */
-  waitForEvent(predicate: (event: BaresipEvent) => boolean, timeoutMs: number, since = 0): Promise<BaresipEvent> {
-    for (let index = since; index < this.eventList.length; index += 1) {
-      const event = this.eventList[index];
-      if (event !== undefined && predicate(event)) return Promise.resolve(event);
-    }
-    return new Promise<BaresipEvent>((resolve, reject) => {
-      const listener = (event: BaresipEvent, index: number): void => {
-        if (index < since || !predicate(event)) return;
-        clearTimeout(timer);
-        this.eventListeners.delete(listener);
-        resolve(event);
-      };
-      const timer = setTimeout(() => {
-        this.eventListeners.delete(listener);
-        const seen = this.eventList
-          .slice(since)
-          .map((event) => `${event.type}${event.param === undefined ? '' : ` (${event.param})`}`)
-          .join(', ');
-        reject(new Error(`baresip: no matching event within ${timeoutMs} ms; events seen: ${seen.length > 0 ? seen : 'none'}`));
-      }, timeoutMs);
-      this.eventListeners.add(listener);
     });
   }
 

@@ -12,6 +12,7 @@
  * test see, for instance, the answer to the REGISTER that unregisters (ctrl_tcp
  * reports no event for it in baresip 1.0).
  */
+import { EventLog } from './event-log.js';
 import type { ManagedProcess } from './process.js';
 
 export interface TracedSipMessage {
@@ -49,8 +50,8 @@ export function traceStatus(message: TracedSipMessage): number | null {
 }
 
 export class BaresipTrace {
-  private readonly messageList: TracedSipMessage[] = [];
-  private readonly listeners = new Set<(message: TracedSipMessage, index: number) => void>();
+  /** The messages traced so far, in order. */
+  readonly messages = new EventLog<TracedSipMessage>();
   private state: 'idle' | 'header' | 'body' = 'idle';
   private current: { transport: string; source: string; destination: string; lines: string[] } | null = null;
 
@@ -92,47 +93,12 @@ export class BaresipTrace {
     if (current === null) return;
     const lines = [...current.lines];
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    const message: TracedSipMessage = {
+    this.messages.push({
       transport: current.transport,
       source: current.source,
       destination: current.destination,
       firstLine: lines[0] ?? '',
       text: `${lines.join('\r\n')}\r\n`,
-    };
-    this.messageList.push(message);
-    const index = this.messageList.length - 1;
-    for (const listener of this.listeners) listener(message, index);
-  }
-
-  messages(): readonly TracedSipMessage[] {
-    return this.messageList;
-  }
-
-  mark(): number {
-    return this.messageList.length;
-  }
-
-  waitForMessage(predicate: (message: TracedSipMessage) => boolean, timeoutMs: number, since = 0): Promise<TracedSipMessage> {
-    for (let index = since; index < this.messageList.length; index += 1) {
-      const message = this.messageList[index];
-      if (message !== undefined && predicate(message)) return Promise.resolve(message);
-    }
-    return new Promise<TracedSipMessage>((resolve, reject) => {
-      const listener = (message: TracedSipMessage, index: number): void => {
-        if (index < since || !predicate(message)) return;
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        resolve(message);
-      };
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        const seen = this.messageList
-          .slice(since)
-          .map((message) => message.firstLine)
-          .join(' | ');
-        reject(new Error(`baresip trace: no matching SIP message within ${timeoutMs} ms; seen: ${seen.length > 0 ? seen : 'none'}`));
-      }, timeoutMs);
-      this.listeners.add(listener);
     });
   }
 }

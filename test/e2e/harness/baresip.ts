@@ -256,18 +256,22 @@ export class Baresip {
   }
 
   events(): readonly BaresipEvent[] {
-    return this.control.events();
+    return this.control.events.items();
   }
 
   /** Index of the next event: pass as `since` to wait only for later events. */
   mark(): number {
-    return this.control.mark();
+    return this.control.events.mark();
   }
 
   /** First event from `since` (default: every event since start) matching predicate; rejects after timeoutMs. */
   waitForEvent(predicate: (event: BaresipEvent) => boolean, timeoutMs: number, since = 0): Promise<BaresipEvent> {
-    return this.control.waitForEvent(predicate, timeoutMs, since).catch((error: unknown) => {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\nbaresip output:\n${this.process.output(60)}`);
+    return this.control.events.waitFor(predicate, timeoutMs, {
+      since,
+      describe: (seen) => {
+        const events = seen.map((event) => `${event.type}${event.param === undefined ? '' : ` (${event.param})`}`).join(', ');
+        return `baresip: no matching event within ${timeoutMs} ms; events seen: ${events || 'none'}\nbaresip output:\n${this.process.output(60)}`;
+      },
     });
   }
 
@@ -279,15 +283,19 @@ export class Baresip {
 
   /** SIP messages sent and received so far, as baresip traced them (needs sipTrace). */
   sipMessages(): readonly TracedSipMessage[] {
-    return this.trace.messages();
+    return this.trace.messages.items();
   }
 
   sipMark(): number {
-    return this.trace.mark();
+    return this.trace.messages.mark();
   }
 
   waitForSipMessage(predicate: (message: TracedSipMessage) => boolean, timeoutMs: number, since = 0): Promise<TracedSipMessage> {
-    return this.trace.waitForMessage(predicate, timeoutMs, since);
+    return this.trace.messages.waitFor(predicate, timeoutMs, {
+      since,
+      describe: (seen) =>
+        `baresip trace: no matching SIP message within ${timeoutMs} ms; seen: ${seen.map((message) => message.firstLine).join(' | ') || 'none'}`,
+    });
   }
 
   /**
@@ -300,19 +308,21 @@ export class Baresip {
     const aor = this.currentAor;
     if (aor === null) throw new Error('baresip: no account to unregister');
     const registered = [...this.events()].reverse().find((e) => e.accountaor === aor && e.type.startsWith('REGISTER'));
-    const sipSince = this.trace.mark();
+    const sipSince = this.sipMark();
     const eventSince = this.mark();
     const response = await this.command('uadel', aor);
     if (!response.ok) throw new Error(`baresip uadel failed: ${response.data}`);
     this.currentAor = null;
     if (registered?.type !== 'REGISTER_OK') return { status: null };
     await this.waitForEvent((e) => e.type === 'UNREGISTERING', timeoutMs, eventSince);
-    const request = await this.trace
-      .waitForMessage((m) => m.firstLine.startsWith('REGISTER ') && /expires=0\b/i.test(m.text), timeoutMs, sipSince)
-      .catch(() => null);
+    const request = await this.waitForSipMessage(
+      (m) => m.firstLine.startsWith('REGISTER ') && /expires=0\b/i.test(m.text),
+      timeoutMs,
+      sipSince,
+    ).catch(() => null);
     if (request === null) return { status: null };
     const callId = traceHeader(request, 'Call-ID');
-    const answer = await this.trace.waitForMessage(
+    const answer = await this.waitForSipMessage(
       (m) => {
         const status = traceStatus(m);
         return status !== null && status >= 200 && status !== 401 && status !== 407 && traceHeader(m, 'Call-ID') === callId;

@@ -88,6 +88,7 @@ import { createConnection, type Socket } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import type { TracedSipMessage } from './baresip-trace.js';
 import { makeTempDir, registerCleanup } from './cleanup.js';
+import { EventLog } from './event-log.js';
 import { getFreePortRange } from './ports.js';
 import { startProcess, type ManagedProcess, type OutputLine } from './process.js';
 
@@ -257,8 +258,8 @@ function pipeName(dir: string): { name: string; path: string; inDir: boolean } {
 
 /** The SIP messages of linphone's log, parsed line by line as they come. */
 class LinphoneLogTrace {
-  private readonly list: LinphoneSipMessage[] = [];
-  private readonly listeners = new Set<(message: LinphoneSipMessage, index: number) => void>();
+  /** The messages logged so far, in order. */
+  readonly messages = new EventLog<LinphoneSipMessage>();
   private current: { direction: 'sent' | 'received'; transport: string; remote: string; lines: string[] } | null = null;
 
   constructor(
@@ -306,7 +307,7 @@ class LinphoneLogTrace {
       while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
       if (lines.length === 0 || !START_LINE.test(lines[0] ?? '')) continue;
       const local = this.local(current.transport);
-      const message: LinphoneSipMessage = {
+      this.messages.push({
         direction: current.direction,
         transport: current.transport,
         remote: current.remote,
@@ -314,43 +315,8 @@ class LinphoneLogTrace {
         destination: current.direction === 'sent' ? current.remote : local,
         firstLine: lines[0] ?? '',
         text: `${lines.join('\r\n')}\r\n`,
-      };
-      this.list.push(message);
-      const index = this.list.length - 1;
-      for (const listener of this.listeners) listener(message, index);
+      });
     }
-  }
-
-  messages(): readonly LinphoneSipMessage[] {
-    return this.list;
-  }
-
-  mark(): number {
-    return this.list.length;
-  }
-
-  waitForMessage(predicate: (message: LinphoneSipMessage) => boolean, timeoutMs: number, since = 0): Promise<LinphoneSipMessage> {
-    for (let index = since; index < this.list.length; index += 1) {
-      const message = this.list[index];
-      if (message !== undefined && predicate(message)) return Promise.resolve(message);
-    }
-    return new Promise<LinphoneSipMessage>((resolve, reject) => {
-      const listener = (message: LinphoneSipMessage, index: number): void => {
-        if (index < since || !predicate(message)) return;
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        resolve(message);
-      };
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        const seen = this.list
-          .slice(since)
-          .map((m) => `${m.direction === 'sent' ? '>' : '<'} ${m.firstLine}`)
-          .join(' | ');
-        reject(new Error(`linphone log: no matching SIP message within ${timeoutMs} ms; seen: ${seen.length > 0 ? seen : 'none'}`));
-      }, timeoutMs);
-      this.listeners.add(listener);
-    });
   }
 }
 
@@ -454,8 +420,7 @@ class DaemonControl {
 }
 
 export class Linphone {
-  private readonly eventList: LinphoneEvent[] = [];
-  private readonly eventListeners = new Set<(event: LinphoneEvent, index: number) => void>();
+  private readonly eventLog = new EventLog<LinphoneEvent>();
   private polling = true;
   private pollTimer: NodeJS.Timeout | null = null;
   private accountId: number | null = null;
@@ -755,10 +720,7 @@ export class Linphone {
       const match = /Event-type: (\S+)/.exec(response.body);
       if (match?.[1] !== undefined) {
         const text = response.body.slice(response.body.indexOf('Event-type:'));
-        const event: LinphoneEvent = { type: match[1], fields: parseFields(text), text, at: Date.now() };
-        this.eventList.push(event);
-        const index = this.eventList.length - 1;
-        for (const listener of this.eventListeners) listener(event, index);
+        this.eventLog.push({ type: match[1], fields: parseFields(text), text, at: Date.now() });
       }
       more = Number(response.fields.Size ?? '0') > 0;
     } catch {
@@ -768,35 +730,21 @@ export class Linphone {
   }
 
   events(): readonly LinphoneEvent[] {
-    return this.eventList;
+    return this.eventLog.items();
   }
 
   /** Index of the next event: pass as `since` to wait only for later events. */
   mark(): number {
-    return this.eventList.length;
+    return this.eventLog.mark();
   }
 
   waitForEvent(predicate: (event: LinphoneEvent) => boolean, timeoutMs: number, since = 0): Promise<LinphoneEvent> {
-    for (let index = since; index < this.eventList.length; index += 1) {
-      const event = this.eventList[index];
-      if (event !== undefined && predicate(event)) return Promise.resolve(event);
-    }
-    return new Promise<LinphoneEvent>((resolve, reject) => {
-      const listener = (event: LinphoneEvent, index: number): void => {
-        if (index < since || !predicate(event)) return;
-        clearTimeout(timer);
-        this.eventListeners.delete(listener);
-        resolve(event);
-      };
-      const timer = setTimeout(() => {
-        this.eventListeners.delete(listener);
-        const seen = this.eventList
-          .slice(since)
-          .map((event) => `${event.type} ${event.fields.Event ?? event.fields.Tone ?? ''}`.trim())
-          .join(' | ');
-        reject(new Error(`linphone: no matching event within ${timeoutMs} ms; seen: ${seen || 'none'}\n${this.process.output(40)}`));
-      }, timeoutMs);
-      this.eventListeners.add(listener);
+    return this.eventLog.waitFor(predicate, timeoutMs, {
+      since,
+      describe: (seen) => {
+        const events = seen.map((event) => `${event.type} ${event.fields.Event ?? event.fields.Tone ?? ''}`.trim()).join(' | ');
+        return `linphone: no matching event within ${timeoutMs} ms; seen: ${events || 'none'}\n${this.process.output(40)}`;
+      },
     });
   }
 
@@ -821,15 +769,21 @@ export class Linphone {
 
   /** SIP messages sent and received so far, from linphone's log (TLS decrypted). */
   sipMessages(): readonly LinphoneSipMessage[] {
-    return this.trace.messages();
+    return this.trace.messages.items();
   }
 
   sipMark(): number {
-    return this.trace.mark();
+    return this.trace.messages.mark();
   }
 
   waitForSipMessage(predicate: (message: LinphoneSipMessage) => boolean, timeoutMs: number, since = 0): Promise<LinphoneSipMessage> {
-    return this.trace.waitForMessage(predicate, timeoutMs, since);
+    return this.trace.messages.waitFor(predicate, timeoutMs, {
+      since,
+      describe: (seen) => {
+        const messages = seen.map((m) => `${m.direction === 'sent' ? '>' : '<'} ${m.firstLine}`).join(' | ');
+        return `linphone log: no matching SIP message within ${timeoutMs} ms; seen: ${messages || 'none'}`;
+      },
+    });
   }
 
   /** Log lines matching a pattern, e.g. /flags=\[/ for the TLS verification. */

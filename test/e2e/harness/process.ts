@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { registerCleanup, registerDiagnosable, type Diagnosable } from './cleanup.js';
+import { EventLog } from './event-log.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -75,13 +76,10 @@ export class ManagedProcess implements Diagnosable {
   readonly label: string;
   readonly pid: number;
   private readonly child: ChildProcess;
-  private readonly lineBuffer: OutputLine[] = [];
-  private dropped = 0;
-  private readonly maxLines: number;
+  private readonly lineLog: EventLog<OutputLine>;
   private readonly partial: Record<OutputStream, string> = { stdout: '', stderr: '' };
   private readonly raw: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
   private rawSize = 0;
-  private readonly listeners = new Set<(line: OutputLine, index: number) => void>();
   private exitInfo: ExitInfo | null = null;
   private readonly exitPromise: Promise<ExitInfo>;
   private readonly unregisterCleanup: () => void;
@@ -89,7 +87,7 @@ export class ManagedProcess implements Diagnosable {
 
   constructor(options: StartProcessOptions) {
     this.label = options.label ?? options.command;
-    this.maxLines = options.maxLines ?? 200_000;
+    this.lineLog = new EventLog(options.maxLines ?? 200_000);
     this.child = spawn(options.command, [...(options.args ?? [])], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
@@ -142,28 +140,17 @@ export class ManagedProcess implements Diagnosable {
   }
 
   private push(stream: OutputStream, text: string): void {
-    const line: OutputLine = { stream, text, at: Date.now() };
-    this.lineBuffer.push(line);
-    if (this.lineBuffer.length > this.maxLines) {
-      this.lineBuffer.shift();
-      this.dropped += 1;
-    }
-    const index = this.dropped + this.lineBuffer.length - 1;
-    for (const listener of this.listeners) listener(line, index);
+    this.lineLog.push({ stream, text, at: Date.now() });
   }
 
   /** Index of the next line to come: pass it as `since` to wait only for lines after this point. */
   mark(): number {
-    return this.dropped + this.lineBuffer.length;
+    return this.lineLog.mark();
   }
 
   /** Every line kept, in order, both streams interleaved as read. */
   lines(): readonly OutputLine[] {
-    return this.lineBuffer;
-  }
-
-  lineAt(index: number): OutputLine | undefined {
-    return this.lineBuffer[index - this.dropped];
+    return this.lineLog.items();
   }
 
   /** What the process wrote on one stream, byte for byte (as UTF-8), up to 16 MiB in all. */
@@ -173,7 +160,7 @@ export class ManagedProcess implements Diagnosable {
 
   /** Output as text, lines prefixed with the stream when stderr. */
   output(lastLines?: number): string {
-    const lines = lastLines === undefined ? this.lineBuffer : this.lineBuffer.slice(-lastLines);
+    const lines = lastLines === undefined ? this.lines() : this.lines().slice(-lastLines);
     return lines.map((line) => (line.stream === 'stderr' ? `[stderr] ${line.text}` : line.text)).join('\n');
   }
 
@@ -184,10 +171,7 @@ export class ManagedProcess implements Diagnosable {
 
   /** Called for every line read from now on; returns a function that unsubscribes. */
   onLine(listener: (line: OutputLine, index: number) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.lineLog.onItem(listener);
   }
 
   get running(): boolean {
@@ -211,29 +195,15 @@ export class ManagedProcess implements Diagnosable {
     timeoutMs: number,
     options: WaitForLineOptions = {},
   ): Promise<OutputLine> {
-    const since = options.since ?? 0;
-    const matches = (line: OutputLine): boolean =>
-      (options.stream === undefined || line.stream === options.stream) && predicate(line.text, line);
-    for (let index = Math.max(since, this.dropped); index < this.mark(); index += 1) {
-      const line = this.lineAt(index);
-      if (line !== undefined && matches(line)) return Promise.resolve(line);
-    }
-    return new Promise<OutputLine>((resolve, reject) => {
-      const finish = (action: () => void): void => {
-        clearTimeout(timer);
-        unsubscribe();
-        action();
-      };
-      const timer = setTimeout(() => {
-        finish(() => reject(new Error(`${this.label}: no matching line within ${timeoutMs} ms. Output so far:\n${this.output(200)}`)));
-      }, timeoutMs);
-      const unsubscribe = this.onLine((line, index) => {
-        if (index >= since && matches(line)) finish(() => resolve(line));
-      });
-      void this.exitPromise.then((exit) => {
-        finish(() => reject(new Error(`${this.label} ${describeExit(exit)} before a matching line. Output:\n${this.output(200)}`)));
-      });
-    });
+    return this.lineLog.waitFor(
+      (line) => (options.stream === undefined || line.stream === options.stream) && predicate(line.text, line),
+      timeoutMs,
+      {
+        since: options.since,
+        describe: () => `${this.label}: no matching line within ${timeoutMs} ms. Output so far:\n${this.output(200)}`,
+        end: this.exitPromise.then((exit) => new Error(`${this.label} ${describeExit(exit)} before a matching line. Output:\n${this.output(200)}`)),
+      },
+    );
   }
 
   /** Resolves when the process has exited; rejects (with its output) after timeoutMs. */

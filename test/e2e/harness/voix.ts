@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { BaresipAccount, SipTransport } from './baresip.js';
 import { makeTempDir } from './cleanup.js';
+import { EventLog } from './event-log.js';
 import { getFreePort } from './ports.js';
 import { runProcess, startProcess, type ManagedProcess, type RunResult } from './process.js';
 
@@ -183,8 +184,7 @@ export function ensureBuilt(): Promise<void> {
 class RunningVoix implements VoixServer {
   readonly address = '127.0.0.1' as const;
   private current: ManagedProcess;
-  private logLines: VoixLog[] = [];
-  private readonly logListeners = new Set<(log: VoixLog, index: number) => void>();
+  private logLines = new EventLog<VoixLog>();
   private ca: string | null = null;
 
   constructor(
@@ -212,7 +212,7 @@ class RunningVoix implements VoixServer {
   }
 
   private spawn(): ManagedProcess {
-    this.logLines = [];
+    this.logLines = new EventLog();
     const child = startProcess({
       command: process.execPath,
       args: [this.serverScript, '--config', this.configPath],
@@ -221,18 +221,14 @@ class RunningVoix implements VoixServer {
       label: 'voix',
     });
     child.onLine((line) => {
-      if (line.stream !== 'stdout') return;
-      const log = parseLog(line.text);
-      this.logLines.push(log);
-      const index = this.logLines.length - 1;
-      for (const listener of this.logListeners) listener(log, index);
+      if (line.stream === 'stdout') this.logLines.push(parseLog(line.text));
     });
     return child;
   }
 
   async waitUntilReady(): Promise<void> {
     await this.waitForLog((log) => log.msg === 'ready', this.readyTimeoutMs);
-    const listening = this.logLines.filter((log) => log.msg === 'listening');
+    const listening = this.logs().filter((log) => log.msg === 'listening');
     for (const transport of ['udp', 'tcp', 'tls'] as const) {
       const endpoint = (this.config['server'] as Record<string, Record<string, unknown>> | undefined)?.['listen']?.[transport];
       if (!isPlainObject(endpoint)) continue;
@@ -242,42 +238,28 @@ class RunningVoix implements VoixServer {
         throw new Error(`voix listens on ${transport} port ${String(line['port'])}, the config says ${String(endpoint['port'])}`);
       }
     }
-    const caLine = this.logLines.find((log) => log.msg === 'tls ca' && typeof log['caPath'] === 'string');
+    const caLine = this.logs().find((log) => log.msg === 'tls ca' && typeof log['caPath'] === 'string');
     if (caLine !== undefined) this.ca = caLine['caPath'] as string;
     else if (this.tlsWithoutCertificate) this.ca = join(this.dataDir, 'tls', 'ca.crt');
   }
 
   logs(): readonly VoixLog[] {
-    return this.logLines;
+    return this.logLines.items();
   }
 
   mark(): number {
-    return this.logLines.length;
+    return this.logLines.mark();
   }
 
   waitForLog(predicate: (log: VoixLog) => boolean, timeoutMs: number, since = 0): Promise<VoixLog> {
-    for (let index = since; index < this.logLines.length; index += 1) {
-      const log = this.logLines[index];
-      if (log !== undefined && predicate(log)) return Promise.resolve(log);
-    }
     const child = this.current;
-    return new Promise<VoixLog>((resolve, reject) => {
-      const finish = (action: () => void): void => {
-        clearTimeout(timer);
-        this.logListeners.delete(listener);
-        action();
-      };
-      const listener = (log: VoixLog, index: number): void => {
-        if (index >= since && predicate(log)) finish(() => resolve(log));
-      };
-      const timer = setTimeout(() => {
-        finish(() => reject(new Error(`voix: no matching log line within ${timeoutMs} ms. Output:\n${child.output(120)}`)));
-      }, timeoutMs);
-      this.logListeners.add(listener);
-      void child.exited.then((exit) => {
+    return this.logLines.waitFor(predicate, timeoutMs, {
+      since,
+      describe: () => `voix: no matching log line within ${timeoutMs} ms. Output:\n${child.output(120)}`,
+      end: child.exited.then((exit) => {
         const how = exit.signal === null ? `exited with code ${String(exit.code)}` : `was killed by ${exit.signal}`;
-        finish(() => reject(new Error(`voix ${how} before a matching log line. Output:\n${child.output(120)}`)));
-      });
+        return new Error(`voix ${how} before a matching log line. Output:\n${child.output(120)}`);
+      }),
     });
   }
 
