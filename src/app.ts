@@ -42,6 +42,7 @@ function usersFromConfig(config: VoixConfig): UserDirectory {
     },
     transports: u.transports,
     maxContacts: u.maxContacts,
+    srtp: u.srtp,
   }));
   return new MapUserDirectory(users);
 }
@@ -142,7 +143,7 @@ export class VoixServer {
     });
     const core = new SipCore({ registrar, authenticator, securityLog, isLocalHost, serverHeader: SERVER_HEADER, logger });
     const transactions = new TransactionLayer({ sender: transport, clock, user: core, logger: logger.child({ component: 'transaction' }) });
-    core.attach(transactions);
+    core.attach(transactions, null);
     transport.setHandler({
       onRequest: (request, flow) => transactions.receiveRequest(request, flow),
       onResponse: (response, flow) => transactions.receiveResponse(response, flow),

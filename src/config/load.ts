@@ -258,6 +258,8 @@ function toVoixConfig(raw: RawConfig, baseDir: string): VoixConfig {
           : { ha1Md5: user.ha1_md5?.toLowerCase() ?? null, ha1Sha256: user.ha1_sha256?.toLowerCase() ?? null },
       transports: user.transports,
       maxContacts: user.max_contacts,
+      // Secure by default: a TLS-only account gets SRTP required; one that allows plain transports, optional.
+      srtp: user.srtp ?? (user.transports.every((t) => t === 'tls') ? 'required' : 'optional'),
     };
   });
   return {
@@ -277,12 +279,25 @@ function toVoixConfig(raw: RawConfig, baseDir: string): VoixConfig {
     },
     auth: { algorithms: raw.auth.algorithms, nonceLifetimeSeconds: raw.auth.nonce_lifetime, md5OnlyUserAgents: raw.auth.md5_only_user_agents },
     users,
+    media: {
+      address: raw.media.address,
+      publicAddress: raw.media.public_address ?? null,
+      portMin: raw.media.port_min,
+      portMax: raw.media.port_max,
+      workers: raw.media.workers,
+    },
+    calls: {
+      ringTimeoutSeconds: raw.calls.ring_timeout,
+      sessionExpiresSeconds: raw.calls.session_expires,
+      minSeSeconds: raw.calls.min_se,
+    },
     security: {
       ban: {
         maxFailures: raw.security.ban.max_failures,
         windowSeconds: raw.security.ban.window,
         durationSeconds: raw.security.ban.duration,
       },
+      sdesOverPlaintext: raw.security.sdes_over_plaintext,
     },
   };
 }

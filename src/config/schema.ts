@@ -13,6 +13,7 @@ import { z } from 'zod';
 
 export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export const DIGEST_ALGORITHMS = ['SHA-256', 'MD5'] as const;
+export const SRTP_POLICIES = ['required', 'optional', 'off'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -226,6 +227,13 @@ const userSchema = z
       .max(20)
       .default(3)
       .meta({ description: 'Nombre d’appareils enregistrés en même temps (1 à 20).' }),
+    srtp: z
+      .enum(SRTP_POLICIES)
+      .optional()
+      .meta({
+        description:
+          'Chiffrement des médias (SRTP, clés SDES) vers ce compte : required (un appel sans SRTP utilisable est refusé en 488), optional (SRTP si le téléphone le propose), off. Par défaut : required pour un compte TLS seulement, optional sinon.',
+      }),
   })
   .superRefine((user, ctx) => {
     const hasPassword = user.password !== undefined;
@@ -261,6 +269,59 @@ const usersSchema = z
   .default([])
   .meta({ description: 'Comptes SIP (postes). Chaque numéro doit être unique.' });
 
+const mediaSchema = z
+  .strictObject({
+    address: z.string().min(1).default('0.0.0.0').meta({ description: 'Adresse locale des sockets RTP (0.0.0.0 : toutes les interfaces).' }),
+    public_address: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Adresse écrite dans le SDP pour les médias (derrière un NAT). Par défaut : server.public_address, sinon l’adresse annoncée en SIP.' }),
+    port_min: z.int().min(1024).max(65534).default(10000).meta({ description: 'Premier port RTP (pair).' }),
+    port_max: z.int().min(1025).max(65535).default(20000).meta({ description: 'Dernier port RTP. Chaque appel relayé utilise 4 ports.' }),
+    workers: z
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .meta({ description: 'Nombre de threads média ; 0 : un par cœur du processeur.' }),
+  })
+  .superRefine((media, ctx) => {
+    const min: unknown = media.port_min;
+    const max: unknown = media.port_max;
+    if (typeof min === 'number' && typeof max === 'number' && max - min < 3) {
+      ctx.addIssue({ code: 'custom', path: ['port_max'], message: `must leave room for at least one call above port_min (${min})` });
+    }
+  }, always)
+  .prefault({})
+  .meta({ description: 'Relais des médias (RTP/SRTP) : ports et threads.' });
+
+const callsSchema = z
+  .strictObject({
+    ring_timeout: z.int().min(5).max(600).default(60).meta({ description: 'Durée de sonnerie avant abandon (secondes) ; l’appelant reçoit alors 480.' }),
+    session_expires: z
+      .int()
+      .min(90)
+      .max(86_400)
+      .default(1800)
+      .meta({ description: 'Intervalle de rafraîchissement de session demandé (RFC 4028, secondes).' }),
+    min_se: z
+      .int()
+      .min(90)
+      .max(86_400)
+      .default(90)
+      .meta({ description: 'Intervalle minimal accepté (Min-SE) ; en dessous, voix répond 422.' }),
+  })
+  .superRefine((calls, ctx) => {
+    const se: unknown = calls.session_expires;
+    const min: unknown = calls.min_se;
+    if (typeof se === 'number' && typeof min === 'number' && se < min) {
+      ctx.addIssue({ code: 'custom', path: ['session_expires'], message: `must be at least min_se (${se} < ${min})` });
+    }
+  }, always)
+  .prefault({})
+  .meta({ description: 'Appels : sonnerie et minuteries de session.' });
+
 const securitySchema = z
   .strictObject({
     ban: z
@@ -276,6 +337,13 @@ const securitySchema = z
       })
       .prefault({})
       .meta({ description: 'Bannissement temporaire des adresses qui échouent trop souvent à s’authentifier.' }),
+    sdes_over_plaintext: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'Autoriser l’envoi de clés SRTP (SDES, a=crypto) sur une signalisation non chiffrée (UDP/TCP). Déconseillé : n’importe qui sur le chemin lirait les clés.',
+      }),
   })
   .prefault({})
   .meta({ description: 'Protection contre les attaques par force brute.' });
@@ -286,6 +354,8 @@ export const configSchema = z
     registrar: registrarSchema,
     auth: authSchema,
     users: usersSchema,
+    media: mediaSchema,
+    calls: callsSchema,
     security: securitySchema,
   })
   .superRefine((config, ctx) => {

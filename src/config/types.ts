@@ -6,6 +6,8 @@
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** SRTP towards a user: required (488 without usable SRTP), optional, or off. */
+export type SrtpPolicy = 'required' | 'optional' | 'off';
 
 export interface ListenEndpoint {
   readonly address: string;
@@ -84,6 +86,27 @@ export interface UserConfig {
   readonly transports: readonly Transport[];
   /** Simultaneous registered contacts (devices). */
   readonly maxContacts: number;
+  /** Default: required for a TLS-only account, optional otherwise. */
+  readonly srtp: SrtpPolicy;
+}
+
+export interface MediaConfig {
+  /** Bind address of the RTP sockets. */
+  readonly address: string;
+  /** Address written in SDP, or null to use the server's advertised address. */
+  readonly publicAddress: string | null;
+  readonly portMin: number;
+  readonly portMax: number;
+  /** Media worker threads; 0 means one per CPU core. */
+  readonly workers: number;
+}
+
+export interface CallsConfig {
+  readonly ringTimeoutSeconds: number;
+  /** RFC 4028 session interval voix asks for. */
+  readonly sessionExpiresSeconds: number;
+  /** RFC 4028 Min-SE: a smaller Session-Expires gets 422. */
+  readonly minSeSeconds: number;
 }
 
 export interface BanConfig {
@@ -95,6 +118,8 @@ export interface BanConfig {
 
 export interface SecurityConfig {
   readonly ban: BanConfig;
+  /** Send SDES keys (a=crypto) over UDP/TCP signalling too. Off by default: keys would travel in clear. */
+  readonly sdesOverPlaintext: boolean;
 }
 
 export interface VoixConfig {
@@ -102,6 +127,8 @@ export interface VoixConfig {
   readonly registrar: RegistrarConfig;
   readonly auth: AuthConfig;
   readonly users: readonly UserConfig[];
+  readonly media: MediaConfig;
+  readonly calls: CallsConfig;
   readonly security: SecurityConfig;
 }
 

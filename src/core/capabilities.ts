@@ -5,12 +5,14 @@
 import type { UasCapabilities } from '../sip/request-checks.js';
 
 export const VOIX_CAPABILITIES: UasCapabilities = {
-  allowedMethods: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'],
+  allowedMethods: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE'],
   // RFC 3327 Path: voix stores it, so a proxy in front (Kamailio) can stay on the path.
-  supportedExtensions: ['path'],
+  // RFC 4028 timer: session intervals are honoured and refreshed.
+  supportedExtensions: ['path', 'timer'],
   acceptedBodyTypes: {
     INVITE: ['application/sdp'],
     ACK: ['application/sdp'],
+    UPDATE: ['application/sdp'],
   },
   forwardedMethods: ['INVITE'],
 };

@@ -5,23 +5,29 @@
  * Calls (INVITE and dialogs) are challenged here and handed to the call core
  * once it exists.
  */
+import type { CallCore } from '../calls/call-core.js';
 import type { Logger } from '../log/logger.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { SecurityLog } from '../security/security-log.js';
 import { createResponse, newTag } from '../sip/builders.js';
-import { Headers } from '../sip/headers.js';
+import { Headers, tagOf } from '../sip/headers.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { checkRequest } from '../sip/request-checks.js';
 import type { ServerTransaction, ServerTransactionUser, TransactionLayer } from '../sip/transaction/transaction-layer.js';
-import type { ServerInviteTransaction } from '../sip/transaction/server-invite-transaction.js';
+import { ServerInviteTransaction } from '../sip/transaction/server-invite-transaction.js';
 import type { Flow, TransportError } from '../sip/transport/types.js';
 import { isSipUri, isTelUri } from '../sip/uri.js';
 import { VOIX_CAPABILITIES } from './capabilities.js';
-import type { AuthOutcome, DigestAuthenticator } from './digest-authenticator.js';
+import type { AuthOutcome, ChallengeKind } from './digest-authenticator.js';
+
+/** Who sent a request: the digest authenticator, or a fake in tests. */
+export interface RequestAuthenticator {
+  authenticate(request: SipRequest, flow: Flow, kind: ChallengeKind): AuthOutcome;
+}
 
 export interface SipCoreOptions {
   readonly registrar: Registrar;
-  readonly authenticator: DigestAuthenticator;
+  readonly authenticator: RequestAuthenticator;
   readonly securityLog: SecurityLog;
   /** Whether a host names this server (domain, aliases, own addresses). */
   readonly isLocalHost: (host: string) => boolean;
@@ -33,12 +39,15 @@ type HeaderList = ReadonlyArray<readonly [string, string]>;
 
 export class SipCore implements ServerTransactionUser {
   private transactions: TransactionLayer | null = null;
+  /** Calls: null without a media engine (INVITEs then get 503). */
+  private calls: CallCore | null = null;
 
   constructor(private readonly options: SipCoreOptions) {}
 
-  /** The layer whose transactions this core answers (set once, after both exist). */
-  attach(transactions: TransactionLayer): void {
+  /** The layer whose transactions this core answers, and the call core built on it (set once, after all exist). */
+  attach(transactions: TransactionLayer, calls: CallCore | null): void {
     this.transactions = transactions;
+    this.calls = calls;
   }
 
   onRequest(tx: ServerTransaction, request: SipRequest, flow: Flow): void {
@@ -46,6 +55,12 @@ export class SipCore implements ServerTransactionUser {
     if (rejection !== null) {
       this.options.logger.debug('request rejected', { method: request.method, status: rejection.status, cause: rejection.cause, callId: request.callId });
       this.respond(tx, request, rejection.status, rejection.headers, rejection.reason);
+      return;
+    }
+    // RFC 3261 §12.2.2: a dialog request with a To tag belongs to a dialog; voix's calls know their own
+    // (OPTIONS and REGISTER need no dialog and are answered as usual).
+    if (tagOf(request.to) !== null && (request.method === 'INVITE' || request.method === 'BYE' || request.method === 'UPDATE')) {
+      if (this.calls?.handleInDialog(tx, request) !== true) this.respond(tx, request, 481);
       return;
     }
     switch (request.method) {
@@ -62,7 +77,8 @@ export class SipCore implements ServerTransactionUser {
         this.handleCancel(tx, request, flow);
         return;
       case 'BYE':
-        // RFC 3261 §15.1.2: a BYE outside any dialog we know.
+      case 'UPDATE':
+        // RFC 3261 §15.1.2, RFC 3311: outside any dialog.
         this.respond(tx, request, 481);
         return;
       default:
@@ -70,12 +86,13 @@ export class SipCore implements ServerTransactionUser {
     }
   }
 
-  onAck(ack: SipRequest, _flow: Flow, _tx: ServerInviteTransaction | null): void {
-    this.options.logger.debug('ack without dialog', { callId: ack.callId });
+  onAck(ack: SipRequest, _flow: Flow, tx: ServerInviteTransaction | null): void {
+    this.calls?.handleAck(ack, tx);
   }
 
   onAckTimeout(tx: ServerInviteTransaction): void {
     this.options.logger.warn('no ACK for 2xx', { callId: tx.request.callId });
+    this.calls?.handleAckTimeout(tx);
   }
 
   onTimeout(tx: ServerInviteTransaction): void {
@@ -139,7 +156,27 @@ export class SipCore implements ServerTransactionUser {
       this.challenge(tx, request, auth);
       return;
     }
-    this.respond(tx, request, 480, [], 'Calls Not Available Yet');
+    if (!auth.user.transports.includes(flow.transport)) {
+      this.options.securityLog.record('transport_refused', {
+        src: flow.remoteAddress,
+        port: flow.remotePort,
+        transport: flow.transport,
+        user: auth.user.extension,
+        method: request.method,
+        callId: request.callId,
+      });
+      this.respond(tx, request, 403, [], `Forbidden: ${flow.transport.toUpperCase()} not allowed for this account`);
+      return;
+    }
+    const calls = this.calls;
+    if (calls === null || !(tx instanceof ServerInviteTransaction)) {
+      this.respond(tx, request, 503, [['Retry-After', '5']]);
+      return;
+    }
+    calls.handleInvite(tx, request, flow, auth.user).catch((err: unknown) => {
+      this.options.logger.error('call setup failed', { callId: request.callId, error: err });
+      if (tx.finalResponse === null) this.respond(tx, request, 500);
+    });
   }
 
   /** RFC 3261 §9.2: 200 to the CANCEL, then 487 on the INVITE if it has no final response yet. */
@@ -150,7 +187,8 @@ export class SipCore implements ServerTransactionUser {
       return;
     }
     this.respond(tx, request, 200);
-    if (invite.finalResponse === null) this.respond(invite, invite.request, 487);
+    if (invite.finalResponse !== null) return;
+    if (this.calls?.cancel(invite) !== true) this.respond(invite, invite.request, 487);
   }
 
   private challenge(tx: ServerTransaction, request: SipRequest, auth: Extract<AuthOutcome, { kind: 'challenge' }>): void {

@@ -3,6 +3,7 @@
  * (computed once from the configured password, or given as stored hashes),
  * allowed transports and registration limits.
  */
+import type { SrtpPolicy } from '../config/types.js';
 import type { DigestHash } from '../sip/auth/digest.js';
 import type { TransportProtocol } from '../sip/transport/types.js';
 
@@ -13,6 +14,7 @@ export interface DirectoryUser {
   readonly ha1: Readonly<Partial<Record<DigestHash, string>>>;
   readonly transports: readonly TransportProtocol[];
   readonly maxContacts: number;
+  readonly srtp: SrtpPolicy;
 }
 
 export interface UserDirectory {

@@ -27,6 +27,26 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (aor, contact)
    )`,
+  `CREATE TABLE calls (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     call_id TEXT NOT NULL,
+     caller TEXT NOT NULL,
+     callee TEXT NOT NULL,
+     caller_transport TEXT NOT NULL,
+     callee_transport TEXT,
+     started_at INTEGER NOT NULL,
+     answered_at INTEGER,
+     ended_at INTEGER,
+     duration_seconds INTEGER,
+     status INTEGER,
+     end_cause TEXT,
+     hangup_by TEXT,
+     srtp_caller INTEGER NOT NULL DEFAULT 0,
+     srtp_callee INTEGER NOT NULL DEFAULT 0,
+     media_stats TEXT
+   );
+   CREATE INDEX calls_active ON calls (ended_at);
+   CREATE INDEX calls_started ON calls (started_at)`,
 ];
 
 export const DATABASE_FILE = 'voix.db';

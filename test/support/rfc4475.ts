@@ -18,7 +18,8 @@ export function readTorture(file: string): Buffer {
 /**
  * What a peer sees over UDP: a status code, or 'drop' for no answer at all.
  * 401/407 are the digest challenges voix gives to any unauthenticated
- * REGISTER/INVITE; 200 is voix answering OPTIONS itself.
+ * REGISTER/INVITE; 200 is voix answering OPTIONS itself; 481 a request in a
+ * dialog voix does not know.
  */
 export type WireAnswer = number | 'drop';
 
@@ -38,7 +39,8 @@ export interface TortureCase {
 }
 
 export const TORTURE_CASES: readonly TortureCase[] = [
-  { file: 'wsinv.dat', section: '3.1.1.1', parses: true, check: null, answer: 407 },
+  // Its To tag makes it a mid-dialog INVITE for a dialog voix does not know (RFC 3261 §12.2.2).
+  { file: 'wsinv.dat', section: '3.1.1.1', parses: true, check: null, answer: 481 },
   { file: 'intmeth.dat', section: '3.1.1.2', parses: true, check: 501, answer: 501 },
   { file: 'esc01.dat', section: '3.1.1.3', parses: true, check: null, answer: 407 },
   { file: 'escnull.dat', section: '3.1.1.4', parses: true, check: null, answer: 401 },

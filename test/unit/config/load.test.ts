@@ -59,9 +59,11 @@ describe('parseConfig: a valid file', () => {
     });
     expect(config.registrar).toEqual({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600 });
     expect(config.auth).toEqual({ algorithms: ['SHA-256', 'MD5'], nonceLifetimeSeconds: 300, md5OnlyUserAgents: ['baresip v0.', 'baresip v1.'] });
-    expect(config.security).toEqual({ ban: { maxFailures: 5, windowSeconds: 60, durationSeconds: 900 } });
+    expect(config.security).toEqual({ ban: { maxFailures: 5, windowSeconds: 60, durationSeconds: 900 }, sdesOverPlaintext: false });
+    expect(config.media).toEqual({ address: '0.0.0.0', publicAddress: null, portMin: 10000, portMax: 20000, workers: 0 });
+    expect(config.calls).toEqual({ ringTimeoutSeconds: 60, sessionExpiresSeconds: 1800, minSeSeconds: 90 });
     expect(config.users).toHaveLength(1);
-    expect(config.users[0]).toMatchObject({ extension: '1001', displayName: null, transports: ['tls'], maxContacts: 3 });
+    expect(config.users[0]).toMatchObject({ extension: '1001', displayName: null, transports: ['tls'], maxContacts: 3, srtp: 'required' });
   });
 
   it('keeps no clear password: it derives HA1 = H(extension:realm:password) for both algorithms (RFC 7616 §3.4.2)', () => {
@@ -428,5 +430,23 @@ describe('loadConfigFile', () => {
 
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.config.server.dataDir).toBe(join(dir, 'data'));
+  });
+});
+
+describe('parseConfig: media, calls and SRTP policy', () => {
+  it('defaults SRTP to required for a TLS-only account and optional for one allowing UDP or TCP', () => {
+    const config = load(
+      yaml('server:', '  domain: pbx.example.com', 'users:', '  - extension: "1001"', `    password: "${STRONG}"`, '  - extension: "1002"', `    password: "${STRONG}"`, '    transports: [udp, tls]', '  - extension: "1003"', `    password: "${STRONG}"`, '    srtp: off'),
+    );
+
+    expect(config.users.map((u) => u.srtp)).toEqual(['required', 'optional', 'off']);
+  });
+
+  it('reports an inverted port range and a session interval below Min-SE with their lines', () => {
+    const result = parseConfig(yaml('server:', '  domain: pbx.example.com', 'media:', '  port_min: 20000', '  port_max: 20001', 'calls:', '  session_expires: 100', '  min_se: 200'), 'voix.yaml');
+
+    expect(result.ok).toBe(false);
+    const messages = result.ok ? [] : result.errors.map((e) => `${e.line} ${e.path}`);
+    expect(messages).toEqual(['5 media.port_max', '7 calls.session_expires']);
   });
 });

@@ -65,6 +65,7 @@ describe('DigestAuthenticator', () => {
         ha1: { MD5: computeHa1('MD5', '1001', REALM, PASSWORD), 'SHA-256': computeHa1('SHA-256', '1001', REALM, PASSWORD) },
         transports: ['udp'],
         maxContacts: 1,
+        srtp: 'optional',
       },
     ]);
     auth = new DigestAuthenticator({

@@ -1,0 +1,39 @@
+/**
+ * What a call needs from the media side: SDP offer/answer across its two
+ * legs and the relay that anchors the media. The call core drives SIP; this
+ * interface hides SDP details and the media engine from it.
+ */
+import type { SrtpPolicy } from '../config/types.js';
+import type { LegName, RelayStats } from '../rtp/media-protocol.js';
+import type { TransportProtocol } from '../sip/transport/types.js';
+
+/** How one leg's phone is reached, which decides SRTP on that leg. */
+export interface LegSignalling {
+  readonly transport: TransportProtocol;
+  /** The address the phone's SIP comes from: media latching accepts packets from it only. */
+  readonly sourceAddress: string;
+  readonly srtpPolicy: SrtpPolicy;
+  /** Whether SDES keys may be sent on this leg (its SIP is over TLS, or the config allows plaintext). */
+  readonly cryptoAllowed: boolean;
+}
+
+export type MediaOutcome = { readonly ok: true; readonly sdp: Buffer } | { readonly ok: false; readonly status: number; readonly reason: string };
+
+export interface CallMedia {
+  /** The caller's initial offer, turned into the offer for one callee contact. */
+  offerForCallee(offerFromCaller: Buffer, callee: LegSignalling): MediaOutcome;
+  /** The answering callee's answer, turned into the answer for the caller; the relay is configured for both legs. */
+  answerForCaller(answerFromCallee: Buffer, callee: LegSignalling): Promise<MediaOutcome>;
+  /** A new offer from one side (re-INVITE, UPDATE), turned into the offer for the other side. */
+  reoffer(from: LegName, offer: Buffer): MediaOutcome;
+  /** The other side's answer to it, turned into the answer for `from`; the relay follows (hold, resume). */
+  reanswer(from: LegName, answer: Buffer): Promise<MediaOutcome>;
+  /** Whether an offer only repeats the last one from that side (a session refresh, RFC 4028). */
+  repeatsLastOffer(from: LegName, offer: Buffer): boolean;
+  /** The last SDP voix sent to a side, for answering a refresh or refreshing. */
+  lastSdpTo(to: LegName): Buffer | null;
+  /** Whether a leg ended up with SRTP. */
+  isSecure(leg: LegName): boolean;
+  /** Closes the relay; gives its final statistics (null when it never carried media). */
+  release(): Promise<RelayStats | null>;
+}

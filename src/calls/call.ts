@@ -1,0 +1,734 @@
+/**
+ * One call through voix as a back-to-back user agent (RFC 3261 §12–§15,
+ * RFC 7092): leg A is the caller's INVITE, answered by voix as a UAS; leg B
+ * is voix's own INVITE to each registered contact of the callee (parallel
+ * forking), the first 2xx winning. Media is anchored in voix's relay and
+ * negotiated separately on each leg (CallMedia).
+ */
+import type { CallsConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Binding } from '../registrar/binding.js';
+import type { LegName, RelayStats } from '../rtp/media-protocol.js';
+import { createCancel, createResponse, newBranch, newCallId, newTag } from '../sip/builders.js';
+import { Dialog } from '../sip/dialog.js';
+import { parseBoundedInt, paramValue, parseHeaderParams } from '../sip/grammar.js';
+import { Headers, type NameAddr, type Via } from '../sip/headers.js';
+import { SipRequest, type SipResponse } from '../sip/message.js';
+import { optionTags } from '../sip/request-checks.js';
+import type { ClientInviteTransaction } from '../sip/transaction/client-invite-transaction.js';
+import type { ServerInviteTransaction } from '../sip/transaction/server-invite-transaction.js';
+import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionLayer } from '../sip/transaction/transaction-layer.js';
+import { destinationOfFlow, viaTransport, type Destination, type Flow, type MessageSender, type TransportProtocol } from '../sip/transport/types.js';
+import { cloneSipUri, isSipUri, parseUri, sipUri, type SipUri } from '../sip/uri.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { CallMedia, LegSignalling } from './call-media.js';
+import type { CdrStore, EndCause, HangupBy } from './cdr-store.js';
+
+export const CALL_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE';
+const SDP = 'application/sdp';
+
+export interface CallServices {
+  readonly transactions: TransactionLayer;
+  readonly sender: MessageSender;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: CallsConfig;
+  readonly serverHeader: string;
+  readonly domain: string;
+  localEndpoint(transport: TransportProtocol): { host: string; port: number };
+  readonly cdrs: CdrStore | null;
+  /** Lets in-dialog requests find this call: voix's tag on each leg identifies it. */
+  registerDialog(callId: string, localTag: string, call: Call, side: LegName): void;
+  unregisterDialog(callId: string, localTag: string): void;
+  onEnded(call: Call): void;
+}
+
+export interface Party {
+  readonly extension: string;
+  readonly name: string;
+}
+
+type CallState = 'ringing' | 'answering' | 'answered' | 'confirmed' | 'ended';
+
+type ForkState = 'calling' | 'early' | 'answered' | 'failed';
+
+interface Fork {
+  readonly binding: Binding;
+  readonly destination: Destination;
+  readonly invite: SipRequest;
+  tx: ClientInviteTransaction | null;
+  state: ForkState;
+  provisional: boolean;
+  cancelWanted: boolean;
+  cancelled: boolean;
+  dialog: Dialog | null;
+  /** ACK sent for its 2xx, re-sent on 2xx retransmissions (§13.2.2.4). */
+  ack: SipRequest | null;
+  final: number | null;
+  readonly signalling: LegSignalling;
+}
+
+/** RFC 4028 session timer on one leg. */
+interface SessionTimer {
+  intervalSeconds: number;
+  /** Whether voix refreshes (else the phone does and voix watches). */
+  voixRefreshes: boolean;
+  timer: TimerHandle | undefined;
+}
+
+interface PendingReoffer {
+  readonly from: LegName;
+  /** The request being answered: a re-INVITE or UPDATE server transaction. */
+  readonly serverTx: ServerTransaction;
+  readonly request: SipRequest;
+}
+
+function headersOf(list: ReadonlyArray<readonly [string, string]>): Headers {
+  const h = new Headers();
+  for (const [n, v] of list) h.append(n, v);
+  return h;
+}
+
+function sdpBody(message: SipRequest | SipResponse): Buffer | null {
+  if (message.body.length === 0) return null;
+  const type = message.headers.get('content-type');
+  return type !== undefined && type.split(';')[0]?.trim().toLowerCase() === SDP ? message.body : null;
+}
+
+function sessionExpiresOf(message: SipRequest | SipResponse): { seconds: number; refresher: 'uac' | 'uas' | null } | null {
+  const value = message.headers.get('session-expires');
+  if (value === undefined) return null;
+  const semi = value.indexOf(';');
+  const seconds = parseBoundedInt(semi === -1 ? value : value.slice(0, semi), 2 ** 31);
+  if (seconds === null) return null;
+  const params = semi === -1 ? [] : (parseHeaderParams(value, semi)?.params ?? []);
+  const refresher = paramValue(params, 'refresher');
+  return { seconds, refresher: refresher === 'uac' || refresher === 'uas' ? refresher : null };
+}
+
+/**
+ * RFC 3261 §16.7 item 6, adapted to a B2BUA: the answer the caller gets
+ * when every contact failed.
+ */
+export function selectFailure(statuses: readonly number[]): number {
+  if (statuses.some((s) => s >= 600)) return statuses.find((s) => s >= 600) ?? 603;
+  if (statuses.includes(486)) return 486;
+  if (statuses.includes(488)) return 488;
+  if (statuses.includes(603)) return 603;
+  return 480;
+}
+
+function causeOf(status: number): EndCause {
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 404 || status === 604) return 'not-found';
+  if (status === 487) return 'cancelled';
+  if (status === 488 || status === 606) return 'media-refused';
+  if (status === 603) return 'rejected';
+  if (status === 480 || status === 408) return 'unavailable';
+  return 'failed';
+}
+
+export class Call {
+  private state: CallState = 'ringing';
+  readonly startedAt: number;
+  private answeredAt: number | null = null;
+  private cdrId: number | null = null;
+  private readonly aTag = newTag();
+  private aDialog: Dialog | null = null;
+  private readonly aDestination: Destination;
+  private readonly forks: Fork[] = [];
+  private winner: Fork | null = null;
+  private ringTimer: TimerHandle | undefined;
+  private sentRinging = false;
+  private readonly bCallId = newCallId();
+  private readonly bTag = newTag();
+  private reoffer: PendingReoffer | null = null;
+  private readonly sessionTimers: Record<LegName, SessionTimer | null> = { a: null, b: null };
+  private readonly log: Logger;
+  private ending = false;
+
+  constructor(
+    private readonly services: CallServices,
+    readonly caller: Party,
+    readonly callee: Party,
+    private readonly inviteTx: ServerInviteTransaction,
+    private readonly media: CallMedia,
+    private readonly callerSignalling: LegSignalling,
+  ) {
+    this.startedAt = services.clock.now();
+    this.aDestination = destinationOfFlow(inviteTx.flow);
+    this.log = services.logger.child({ callId: inviteTx.request.callId, caller: caller.extension, callee: callee.extension });
+  }
+
+  get callId(): string {
+    return this.inviteTx.request.callId;
+  }
+
+  get isEnded(): boolean {
+    return this.state === 'ended';
+  }
+
+  get isAnswered(): boolean {
+    return this.state === 'answered' || this.state === 'confirmed';
+  }
+
+  /** Whether the INVITE that started the call is the one a CANCEL targets. */
+  isInviteTransaction(tx: ServerInviteTransaction): boolean {
+    return tx === this.inviteTx;
+  }
+
+  summary(): { callId: string; caller: string; callee: string; state: string; startedAt: number; answeredAt: number | null } {
+    return { callId: this.callId, caller: this.caller.extension, callee: this.callee.extension, state: this.state, startedAt: this.startedAt, answeredAt: this.answeredAt };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Leg A: the caller.
+
+  /** Starts the call: rings every contact of the callee. `bindings` is not empty. */
+  start(bindings: readonly Binding[], calleeSignalling: (b: Binding) => LegSignalling): void {
+    this.cdrId =
+      this.services.cdrs?.start({
+        callId: this.callId,
+        caller: this.caller.extension,
+        callee: this.callee.extension,
+        callerTransport: this.callerSignalling.transport,
+        startedAt: this.startedAt,
+        srtpCaller: false,
+      }) ?? null;
+    this.services.registerDialog(this.callId, this.aTag, this, 'a');
+    this.services.registerDialog(this.bCallId, this.bTag, this, 'b');
+    this.respondToCaller(100);
+    const offer = sdpBody(this.inviteTx.request);
+    const failures: number[] = [];
+    for (const binding of bindings) {
+      const signalling = calleeSignalling(binding);
+      const offerForB = offer === null ? null : this.media.offerForCallee(offer, signalling);
+      if (offerForB !== null && !offerForB.ok) {
+        this.log.info('contact skipped', { contact: binding.contact, status: offerForB.status, reason: offerForB.reason });
+        failures.push(offerForB.status);
+        continue;
+      }
+      this.forks.push(this.sendInvite(binding, signalling, offerForB?.sdp ?? null));
+    }
+    if (this.forks.length === 0) {
+      void this.fail(selectFailure(failures), 'no contact could take the call');
+      return;
+    }
+    this.ringTimer = this.services.clock.setTimer(this.services.settings.ringTimeoutSeconds * 1000, () => this.onRingTimeout());
+  }
+
+  private respondToCaller(status: number, options: { headers?: Array<readonly [string, string]>; body?: Buffer | null; reason?: string } = {}): void {
+    const headers = headersOf(options.headers ?? []);
+    if (status > 100 && status < 300) {
+      headers.append('Contact', this.contactFor(this.callerSignalling.transport, this.callee.extension));
+      headers.append('Allow', CALL_ALLOW);
+    }
+    headers.append('Server', this.services.serverHeader);
+    if (options.body !== undefined && options.body !== null) headers.append('Content-Type', SDP);
+    const response = createResponse(this.inviteTx.request, status, {
+      toTag: this.aTag,
+      headers,
+      ...(options.body !== undefined && options.body !== null ? { body: options.body } : {}),
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+    });
+    if (status > 100 && status < 300 && this.aDialog === null) {
+      this.aDialog = Dialog.forUas(this.inviteTx.request, this.aTag, status >= 200 ? 'confirmed' : 'early');
+    } else if (status >= 200 && status < 300 && this.aDialog !== null) {
+      this.aDialog.state = 'confirmed';
+    }
+    this.inviteTx.sendResponse(response);
+  }
+
+  /** The caller cancelled (RFC 3261 §9.2): 487 to the INVITE, CANCEL to every contact. */
+  cancelByCaller(): void {
+    if (this.state !== 'ringing' && this.state !== 'answering') return;
+    this.log.info('call cancelled by caller');
+    this.respondToCaller(487);
+    // A callee that answered while the CANCEL was on its way is hung up (RFC 3261 §9.1).
+    if (this.winner !== null) this.byeFork(this.winner);
+    void this.finish(487, 'cancelled', 'caller');
+  }
+
+  /** ACK for voix's 2xx on leg A. */
+  onCallerAck(): void {
+    if (this.state === 'answered') {
+      this.state = 'confirmed';
+      this.log.debug('call confirmed');
+    }
+  }
+
+  /** No ACK for voix's 2xx within 64*T1 (RFC 3261 §13.3.1.4): the call is torn down. */
+  onCallerAckTimeout(): void {
+    if (this.state === 'ended') return;
+    this.log.warn('no ACK from caller: ending the call');
+    this.sendBye('a');
+    this.sendBye('b');
+    void this.finish(200, 'ack-timeout', 'voix');
+  }
+
+  private onRingTimeout(): void {
+    if (this.state !== 'ringing') return;
+    this.log.info('no answer before the ring timeout');
+    this.respondToCaller(480, { reason: 'No Answer' });
+    void this.finish(480, 'no-answer', 'voix');
+  }
+
+  /** Fails the call before any answer: final response to the caller, cleanup. */
+  private async fail(status: number, why: string): Promise<void> {
+    if (this.state !== 'ringing') return;
+    this.log.info('call failed', { status, why });
+    this.respondToCaller(status);
+    await this.finish(status, causeOf(status), 'callee');
+  }
+
+  // ---------------------------------------------------------------------------
+  // Leg B: voix's INVITE to each contact.
+
+  private via(transport: TransportProtocol): Via {
+    const local = this.services.localEndpoint(transport);
+    return { protocol: 'SIP/2.0', transport: viaTransport(transport), host: local.host, port: local.port, params: [{ name: 'rport', value: null }] };
+  }
+
+  private contactFor(transport: TransportProtocol, user: string): string {
+    const local = this.services.localEndpoint(transport);
+    return `<sip:${user}@${local.host}:${local.port};transport=${transport}>`;
+  }
+
+  private sendInvite(binding: Binding, signalling: LegSignalling, sdp: Buffer | null): Fork {
+    const parsed = parseUri(binding.contact);
+    const target: SipUri = parsed !== null && isSipUri(parsed) ? { ...cloneSipUri(parsed), headers: null } : sipUri({ user: this.callee.extension, host: binding.sourceAddress, port: binding.sourcePort });
+    const destination: Destination = {
+      transport: binding.transport,
+      address: binding.sourceAddress,
+      port: binding.sourcePort,
+      connectionId: binding.connectionId,
+    };
+    const domainUri = (user: string): SipUri => sipUri({ user, host: this.services.domain });
+    const from: NameAddr = { displayName: this.caller.name, uri: domainUri(this.caller.extension), params: [{ name: 'tag', value: this.bTag }] };
+    const to: NameAddr = { displayName: null, uri: domainUri(this.callee.extension), params: [] };
+    const headers = new Headers();
+    // RFC 3327: a registration that came through a proxy is reached through it.
+    for (const p of binding.path) headers.append('Route', p);
+    headers.append('Contact', this.contactFor(binding.transport, this.caller.extension));
+    headers.append('Allow', CALL_ALLOW);
+    headers.append('Supported', 'timer');
+    headers.append('Session-Expires', String(this.services.settings.sessionExpiresSeconds));
+    headers.append('Min-SE', String(this.services.settings.minSeSeconds));
+    headers.append('User-Agent', this.services.serverHeader);
+    if (sdp !== null) headers.append('Content-Type', SDP);
+    const via = this.via(binding.transport);
+    via.params.push({ name: 'branch', value: newBranch() });
+    const maxForwards = Math.max(0, (this.inviteTx.request.maxForwards ?? 70) - 1);
+    const invite = new SipRequest('INVITE', target, {
+      via: [via],
+      from,
+      to,
+      callId: this.bCallId,
+      cseq: { seq: 1, method: 'INVITE' },
+      maxForwards,
+      headers,
+      ...(sdp !== null ? { body: sdp } : {}),
+    });
+    const fork: Fork = {
+      binding,
+      destination,
+      invite,
+      tx: null,
+      state: 'calling',
+      provisional: false,
+      cancelWanted: false,
+      cancelled: false,
+      dialog: null,
+      ack: null,
+      final: null,
+      signalling,
+    };
+    const user: ClientTransactionUser = {
+      onResponse: (_tx, response) => void this.onForkResponse(fork, response),
+      onTimeout: () => this.onForkFailed(fork, 408),
+      onTransportError: () => this.onForkFailed(fork, 503),
+    };
+    fork.tx = this.services.transactions.sendRequest(invite, destination, user) as ClientInviteTransaction;
+    this.log.debug('ringing contact', { contact: binding.contact, transport: binding.transport });
+    return fork;
+  }
+
+  /** RFC 3261 §9.1: CANCEL only once a provisional response arrived; until then, remember to. */
+  private cancelFork(fork: Fork): void {
+    if (fork.state === 'failed' || fork.state === 'answered' || fork.cancelled) return;
+    fork.cancelWanted = true;
+    if (!fork.provisional) return;
+    fork.cancelled = true;
+    const cancel = createCancel(fork.invite);
+    this.services.transactions.sendRequest(cancel, fork.destination, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
+    // RFC 3261 §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is given up.
+    const tx = fork.tx;
+    this.services.clock.setTimer(32_000, () => {
+      if (fork.state !== 'answered' && fork.state !== 'failed') {
+        fork.state = 'failed';
+        tx?.terminate();
+      }
+    });
+  }
+
+  private async onForkResponse(fork: Fork, response: SipResponse): Promise<void> {
+    const status = response.status;
+    if (status < 200) {
+      if (status === 100) return;
+      fork.provisional = true;
+      if (fork.cancelWanted) {
+        this.cancelFork(fork);
+        return;
+      }
+      if (fork.state === 'calling') fork.state = 'early';
+      if (this.state !== 'ringing') return;
+      if (!this.sentRinging && (status === 180 || status === 183)) {
+        this.sentRinging = true;
+        // voix plays no early media yet: the caller's phone rings locally.
+        this.respondToCaller(180);
+      }
+      return;
+    }
+    if (status >= 300) {
+      this.onForkFailed(fork, status);
+      return;
+    }
+    await this.onFork2xx(fork, response);
+  }
+
+  private ackFor(fork: Fork, response: SipResponse): SipRequest | null {
+    if (fork.dialog === null) fork.dialog = Dialog.forUac(fork.invite, response);
+    if (fork.dialog === null) return null;
+    fork.dialog.state = 'confirmed';
+    fork.ack ??= fork.dialog.createAck(fork.invite.cseq.seq, this.via(fork.binding.transport));
+    return fork.ack;
+  }
+
+  private async onFork2xx(fork: Fork, response: SipResponse): Promise<void> {
+    const ack = this.ackFor(fork, response);
+    if (ack === null) {
+      this.log.warn('2xx without To tag from contact', { contact: fork.binding.contact });
+      return;
+    }
+    // Every 2xx, retransmissions included, gets its ACK (RFC 3261 §13.2.2.4).
+    this.services.sender.send(ack, fork.destination);
+    if (fork.state === 'answered') return;
+    if (this.state !== 'ringing' || this.winner !== null) {
+      // CANCEL/2xx race, or another contact answered first: acknowledge, then hang up (§9.1, §13.2.2.4).
+      fork.state = 'answered';
+      this.byeFork(fork);
+      return;
+    }
+    fork.state = 'answered';
+    this.winner = fork;
+    this.state = 'answering';
+    this.services.clock.clearTimer(this.ringTimer);
+    for (const other of this.forks) if (other !== fork) this.cancelFork(other);
+    this.negotiateSessionTimerB(response);
+
+    const answer = sdpBody(response);
+    let sdpForA: Buffer | null = null;
+    if (answer !== null) {
+      const outcome = await this.media.answerForCaller(answer, fork.signalling);
+      if (!outcome.ok) {
+        this.log.warn('answer from callee unusable', { status: outcome.status, reason: outcome.reason });
+        this.byeFork(fork);
+        this.state = 'ringing';
+        await this.fail(outcome.status, outcome.reason);
+        return;
+      }
+      sdpForA = outcome.sdp;
+    }
+    if (this.state !== 'answering') return; // the caller went away meanwhile
+    this.state = 'answered';
+    this.answeredAt = this.services.clock.now();
+    const headers = this.sessionTimerHeadersForA();
+    this.respondToCaller(200, { body: sdpForA, headers });
+    if (this.cdrId !== null) {
+      this.services.cdrs?.answered(this.cdrId, this.answeredAt, fork.binding.transport, this.media.isSecure('b'));
+    }
+    this.log.info('call answered', { contact: fork.binding.contact, transport: fork.binding.transport, srtpCaller: this.media.isSecure('a'), srtpCallee: this.media.isSecure('b') });
+    this.armSessionTimer('a');
+    this.armSessionTimer('b');
+  }
+
+  private onForkFailed(fork: Fork, status: number): void {
+    if (fork.state === 'failed' || fork.state === 'answered') return;
+    fork.state = 'failed';
+    fork.final = status;
+    if (this.state !== 'ringing') return;
+    if (this.forks.every((f) => f.state === 'failed')) {
+      void this.fail(selectFailure(this.forks.map((f) => f.final ?? 480)), 'every contact failed');
+    }
+  }
+
+  private byeFork(fork: Fork): void {
+    if (fork.dialog === null) return;
+    const bye = fork.dialog.createRequest('BYE', this.via(fork.binding.transport));
+    this.services.transactions.sendRequest(bye, fork.destination, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
+  }
+
+  // ---------------------------------------------------------------------------
+  // In-dialog requests.
+
+  /** A request received in one of the call's dialogs (not ACK, not CANCEL). */
+  async onInDialogRequest(side: LegName, tx: ServerTransaction, request: SipRequest): Promise<void> {
+    const dialog = side === 'a' ? this.aDialog : (this.winner?.dialog ?? null);
+    if (dialog === null || this.state === 'ended') {
+      this.respondIn(tx, request, 481);
+      return;
+    }
+    const check = dialog.checkIncoming(request);
+    if (!check.ok) {
+      this.respondIn(tx, request, check.status, [], null, check.reason);
+      return;
+    }
+    switch (request.method) {
+      case 'BYE':
+        this.respondIn(tx, request, 200);
+        this.log.info('hang-up', { by: side === 'a' ? 'caller' : 'callee' });
+        this.sendBye(side === 'a' ? 'b' : 'a');
+        await this.finish(200, 'normal', side === 'a' ? 'caller' : 'callee');
+        return;
+      case 'INVITE':
+      case 'UPDATE':
+        await this.onReoffer(side, tx, request);
+        return;
+      case 'OPTIONS':
+        this.respondIn(tx, request, 200, [['Allow', CALL_ALLOW]]);
+        return;
+      default:
+        this.respondIn(tx, request, 405, [['Allow', CALL_ALLOW]]);
+    }
+  }
+
+  /** ACK received in leg B's dialog (voix never asks for one there) or a late one on leg A. */
+  onInDialogAck(side: LegName): void {
+    if (side === 'a') this.onCallerAck();
+  }
+
+  private respondIn(tx: ServerTransaction, request: SipRequest, status: number, extra: Array<readonly [string, string]> = [], body: Buffer | null = null, reason?: string): void {
+    const headers = headersOf(extra);
+    headers.append('Server', this.services.serverHeader);
+    if (body !== null) headers.append('Content-Type', SDP);
+    const response = createResponse(request, status, {
+      headers,
+      ...(body !== null ? { body } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+    tx.sendResponse(response);
+  }
+
+  /**
+   * A re-INVITE or UPDATE from one side (RFC 3261 §14, RFC 3311): a session
+   * refresh (same SDP or none) is answered by voix alone; a new offer (hold,
+   * resume, codec change) goes to the other side and its answer comes back.
+   */
+  private async onReoffer(from: LegName, tx: ServerTransaction, request: SipRequest): Promise<void> {
+    if (this.state !== 'confirmed' && this.state !== 'answered') {
+      this.respondIn(tx, request, 491);
+      return;
+    }
+    if (this.reoffer !== null) {
+      // RFC 3261 §14.2: an offer crossing another one pending on the call gets 491.
+      this.respondIn(tx, request, 491);
+      return;
+    }
+    // RFC 3261 §12.2.2 / RFC 3311: a 2xx to a target refresh request carries voix's Contact.
+    const transport = from === 'a' ? this.callerSignalling.transport : (this.winner?.binding.transport ?? 'udp');
+    const contactHeader = [['Contact', this.contactFor(transport, from === 'a' ? this.callee.extension : this.caller.extension)] as const];
+    const offer = sdpBody(request);
+    if (offer === null || this.media.repeatsLastOffer(from, offer)) {
+      // A session refresh (RFC 4028 §7): answered here with the SDP last sent to that side.
+      const last = this.media.lastSdpTo(from);
+      this.respondIn(tx, request, 200, [...contactHeader, ...this.sessionTimerHeadersFor(from, request)], request.method === 'INVITE' || offer !== null ? last : null);
+      this.armSessionTimer(from);
+      return;
+    }
+    const relayed = this.media.reoffer(from, offer);
+    if (!relayed.ok) {
+      this.respondIn(tx, request, relayed.status, [], null, relayed.reason);
+      return;
+    }
+    this.reoffer = { from, serverTx: tx, request };
+    const other: LegName = from === 'a' ? 'b' : 'a';
+    this.sendReinvite(other, relayed.sdp, async (response) => {
+      const pending = this.reoffer;
+      this.reoffer = null;
+      if (pending === null) return;
+      if (response === null || response.status >= 300) {
+        const status = response === null ? 500 : response.status === 491 ? 491 : response.status;
+        this.respondIn(pending.serverTx, pending.request, status);
+        return;
+      }
+      const answer = sdpBody(response);
+      const outcome = answer === null ? null : await this.media.reanswer(from, answer);
+      if (outcome === null || !outcome.ok) {
+        this.respondIn(pending.serverTx, pending.request, 488, [], null, outcome === null ? 'No answer from the other side' : outcome.reason);
+        return;
+      }
+      this.respondIn(pending.serverTx, pending.request, 200, [...contactHeader, ...this.sessionTimerHeadersFor(from, pending.request)], outcome.sdp);
+      this.armSessionTimer(from);
+    });
+  }
+
+  /** A re-INVITE from voix to one side, with its ACK on 2xx. */
+  private sendReinvite(to: LegName, sdp: Buffer | null, done: (response: SipResponse | null) => void): void {
+    const dialog = to === 'a' ? this.aDialog : (this.winner?.dialog ?? null);
+    const destination = to === 'a' ? this.aDestination : this.winner?.destination;
+    const transport = to === 'a' ? this.callerSignalling.transport : this.winner?.binding.transport;
+    if (dialog === null || destination === undefined || transport === undefined) {
+      done(null);
+      return;
+    }
+    const headers = new Headers();
+    headers.append('Contact', this.contactFor(transport, to === 'a' ? this.callee.extension : this.caller.extension));
+    headers.append('Allow', CALL_ALLOW);
+    if (sdp !== null) headers.append('Content-Type', SDP);
+    const reinvite = dialog.createRequest('INVITE', this.via(transport), { headers, ...(sdp !== null ? { body: sdp } : {}) });
+    let finished = false;
+    const finish = (response: SipResponse | null) => {
+      if (finished) return;
+      finished = true;
+      done(response);
+    };
+    this.services.transactions.sendRequest(reinvite, destination, {
+      onResponse: (_tx: ClientTransaction, response: SipResponse) => {
+        if (response.status < 200) return;
+        if (response.status < 300) {
+          dialog.updateTargetFrom(response);
+          const ack = dialog.createAck(reinvite.cseq.seq, this.via(transport));
+          this.services.sender.send(ack, destination);
+        }
+        finish(response);
+      },
+      onTimeout: () => finish(null),
+      onTransportError: () => finish(null),
+    });
+  }
+
+  /** BYE to one side if its dialog exists. */
+  private sendBye(to: LegName): void {
+    if (to === 'b') {
+      if (this.winner !== null) this.byeFork(this.winner);
+      else for (const fork of this.forks) this.cancelFork(fork);
+      return;
+    }
+    if (this.aDialog === null || this.aDialog.state !== 'confirmed') return;
+    const bye = this.aDialog.createRequest('BYE', this.via(this.callerSignalling.transport));
+    this.services.transactions.sendRequest(bye, this.aDestination, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
+  }
+
+  /** Ends the call from voix's side (shutdown): BYE or CANCEL both ways. */
+  async hangUp(cause: EndCause): Promise<void> {
+    if (this.state === 'ended') return;
+    if (this.state === 'ringing' || this.state === 'answering') {
+      this.respondToCaller(503, { reason: 'Service Unavailable' });
+      if (this.winner !== null) this.byeFork(this.winner);
+      await this.finish(503, cause, 'voix');
+      return;
+    }
+    this.sendBye('a');
+    this.sendBye('b');
+    await this.finish(200, cause, 'voix');
+  }
+
+  // ---------------------------------------------------------------------------
+  // Session timers (RFC 4028).
+
+  /** Headers of voix's 2xx to the caller's INVITE: the interval agreed on leg A. */
+  private sessionTimerHeadersForA(): Array<readonly [string, string]> {
+    return this.sessionTimerHeadersFor('a', this.inviteTx.request);
+  }
+
+  private sessionTimerHeadersFor(side: LegName, request: SipRequest): Array<readonly [string, string]> {
+    const asked = sessionExpiresOf(request);
+    const supported = optionTags(request.headers.getAll('supported')).includes('timer');
+    if (asked === null && !supported) {
+      this.sessionTimers[side] = null;
+      return [];
+    }
+    const seconds = Math.max(asked?.seconds ?? this.services.settings.sessionExpiresSeconds, this.services.settings.minSeSeconds);
+    // RFC 4028 §9: the UAC refreshes unless it said otherwise or cannot.
+    const refresher: 'uac' | 'uas' = asked?.refresher ?? (supported ? 'uac' : 'uas');
+    // On leg A voix is the UAS; on leg B, when the callee re-offers, voix is the UAS too.
+    this.sessionTimers[side] = { intervalSeconds: seconds, voixRefreshes: refresher === 'uas', timer: this.sessionTimers[side]?.timer };
+    const headers: Array<readonly [string, string]> = [['Session-Expires', `${seconds};refresher=${refresher}`]];
+    if (supported) headers.push(['Require', 'timer']);
+    return headers;
+  }
+
+  private negotiateSessionTimerB(response: SipResponse): void {
+    const agreed = sessionExpiresOf(response);
+    if (agreed === null) {
+      this.sessionTimers.b = null;
+      return;
+    }
+    // voix is the UAC on leg B: it refreshes when the callee says refresher=uac or says nothing.
+    this.sessionTimers.b = { intervalSeconds: agreed.seconds, voixRefreshes: agreed.refresher !== 'uas', timer: undefined };
+  }
+
+  private armSessionTimer(side: LegName): void {
+    const st = this.sessionTimers[side];
+    if (st === null || this.state === 'ended') return;
+    this.services.clock.clearTimer(st.timer);
+    if (st.voixRefreshes) {
+      // RFC 4028 §10: the refresher sends its refresh at half the interval.
+      st.timer = this.services.clock.setTimer((st.intervalSeconds * 1000) / 2, () => this.refresh(side));
+    } else {
+      // RFC 4028 §10: the other side gives up at the interval minus min(32 s, a third of it).
+      const grace = Math.min(32, st.intervalSeconds / 3);
+      st.timer = this.services.clock.setTimer((st.intervalSeconds - grace) * 1000, () => this.onSessionExpired(side));
+    }
+  }
+
+  private refresh(side: LegName): void {
+    if (this.state !== 'confirmed' && this.state !== 'answered') return;
+    this.sendReinvite(side, this.media.lastSdpTo(side), (response) => {
+      if (response === null || response.status >= 300) {
+        if (response?.status === 491) this.armSessionTimer(side);
+        else this.onSessionExpired(side);
+        return;
+      }
+      this.armSessionTimer(side);
+    });
+  }
+
+  private onSessionExpired(side: LegName): void {
+    if (this.state === 'ended') return;
+    this.log.info('session expired', { leg: side });
+    this.sendBye('a');
+    this.sendBye('b');
+    void this.finish(200, 'session-expired', 'voix');
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private async finish(status: number, cause: EndCause, by: HangupBy): Promise<void> {
+    if (this.ending) return;
+    this.ending = true;
+    this.state = 'ended';
+    this.services.clock.clearTimer(this.ringTimer);
+    for (const st of [this.sessionTimers.a, this.sessionTimers.b]) if (st !== null) this.services.clock.clearTimer(st.timer);
+    for (const fork of this.forks) if (fork !== this.winner) this.cancelFork(fork);
+    let stats: RelayStats | null = null;
+    try {
+      stats = await this.media.release();
+    } catch (err) {
+      this.log.error('media release failed', { error: err });
+    }
+    const endedAt = this.services.clock.now();
+    if (this.cdrId !== null) {
+      this.services.cdrs?.end(this.cdrId, this.answeredAt, { endedAt, status, cause, hangupBy: by, media: stats });
+    }
+    this.services.unregisterDialog(this.callId, this.aTag);
+    this.services.unregisterDialog(this.bCallId, this.bTag);
+    this.log.info('call ended', {
+      cause,
+      by,
+      status,
+      durationSeconds: this.answeredAt === null ? 0 : Math.round((endedAt - this.answeredAt) / 1000),
+    });
+    this.services.onEnded(this);
+  }
+}

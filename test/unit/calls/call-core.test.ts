@@ -1,0 +1,369 @@
+/**
+ * The call core driven through the real transaction layer and SIP core,
+ * with fakes of voix's own boundaries: the message sender (what leaves on
+ * the wire), the media side (CallMedia), the authenticator, and the clock.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CallCore } from '../../../src/calls/call-core.js';
+import type { CallMedia, LegSignalling, MediaOutcome } from '../../../src/calls/call-media.js';
+import { VOIX_CAPABILITIES } from '../../../src/core/capabilities.js';
+import { SipCore, type RequestAuthenticator } from '../../../src/core/sip-core.js';
+import { MapUserDirectory, type DirectoryUser } from '../../../src/core/users.js';
+import { createMemoryLogger } from '../../../src/log/logger.js';
+import type { Binding } from '../../../src/registrar/binding.js';
+import { NullBindingStore } from '../../../src/registrar/binding.js';
+import { Registrar } from '../../../src/registrar/registrar.js';
+import { SecurityLog } from '../../../src/security/security-log.js';
+import type { LegName, RelayStats } from '../../../src/rtp/media-protocol.js';
+import { createResponse } from '../../../src/sip/builders.js';
+import { Headers, tagOf } from '../../../src/sip/headers.js';
+import type { AnySipMessage, SipRequest, SipResponse } from '../../../src/sip/message.js';
+import { TransactionLayer } from '../../../src/sip/transaction/transaction-layer.js';
+import type { Destination, Flow, MessageSender } from '../../../src/sip/transport/types.js';
+import { FakeClock } from '../../../src/util/clock.js';
+import { parseRequest } from '../../support/messages.js';
+
+class RecordingSender implements MessageSender {
+  readonly sent: Array<{ message: AnySipMessage; destination: Destination }> = [];
+  send(message: AnySipMessage, destination: Destination): void {
+    this.sent.push({ message, destination });
+  }
+  requests(method: string, address?: string): SipRequest[] {
+    return this.sent
+      .filter((s) => s.message.kind === 'request' && s.message.method === method && (address === undefined || s.destination.address === address))
+      .map((s) => s.message as SipRequest);
+  }
+  responses(callId: string): SipResponse[] {
+    return this.sent.filter((s) => s.message.kind === 'response' && s.message.callId === callId).map((s) => s.message as SipResponse);
+  }
+  statuses(callId: string, method = 'INVITE'): number[] {
+    return this.responses(callId)
+      .filter((r) => r.cseq.method === method)
+      .map((r) => r.status);
+  }
+}
+
+class FakeMedia implements CallMedia {
+  released = 0;
+  lastFromA: Buffer | null = null;
+  offers: LegSignalling[] = [];
+  refuse: MediaOutcome | null = null;
+  offerForCallee(offer: Buffer, callee: LegSignalling): MediaOutcome {
+    this.lastFromA = offer;
+    this.offers.push(callee);
+    return this.refuse ?? { ok: true, sdp: Buffer.from('offer-for-b') };
+  }
+  async answerForCaller(): Promise<MediaOutcome> {
+    return { ok: true, sdp: Buffer.from('answer-for-a') };
+  }
+  reoffer(from: LegName, offer: Buffer): MediaOutcome {
+    return { ok: true, sdp: Buffer.from(`reoffer-from-${from}:${offer.toString()}`) };
+  }
+  async reanswer(from: LegName): Promise<MediaOutcome> {
+    return { ok: true, sdp: Buffer.from(`reanswer-for-${from}`) };
+  }
+  repeatsLastOffer(_from: LegName, offer: Buffer): boolean {
+    return this.lastFromA !== null && offer.equals(this.lastFromA);
+  }
+  lastSdpTo(to: LegName): Buffer | null {
+    return Buffer.from(`last-to-${to}`);
+  }
+  isSecure(): boolean {
+    return false;
+  }
+  async release(): Promise<RelayStats | null> {
+    this.released++;
+    return null;
+  }
+}
+
+const ALICE: DirectoryUser = { extension: '1001', name: 'Alice', ha1: {}, transports: ['udp'], maxContacts: 3, srtp: 'optional' };
+const BOB: DirectoryUser = { extension: '1002', name: 'Bob', ha1: {}, transports: ['udp'], maxContacts: 3, srtp: 'optional' };
+const FLOW_A: Flow = { transport: 'udp', remoteAddress: '192.0.2.10', remotePort: 5062, localAddress: '192.0.2.1', localPort: 5060, connectionId: null };
+
+function binding(address: string): Binding {
+  return {
+    aor: '1002',
+    contact: `sip:1002@${address}:5070`,
+    instanceId: null,
+    regId: null,
+    callId: `reg-${address}`,
+    cseq: 1,
+    expiresAt: Number.MAX_SAFE_INTEGER,
+    q: null,
+    transport: 'udp',
+    sourceAddress: address,
+    sourcePort: 5070,
+    connectionId: null,
+    path: [],
+    userAgent: null,
+    updatedAt: 0,
+  };
+}
+
+interface World {
+  clock: FakeClock;
+  sender: RecordingSender;
+  layer: TransactionLayer;
+  media: FakeMedia;
+  bindings: Binding[];
+  calls: CallCore;
+}
+
+function createWorld(): World {
+  const clock = new FakeClock();
+  const sender = new RecordingSender();
+  const { logger } = createMemoryLogger();
+  const media = new FakeMedia();
+  const bindings: Binding[] = [];
+  const registrar = new Registrar({ clock, store: new NullBindingStore(), settings: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 }, logger, isLocalHost: () => true });
+  const authenticator: RequestAuthenticator = { authenticate: () => ({ kind: 'authenticated', user: ALICE }) };
+  const core = new SipCore({ registrar, authenticator, securityLog: new SecurityLog(logger), isLocalHost: () => true, serverHeader: 'voix', logger });
+  const layer = new TransactionLayer({ sender, clock, user: core, logger });
+  const calls = new CallCore({
+    transactions: layer,
+    sender,
+    clock,
+    logger,
+    settings: { ringTimeoutSeconds: 30, sessionExpiresSeconds: 1800, minSeSeconds: 90 },
+    serverHeader: 'voix',
+    domain: 'voix.test',
+    localEndpoint: () => ({ host: '192.0.2.1', port: 5060 }),
+    cdrs: null,
+    registrar: { lookup: () => bindings },
+    users: () => new MapUserDirectory([ALICE, BOB]),
+    openMedia: async () => media,
+    sdesOverPlaintext: false,
+  });
+  core.attach(layer, calls);
+  return { clock, sender, layer, media, bindings, calls };
+}
+
+let seq = 0;
+function inviteFromA(opts: { to?: string; callId?: string; extra?: string[]; body?: string } = {}): SipRequest {
+  seq++;
+  const body = opts.body ?? 'sdp-from-a';
+  return parseRequest(
+    [
+      `INVITE sip:${opts.to ?? '1002'}@voix.test SIP/2.0`,
+      `Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKa-${seq};rport`,
+      'From: "Alice" <sip:1001@voix.test>;tag=alice',
+      `To: <sip:${opts.to ?? '1002'}@voix.test>`,
+      `Call-ID: ${opts.callId ?? `call-${seq}`}`,
+      'CSeq: 1 INVITE',
+      'Contact: <sip:1001@192.0.2.10:5062>',
+      'Max-Forwards: 70',
+      ...(opts.extra ?? []),
+      'Content-Type: application/sdp',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\n'),
+  );
+}
+
+/** A phone's answer to voix's INVITE, fed back through the transaction layer. */
+function answer(w: World, invite: SipRequest, status: number, toTag: string, body?: string): void {
+  const headers = new Headers();
+  headers.append('Contact', `<sip:1002@${(invite.uri as { host: string }).host}:5070>`);
+  if (body !== undefined) headers.append('Content-Type', 'application/sdp');
+  const response = createResponse(invite, status, { toTag, headers, ...(body !== undefined ? { body: Buffer.from(body) } : {}) });
+  w.layer.receiveResponse(response, { ...FLOW_A, remoteAddress: '192.0.2.30' });
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+function inDialogFromA(w: World, method: string, callId: string, cseq: number, body?: string): SipRequest {
+  const toTag = tagOf(w.sender.responses(callId).find((r) => r.status === 200)?.to ?? { displayName: null, uri: { scheme: 'x', opaque: '' }, params: [] });
+  return parseRequest(
+    [
+      `${method} sip:1002@192.0.2.1:5060 SIP/2.0`,
+      `Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKin-${method}-${cseq};rport`,
+      'From: "Alice" <sip:1001@voix.test>;tag=alice',
+      `To: <sip:1002@voix.test>;tag=${toTag}`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${cseq} ${method}`,
+      'Contact: <sip:1001@192.0.2.10:5062>',
+      ...(body !== undefined ? ['Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(body)}`, '', body] : ['Content-Length: 0', '', '']),
+    ].join('\n'),
+  );
+}
+
+describe('CallCore', () => {
+  let w: World;
+  beforeEach(() => {
+    w = createWorld();
+  });
+
+  it('connects a call: 100 and 180 to the caller, ACK to the callee, 200 with the relayed answer, BYE both ways', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    const invite = inviteFromA({ callId: 'basic' });
+
+    w.layer.receiveRequest(invite, FLOW_A);
+    await settle();
+    const toB = w.sender.requests('INVITE', '192.0.2.30');
+    answer(w, toB[0]!, 180, 'bob');
+    answer(w, toB[0]!, 200, 'bob', 'sdp-from-b');
+    await settle();
+    w.layer.receiveRequest(parseRequest(`ACK sip:1002@192.0.2.1 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKack1\nFrom: <sip:1001@voix.test>;tag=alice\nTo: <sip:1002@voix.test>;tag=${tagOf(w.sender.responses('basic').at(-1)!.to)}\nCall-ID: basic\nCSeq: 1 ACK\nContent-Length: 0\n\n`), FLOW_A);
+    w.layer.receiveRequest(inDialogFromA(w, 'BYE', 'basic', 2), FLOW_A);
+    await settle();
+
+    expect(toB).toHaveLength(1);
+    expect(toB[0]!.body.toString()).toBe('offer-for-b');
+    expect(toB[0]!.headers.get('supported')).toBe('timer');
+    expect(w.sender.statuses('basic')).toEqual([100, 180, 200]);
+    expect(w.sender.responses('basic').find((r) => r.status === 200)!.body.toString()).toBe('answer-for-a');
+    expect(w.sender.requests('ACK', '192.0.2.30')).toHaveLength(1);
+    expect(w.sender.statuses('basic', 'BYE')).toEqual([200]);
+    expect(w.sender.requests('BYE', '192.0.2.30')).toHaveLength(1);
+    expect(w.media.released).toBe(1);
+    expect(w.calls.activeCalls()).toEqual([]);
+  });
+
+  it('relays busy (486) from the only contact and releases the media', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'busy' }), FLOW_A);
+    await settle();
+    answer(w, w.sender.requests('INVITE', '192.0.2.30')[0]!, 486, 'bob');
+    await settle();
+
+    expect(w.sender.statuses('busy')).toEqual([100, 486]);
+    expect(w.media.released).toBe(1);
+  });
+
+  it('answers 404 for an unknown extension and 480 when the callee has no registered phone', async () => {
+    w.layer.receiveRequest(inviteFromA({ to: '4242', callId: 'unknown' }), FLOW_A);
+    w.layer.receiveRequest(inviteFromA({ callId: 'offline' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('unknown')).toEqual([404]);
+    expect(w.sender.statuses('offline')).toEqual([480]);
+  });
+
+  it('rings every contact; the first 2xx wins and the others are cancelled once they have rung', async () => {
+    w.bindings.push(binding('192.0.2.31'), binding('192.0.2.32'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'fork' }), FLOW_A);
+    await settle();
+    const desk = w.sender.requests('INVITE', '192.0.2.31')[0]!;
+    const mobile = w.sender.requests('INVITE', '192.0.2.32')[0]!;
+    answer(w, desk, 180, 'desk');
+    answer(w, mobile, 200, 'mobile', 'sdp-from-mobile');
+    await settle();
+
+    expect(w.sender.requests('CANCEL', '192.0.2.31')).toHaveLength(1);
+    expect(w.sender.requests('CANCEL', '192.0.2.32')).toHaveLength(0);
+    expect(w.sender.statuses('fork')).toEqual([100, 180, 200]);
+  });
+
+  it('cancels the contacts when the caller cancels, answering 487 to the INVITE (RFC 3261 §9.2)', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    const invite = inviteFromA({ callId: 'cancel' });
+    w.layer.receiveRequest(invite, FLOW_A);
+    await settle();
+    const toB = w.sender.requests('INVITE', '192.0.2.30')[0]!;
+    answer(w, toB, 180, 'bob');
+    const cancel = parseRequest(`CANCEL sip:1002@voix.test SIP/2.0\nVia: ${invite.headers.get('via') ?? `SIP/2.0/UDP 192.0.2.10:5062;branch=${invite.topVia.params[0]?.value};rport`}\nFrom: "Alice" <sip:1001@voix.test>;tag=alice\nTo: <sip:1002@voix.test>\nCall-ID: cancel\nCSeq: 1 CANCEL\nContent-Length: 0\n\n`);
+    w.layer.receiveRequest(cancel, FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('cancel', 'CANCEL')).toEqual([200]);
+    expect(w.sender.statuses('cancel')).toEqual([100, 180, 487]);
+    expect(w.sender.requests('CANCEL', '192.0.2.30')).toHaveLength(1);
+    expect(w.media.released).toBe(1);
+  });
+
+  it('acknowledges then hangs up a callee whose 2xx crosses the CANCEL', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    const invite = inviteFromA({ callId: 'race' });
+    w.layer.receiveRequest(invite, FLOW_A);
+    await settle();
+    const toB = w.sender.requests('INVITE', '192.0.2.30')[0]!;
+    answer(w, toB, 180, 'bob');
+    w.layer.receiveRequest(parseRequest(`CANCEL sip:1002@voix.test SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.10:5062;branch=${invite.topVia.params[0]?.value};rport\nFrom: "Alice" <sip:1001@voix.test>;tag=alice\nTo: <sip:1002@voix.test>\nCall-ID: race\nCSeq: 1 CANCEL\nContent-Length: 0\n\n`), FLOW_A);
+    await settle();
+    answer(w, toB, 200, 'bob', 'sdp-from-b');
+    await settle();
+
+    expect(w.sender.requests('ACK', '192.0.2.30')).toHaveLength(1);
+    expect(w.sender.requests('BYE', '192.0.2.30')).toHaveLength(1);
+    expect(w.sender.statuses('race')).toEqual([100, 180, 487]);
+  });
+
+  it('gives up after the ring timeout: 480 to the caller, CANCEL to the contact', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'timeout' }), FLOW_A);
+    await settle();
+    answer(w, w.sender.requests('INVITE', '192.0.2.30')[0]!, 180, 'bob');
+    w.clock.advance(30_000);
+    await settle();
+
+    expect(w.sender.statuses('timeout')).toEqual([100, 180, 480]);
+    expect(w.sender.requests('CANCEL', '192.0.2.30')).toHaveLength(1);
+  });
+
+  it('refuses a Session-Expires below Min-SE with 422 (RFC 4028 §8.1)', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'short-se', extra: ['Session-Expires: 30', 'Supported: timer'] }), FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('short-se')).toEqual([422]);
+    expect(w.sender.responses('short-se')[0]!.headers.get('min-se')).toBe('90');
+  });
+
+  it('relays a hold re-INVITE to the other side and answers with its answer; answers a refresh alone', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'hold' }), FLOW_A);
+    await settle();
+    const toB = w.sender.requests('INVITE', '192.0.2.30')[0]!;
+    answer(w, toB, 200, 'bob', 'sdp-from-b');
+    await settle();
+
+    w.layer.receiveRequest(inDialogFromA(w, 'INVITE', 'hold', 2, 'sdp-from-a-hold'), FLOW_A);
+    await settle();
+    const reinvite = w.sender.requests('INVITE', '192.0.2.30')[1]!;
+    answer(w, reinvite, 200, 'bob', 'sdp-from-b-hold');
+    await settle();
+    w.layer.receiveRequest(inDialogFromA(w, 'UPDATE', 'hold', 3, 'sdp-from-a'), FLOW_A);
+    await settle();
+
+    expect(reinvite.body.toString()).toBe('reoffer-from-a:sdp-from-a-hold');
+    expect(tagOf(reinvite.to)).toBe('bob');
+    const reinviteAnswers = w.sender.responses('hold').filter((r) => r.cseq.seq === 2);
+    expect(reinviteAnswers.map((r) => [r.status, r.body.toString()])).toEqual([[200, 'reanswer-for-a']]);
+    const refresh = w.sender.responses('hold').filter((r) => r.cseq.method === 'UPDATE');
+    expect(refresh.map((r) => [r.status, r.body.toString()])).toEqual([[200, 'last-to-a']]);
+    expect(w.sender.requests('INVITE', '192.0.2.30')).toHaveLength(2);
+  });
+
+  it('ends the call on the callee hanging up: 200 to it, BYE to the caller', async () => {
+    w.bindings.push(binding('192.0.2.30'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'bye-b' }), FLOW_A);
+    await settle();
+    const toB = w.sender.requests('INVITE', '192.0.2.30')[0]!;
+    answer(w, toB, 200, 'bob', 'sdp-from-b');
+    await settle();
+    const bye = parseRequest(`BYE sip:1001@192.0.2.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.30:5070;branch=z9hG4bKbyeb\nFrom: <sip:1002@voix.test>;tag=bob\nTo: "Alice" <sip:1001@voix.test>;tag=${tagOf(toB.from)}\nCall-ID: ${toB.callId}\nCSeq: 5 BYE\nContent-Length: 0\n\n`);
+    w.layer.receiveRequest(bye, { ...FLOW_A, remoteAddress: '192.0.2.30', remotePort: 5070 });
+    await settle();
+
+    expect(w.sender.statuses(toB.callId, 'BYE')).toEqual([200]);
+    expect(w.sender.requests('BYE', '192.0.2.10')).toHaveLength(1);
+    expect(w.media.released).toBe(1);
+  });
+
+  it('answers 481 to a BYE for a dialog it does not know', async () => {
+    const bye = parseRequest(`BYE sip:1002@192.0.2.1 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKstray\nFrom: <sip:1001@voix.test>;tag=alice\nTo: <sip:1002@voix.test>;tag=nope\nCall-ID: stray\nCSeq: 2 BYE\nContent-Length: 0\n\n`);
+    w.layer.receiveRequest(bye, FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('stray', 'BYE')).toEqual([481]);
+  });
+
+  it('advertises UPDATE and the timer extension', () => {
+    expect(VOIX_CAPABILITIES.allowedMethods).toContain('UPDATE');
+    expect(VOIX_CAPABILITIES.supportedExtensions).toContain('timer');
+  });
+});
