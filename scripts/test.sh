@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 require_node
 install_packages ca-certificates python3 make g++ iproute2 openssl \
-  baresip sip-tester tshark sipsak sipvicious linphone-cli
+  baresip sip-tester tshark sipsak sipvicious linphone-cli gcc libsrtp2-dev
 install_node_modules
 npm run build
 npm run typecheck
