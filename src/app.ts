@@ -7,6 +7,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CallCore } from './calls/call-core.js';
+import { CdrStore } from './calls/cdr-store.js';
+import { RelayCallMedia } from './calls/relay-call-media.js';
 import type { VoixConfig } from './config/types.js';
 import { DigestAuthenticator } from './core/digest-authenticator.js';
 import { SipCore } from './core/sip-core.js';
@@ -20,6 +23,7 @@ import { TransactionLayer } from './sip/transaction/transaction-layer.js';
 import { SipTransportLayer } from './sip/transport/transport-layer.js';
 import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
+import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock } from './util/clock.js';
@@ -87,10 +91,21 @@ function tlsMaterial(config: VoixConfig, hosts: Set<string>, logger: Logger): { 
   return { key: generated.keyPem, cert: generated.certPem };
 }
 
+/**
+ * The address written in SDP for media: the media bind address when it is a
+ * specific one, else the host voix advertises in SIP.
+ */
+function mediaAddress(config: VoixConfig, sipHost: string): string {
+  const bind = config.media.address;
+  return bind !== '0.0.0.0' && bind !== '::' ? bind : (config.server.publicAddress ?? sipHost);
+}
+
 export class VoixServer {
   private constructor(
     readonly listeners: readonly BoundListener[],
     private readonly transport: SipTransportLayer,
+    private readonly calls: CallCore,
+    private readonly media: WorkerMediaEngine,
     private readonly registrar: Registrar,
     private readonly bans: BanList,
     private readonly db: Db,
@@ -143,7 +158,38 @@ export class VoixServer {
     });
     const core = new SipCore({ registrar, authenticator, securityLog, isLocalHost, serverHeader: SERVER_HEADER, logger });
     const transactions = new TransactionLayer({ sender: transport, clock, user: core, logger: logger.child({ component: 'transaction' }) });
-    core.attach(transactions, null);
+    const media = new WorkerMediaEngine({
+      address: config.media.address,
+      portMin: config.media.portMin,
+      portMax: config.media.portMax,
+      ...(config.media.workers > 0 ? { workers: config.media.workers } : {}),
+      logger,
+      // A media worker that dies takes its relays with it: those calls are ended cleanly.
+      onRelaysLost: (event) => void calls.mediaLost(event.relays.map((r) => r.callId)),
+    });
+    const cdrs = new CdrStore(db);
+    const stale = cdrs.closeStaleCalls(clock.now());
+    if (stale > 0) logger.warn('calls left open by the previous run closed', { calls: stale });
+    const calls = new CallCore({
+      transactions,
+      sender: transport,
+      clock,
+      logger: logger.child({ component: 'calls' }),
+      settings: config.calls,
+      serverHeader: SERVER_HEADER,
+      domain: config.server.domain,
+      localEndpoint: (t) => transport.localEndpoint(t),
+      cdrs,
+      registrar,
+      users: () => users,
+      sdesOverPlaintext: config.security.sdesOverPlaintext,
+      openMedia: async (callId, caller) => {
+        const relay = await media.allocate(callId);
+        const sdpAddress = config.media.publicAddress ?? mediaAddress(config, transport.localEndpoint(caller.transport).host);
+        return new RelayCallMedia(media, relay, sdpAddress, caller);
+      },
+    });
+    core.attach(transactions, calls);
     transport.setHandler({
       onRequest: (request, flow) => transactions.receiveRequest(request, flow),
       onResponse: (response, flow) => transactions.receiveResponse(response, flow),
@@ -151,21 +197,25 @@ export class VoixServer {
     registrar.start();
     let listeners: BoundListener[];
     try {
+      await media.start();
       listeners = await transport.start();
     } catch (err) {
       registrar.stop();
       bans.dispose();
       await transport.stop();
+      await media.stop();
       db.close();
       throw err;
     }
     for (const l of listeners) logger.info('listening', { transport: l.transport, address: l.address, port: l.port });
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, registrar, bans, db, logger);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger);
   }
 
   async stop(): Promise<void> {
+    await this.calls.hangUpAll('server-stopped');
     await this.transport.stop();
+    await this.media.stop();
     this.registrar.stop();
     this.bans.dispose();
     this.db.close();

@@ -180,6 +180,12 @@ export class CallCore {
     return false;
   }
 
+  /** The relays of these calls are gone (a media worker died): the calls end. */
+  async mediaLost(callIds: readonly string[]): Promise<void> {
+    const lost = new Set(callIds);
+    await Promise.all([...this.calls].filter((c) => lost.has(c.callId)).map((c) => c.hangUp('failed')));
+  }
+
   /** Ends every call (graceful shutdown). */
   async hangUpAll(cause: EndCause): Promise<void> {
     await Promise.all([...this.calls].map((c) => c.hangUp(cause)));

@@ -67,11 +67,14 @@ export interface LegStats {
   readonly extendedHighestSequence: number;
   /** Interarrival jitter in milliseconds (RFC 3550 §6.4.1, A.8). */
   readonly jitterMs: number;
-  /** Packets dropped: SRTP authentication failure or replay, wrong source, malformed. */
+  /**
+   * Packets dropped: from the phone, SRTP authentication failure or replay, wrong source, malformed,
+   * or arrived before the leg was configured; towards the phone, refused by SRTP protect.
+   */
   readonly packetsDropped: number;
   readonly rtcpReceived: number;
   readonly rtcpSent: number;
-  /** Where the relay is sending, after latching; null if nothing known yet. */
+  /** Where the relay sends RTP for this phone: the latched source once one arrived, the SDP address before; null if neither. */
   readonly latchedTo: { readonly address: string; readonly port: number } | null;
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Messages between WorkerMediaEngine (main thread) and a media worker,
+ * over the worker's MessagePort. Every request carries an id and gets
+ * exactly one response with that id; failures travel as values
+ * ({ ok: false, error }) so nothing depends on an Error surviving
+ * structured cloning.
+ */
+import type { LegConfig, LegName, RelayStats } from './media-protocol.js';
+
+/** What a worker is given at start (in workerData.settings). */
+export interface MediaWorkerSettings {
+  readonly workerIndex: number;
+  /** Address the RTP sockets bind to. */
+  readonly address: string;
+  /** This worker's share of the port range: whole even/odd pairs. */
+  readonly portMin: number;
+  readonly portMax: number;
+  /** Connected senders for the relay (RelayPort); false only to measure the difference. */
+  readonly connectSockets: boolean;
+  /** Lowest level the main thread's logger prints: the worker does not post what would be dropped. */
+  readonly logLevel: MediaWorkerLogLevel;
+}
+
+export interface MediaWorkerDiagnostics {
+  readonly workerIndex: number;
+  readonly threadId: number;
+  /** The kernel's id for the worker thread (Linux), e.g. to pin it to a core with taskset; null elsewhere. */
+  readonly osThreadId: number | null;
+  readonly relays: number;
+  readonly openSockets: number;
+  readonly portPairs: number;
+  readonly freePortPairs: number;
+  /** The worker isolate's heap in use. */
+  readonly heapUsedBytes: number;
+  /** CPU time of the worker thread (Linux /proc/thread-self), null where unknown. */
+  readonly threadCpuMs: number | null;
+  /** Outbound buffers replaced because a backed-up socket still held them (overload sign). */
+  readonly outboundBuffersReplaced: number;
+  readonly socketErrors: number;
+  /** Event loop delay since the previous diagnostics (perf_hooks.monitorEventLoopDelay, 10 ms resolution). */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  /** Garbage collections since the previous diagnostics, and the longest pause among them. */
+  readonly gcPauses: number;
+  readonly gcPauseMaxMs: number;
+}
+
+export interface MediaWorkerMethods {
+  allocate: { params: { readonly relayId: number; readonly callId: string }; result: { readonly a: number; readonly b: number } };
+  configure: { params: { readonly relayId: number; readonly leg: LegName; readonly config: LegConfig }; result: null };
+  stats: { params: { readonly relayId: number }; result: RelayStats };
+  release: { params: { readonly relayId: number }; result: RelayStats };
+  /** `collectGarbage`: a full GC first when the process exposes gc() (benchmarks measuring heap per call). */
+  diagnostics: { params: { readonly collectGarbage?: boolean }; result: MediaWorkerDiagnostics };
+  /** Closes every relay; the worker then waits to be terminated. */
+  shutdown: { params: Record<string, never>; result: null };
+}
+
+export type MediaWorkerMethod = keyof MediaWorkerMethods;
+
+export type MediaWorkerRequest = {
+  [M in MediaWorkerMethod]: { readonly method: M; readonly params: MediaWorkerMethods[M]['params'] };
+}[MediaWorkerMethod];
+
+export type MediaWorkerErrorName =
+  | 'MediaUnavailableError'
+  | 'UnknownRelayError'
+  | 'MediaConfigurationError'
+  /** A bug in the worker; the message says what. */
+  | 'InternalError'
+  /** No answer within the request timeout (set by the main thread). */
+  | 'TimeoutError'
+  /** The worker ended before answering (set by the main thread). */
+  | 'WorkerExitedError';
+
+export interface MediaWorkerError {
+  readonly name: MediaWorkerErrorName;
+  readonly message: string;
+}
+
+export type MediaWorkerResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: MediaWorkerError };
+
+export interface MediaWorkerRequestMessage {
+  readonly kind: 'request';
+  readonly id: number;
+  readonly request: MediaWorkerRequest;
+}
+
+export type MediaWorkerLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type MediaWorkerMessage =
+  | { readonly kind: 'ready'; readonly threadId: number }
+  | { readonly kind: 'response'; readonly id: number; readonly result: MediaWorkerResult<unknown> }
+  | { readonly kind: 'log'; readonly level: MediaWorkerLogLevel; readonly msg: string; readonly fields: Record<string, unknown> };
+
+export function isMediaWorkerMessage(value: unknown): value is MediaWorkerMessage {
+  if (typeof value !== 'object' || value === null || !('kind' in value)) return false;
+  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log';
+}
+
+export function isMediaWorkerRequestMessage(value: unknown): value is MediaWorkerRequestMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'kind' in value &&
+    value.kind === 'request' &&
+    'id' in value &&
+    typeof value.id === 'number' &&
+    'request' in value &&
+    typeof value.request === 'object' &&
+    value.request !== null
+  );
+}

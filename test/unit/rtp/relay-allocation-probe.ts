@@ -1,0 +1,103 @@
+/**
+ * Run by relay-leg-allocation.test.ts in a plain Node process (TypeScript
+ * through tsx, as the media worker runs in development), because code that
+ * vitest transforms was seen to allocate where the same code under plain
+ * Node does not. Prints the scavenges (minor GCs) seen while relay legs
+ * forward millions of packets, as one JSON line.
+ */
+import dgram from 'node:dgram';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import type { LegConfig } from '../../../src/rtp/media-protocol.js';
+import { OutboundBufferRing } from '../../../src/rtp/outbound-buffers.js';
+import { PASS_THROUGH, PLAIN_LEG, type LegTransforms, type PacketTransform } from '../../../src/rtp/packet-transform.js';
+import { RelayLeg, type LegSockets, type RelayWorkerContext } from '../../../src/rtp/relay-leg.js';
+import { RtpHeaderView } from '../../../src/rtp/rtp-header.js';
+
+const PACKETS = 3_000_000;
+const WARM_UP = 200_000;
+
+const sockets: dgram.Socket[] = [];
+function legSockets(): LegSockets {
+  const make = (): dgram.Socket => {
+    const s = dgram.createSocket('udp4');
+    sockets.push(s);
+    return s;
+  };
+  return { rtp: { listener: make(), sender: make() }, rtcp: { listener: make(), sender: make() } };
+}
+
+/** Stands for SRTP protect: appends a 10-byte tag, so the relay copies the packet into a preallocated buffer first. */
+class AppendTag implements PacketTransform {
+  readonly outboundOverhead = 10;
+  inbound(_packet: Buffer, length: number): number {
+    return length;
+  }
+  outbound(packet: Buffer, length: number): number {
+    if (packet.length < length + 10) return -1;
+    for (let i = 0; i < 10; i++) packet[length + i] = i;
+    return length + 10;
+  }
+}
+const GROWING_LEG: LegTransforms = { rtp: new AppendTag(), rtcp: PASS_THROUGH };
+
+function relayPair(growing: boolean, clock: () => number): RelayLeg {
+  const context: RelayWorkerContext = {
+    family: 'udp4',
+    rtpHeader: new RtpHeaderView(),
+    outboundBuffers: new OutboundBufferRing(),
+    now: clock,
+    log: () => undefined,
+    createTransforms: (srtp) => (srtp === null ? PLAIN_LEG : GROWING_LEG),
+  };
+  const a = new RelayLeg('a', 40000, legSockets(), context, {});
+  const b = new RelayLeg('b', 40002, legSockets(), context, {});
+  a.pairWith(b);
+  b.pairWith(a);
+  const key = { suite: 'AES_CM_128_HMAC_SHA1_80', key: new Uint8Array(16), salt: new Uint8Array(14) } as const;
+  const base: Omit<LegConfig, 'remote' | 'srtp'> = { expectedSource: '127.0.0.1', forward: true, clockRates: { 0: 8000 } };
+  a.configure({ ...base, remote: { address: '127.0.0.1', rtpPort: 1, rtcpPort: 1 }, srtp: null });
+  // No remote for b: everything up to the socket send runs; the send itself (dgram's own allocations) does not.
+  b.configure({ ...base, remote: null, srtp: growing ? { inbound: key, outbound: key } : null });
+  return a;
+}
+
+function drive(a: RelayLeg, first: number, count: number): void {
+  const packet = Buffer.alloc(172);
+  packet[0] = 0x80;
+  packet.writeUInt32BE(0xf00dcafe, 8); // SSRC above 2^31: not a small integer
+  for (let i = first; i < first + count; i++) {
+    packet.writeUInt16BE(i & 0xffff, 2);
+    packet.writeUInt32BE((0xfff00000 + i * 160) >>> 0, 4); // timestamps above 2^31, wrapping
+    a.receiveRtp(packet, '127.0.0.1', 5004);
+  }
+}
+
+async function scavenges(a: RelayLeg): Promise<number> {
+  drive(a, 0, WARM_UP);
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) count++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  drive(a, WARM_UP, PACKETS);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  observer.disconnect();
+  return count;
+}
+
+/** Whole milliseconds stay small integers: a clock that allocates nothing, unlike performance.now() on Node 20. */
+function integerClock(): () => number {
+  let t = 0;
+  return () => (t += 20);
+}
+
+const result = {
+  packets: PACKETS,
+  plain: await scavenges(relayPair(false, integerClock())),
+  growing: await scavenges(relayPair(true, integerClock())),
+  performanceNow: await scavenges(relayPair(false, () => performance.now())),
+};
+for (const s of sockets) s.close();
+process.stdout.write(`${JSON.stringify(result)}\n`);
