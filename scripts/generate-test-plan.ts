@@ -42,6 +42,7 @@ export const KNOWN_NEEDS = [
   'kamailio',
   'rtpengine',
   'iproute2',
+  'nftables',
 ] as const;
 
 const ID_PATTERN = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9]{2,}$/;

@@ -445,7 +445,7 @@ export class Call {
     const headers = this.sessionTimerHeadersForA();
     this.respondToCaller(200, { body: sdpForA, headers });
     if (this.cdrId !== null) {
-      this.services.cdrs?.answered(this.cdrId, this.answeredAt, fork.binding.transport, this.media.isSecure('b'));
+      this.services.cdrs?.answered(this.cdrId, this.answeredAt, fork.binding.transport, { caller: this.media.isSecure('a'), callee: this.media.isSecure('b') });
     }
     this.log.info('call answered', { contact: fork.binding.contact, transport: fork.binding.transport, srtpCaller: this.media.isSecure('a'), srtpCallee: this.media.isSecure('b') });
     this.armSessionTimer('a');

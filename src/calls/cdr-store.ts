@@ -118,7 +118,7 @@ export class CdrStore {
       `INSERT INTO calls (call_id, caller, callee, caller_transport, started_at, srtp_caller)
        VALUES (@call_id, @caller, @callee, @caller_transport, @started_at, @srtp_caller)`,
     );
-    this.answer = db.prepare('UPDATE calls SET answered_at = ?, callee_transport = ?, srtp_callee = ? WHERE id = ?');
+    this.answer = db.prepare('UPDATE calls SET answered_at = ?, callee_transport = ?, srtp_caller = ?, srtp_callee = ? WHERE id = ?');
     this.finish = db.prepare(
       `UPDATE calls SET ended_at = @ended_at, duration_seconds = @duration, status = @status, end_cause = @cause,
          hangup_by = @hangup_by, media_stats = @media WHERE id = @id`,
@@ -143,8 +143,9 @@ export class CdrStore {
     return Number(result.lastInsertRowid);
   }
 
-  answered(id: number, at: number, calleeTransport: string, srtpCallee: boolean): void {
-    this.answer.run(at, calleeTransport, srtpCallee ? 1 : 0, id);
+  /** The call was answered: which transport the callee used, and which legs ended up with SRTP. */
+  answered(id: number, at: number, calleeTransport: string, srtp: { caller: boolean; callee: boolean }): void {
+    this.answer.run(at, calleeTransport, srtp.caller ? 1 : 0, srtp.callee ? 1 : 0, id);
   }
 
   end(id: number, answeredAt: number | null, end: CallEnd): void {

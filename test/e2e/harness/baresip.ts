@@ -44,8 +44,22 @@
  *   implemented", even when an MD5 challenge is offered next to it (in
  *   either order): a server must offer MD5 alone to baresip 1.0.
  * - `sip_listen` with port P: UDP and TCP listen on P, TLS on P+1.
+ * - Calls: `dial <uri>`, `accept`, `hangup` (ctrl_tcp). `hangup` on a call
+ *   still ringing rejects it with **486** (reason "Rejected"); on an established call it
+ *   sends BYE. There is no hold command in 1.0's menu (use Linphone's
+ *   call-pause/call-resume for hold). Events: CALL_INCOMING, CALL_RINGING,
+ *   CALL_ESTABLISHED, CALL_CLOSED (param: the reason, e.g. "486 Busy Here",
+ *   "Connection reset by peer" for a BYE received).
+ * - sndfile names its files `dump-<YYYY-MM-DD-hh-mm-ss>-enc.wav` (what the
+ *   phone sent) and `…-dec.wav` (what it heard), 16-bit at the codec's rate,
+ *   and completes them when the call's audio stops (see recordingsIn()).
+ * - In another network namespace (`netns`): the process runs under
+ *   `ip netns exec`, its ports are not checked from here (a fresh namespace
+ *   has them all free), and ctrl_tcp must listen on an address the test can
+ *   reach (`controlAddress`, e.g. the namespace's end of a management veth).
  */
-import { writeFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from './cleanup.js';
 import { BaresipControl, type BaresipEvent, type BaresipResponse } from './baresip-control.js';
@@ -55,6 +69,7 @@ import { startProcess, type ManagedProcess } from './process.js';
 
 export type { BaresipEvent, BaresipResponse } from './baresip-control.js';
 export type { TracedSipMessage } from './baresip-trace.js';
+export { traceHeader, traceStatus } from './baresip-trace.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
 
@@ -90,6 +105,10 @@ export interface BaresipOptions {
   readonly sipTrace?: boolean;
   /** Lines appended to the generated config file. */
   readonly extraConfig?: readonly string[];
+  /** Run baresip in this network namespace (`ip netns exec`; see netns.ts). */
+  readonly netns?: string;
+  /** Address ctrl_tcp listens on and the harness connects to; default 127.0.0.1 (needed with netns). */
+  readonly controlAddress?: string;
   readonly label?: string;
   /** Bound on start-up (ready line, ctrl_tcp connection); default 10 000 ms. */
   readonly startTimeoutMs?: number;
@@ -130,6 +149,7 @@ export function aorOf(account: BaresipAccount): string {
 function configFile(options: {
   localAddress: string;
   sipPort: number;
+  controlAddress: string;
   ctrlPort: number;
   rtpPort: number;
   caFile: string | undefined;
@@ -165,7 +185,7 @@ function configFile(options: {
     'module_app\t\tmenu.so',
     'module_app\t\tcontact.so',
     'module_app\t\tctrl_tcp.so',
-    `ctrl_tcp_listen\t\t127.0.0.1:${options.ctrlPort}`,
+    `ctrl_tcp_listen\t\t${options.controlAddress}:${options.ctrlPort}`,
     ...options.extra,
   ];
   return `${lines.join('\n')}\n`;
@@ -192,14 +212,18 @@ export class Baresip {
     let lastError: unknown = null;
     // A port picked free may be taken before baresip binds it: try again with others.
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const sipPort = await getFreePortRange(2, localAddress);
-      const ctrlPort = await getFreePort('127.0.0.1');
-      const rtpPort = await getFreePortRange(8, localAddress);
+      const controlAddress = options.controlAddress ?? '127.0.0.1';
+      // In a namespace of its own, every port is free: pick distinct ones without binding here.
+      const inNetns = options.netns !== undefined;
+      const sipPort = inNetns ? 20_000 + 2 * randomInt(0, 2000) : await getFreePortRange(2, localAddress);
+      const ctrlPort = inNetns ? 25_000 + randomInt(0, 1000) : await getFreePort(controlAddress);
+      const rtpPort = inNetns ? 26_000 + 8 * randomInt(0, 700) : await getFreePortRange(8, localAddress);
       await writeFile(
         join(dir, 'config'),
         configFile({
           localAddress,
           sipPort,
+          controlAddress,
           ctrlPort,
           rtpPort,
           caFile: options.caFile,
@@ -210,9 +234,10 @@ export class Baresip {
       );
       await writeFile(join(dir, 'accounts'), '# The account is created with the ctrl_tcp command uanew (see baresip.ts).\n');
       await writeFile(join(dir, 'contacts'), '');
+      const baresipArgs = ['-f', dir, ...(options.sipTrace === false ? [] : ['-s'])];
       const child = startProcess({
-        command: 'baresip',
-        args: ['-f', dir, ...(options.sipTrace === false ? [] : ['-s'])],
+        command: options.netns === undefined ? 'baresip' : 'ip',
+        args: options.netns === undefined ? baresipArgs : ['netns', 'exec', options.netns, 'baresip', ...baresipArgs],
         cwd: dir,
         label: options.label ?? `baresip ${options.account === undefined ? '' : options.account.user}`.trim(),
         // After a test nobody waits for its unregistration (up to ~30 s against a registrar that is gone).
@@ -224,7 +249,7 @@ export class Baresip {
         if (child.lines().some((line) => BIND_FAILURE.test(line.text))) {
           throw new Error(`baresip could not bind its ports:\n${child.output(40)}`);
         }
-        const control = await BaresipControl.connect('127.0.0.1', ctrlPort, timeoutMs);
+        const control = await BaresipControl.connect(controlAddress, ctrlPort, timeoutMs);
         const phone = new Baresip(child, control, trace, dir, localAddress, sipPort, ctrlPort, null);
         if (options.account !== undefined) await phone.addAccount(options.account);
         return phone;
@@ -343,4 +368,23 @@ export class Baresip {
 
 export function startBaresip(options: BaresipOptions = {}): Promise<Baresip> {
   return Baresip.start(options);
+}
+
+export interface BaresipRecording {
+  /** What the phone sent (its microphone, after the filters): `…-enc.wav`. */
+  readonly sent: string;
+  /** What the phone heard (decoded from the network): `…-dec.wav`. */
+  readonly heard: string;
+}
+
+/**
+ * The recordings the sndfile module wrote into a `recordDir`, one per call's
+ * audio stream, oldest first (by the time in their names).
+ */
+export async function recordingsIn(dir: string): Promise<BaresipRecording[]> {
+  const names = (await readdir(dir)).filter((name) => /^dump-.*-(enc|dec)\.wav$/.test(name)).sort();
+  const stems = [...new Set(names.map((name) => name.replace(/-(enc|dec)\.wav$/, '')))];
+  return stems
+    .filter((stem) => names.includes(`${stem}-enc.wav`) && names.includes(`${stem}-dec.wav`))
+    .map((stem) => ({ sent: join(dir, `${stem}-enc.wav`), heard: join(dir, `${stem}-dec.wav`) }));
 }

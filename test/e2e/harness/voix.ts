@@ -32,6 +32,8 @@ export interface VoixUser {
   readonly password: string;
   readonly transports?: readonly SipTransport[];
   readonly max_contacts?: number;
+  /** SRTP policy towards this user (config users[].srtp); default: required for a TLS-only account, optional otherwise. */
+  readonly srtp?: 'required' | 'optional' | 'off';
 }
 
 /** Users of the default config: every transport, passwords long enough for the schema. */
