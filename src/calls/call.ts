@@ -645,8 +645,9 @@ export class Call {
     const asked = sessionExpiresOf(request);
     const supported = optionTags(request.headers.getAll('supported')).includes('timer');
     if (asked === null && !supported) {
-      this.sessionTimers[side] = null;
-      return [];
+      // A refresh that does not restate the interval keeps the one agreed (RFC 4028 §9).
+      const current = this.sessionTimers[side];
+      return current === null ? [] : [['Session-Expires', `${current.intervalSeconds};refresher=${current.voixRefreshes ? 'uas' : 'uac'}`]];
     }
     const seconds = Math.max(asked?.seconds ?? this.services.settings.sessionExpiresSeconds, this.services.settings.minSeSeconds);
     // RFC 4028 §9: the UAC refreshes unless it said otherwise or cannot.

@@ -163,8 +163,9 @@ function inviteFromA(opts: { to?: string; callId?: string; extra?: string[]; bod
 }
 
 /** A phone's answer to voix's INVITE, fed back through the transaction layer. */
-function answer(w: World, invite: SipRequest, status: number, toTag: string, body?: string): void {
+function answer(w: World, invite: SipRequest, status: number, toTag: string, body?: string, extra: string[][] = []): void {
   const headers = new Headers();
+  for (const [n, v] of extra) headers.append(n ?? '', v ?? '');
   headers.append('Contact', `<sip:1002@${(invite.uri as { host: string }).host}:5070>`);
   if (body !== undefined) headers.append('Content-Type', 'application/sdp');
   const response = createResponse(invite, status, { toTag, headers, ...(body !== undefined ? { body: Buffer.from(body) } : {}) });
@@ -365,5 +366,83 @@ describe('CallCore', () => {
   it('advertises UPDATE and the timer extension', () => {
     expect(VOIX_CAPABILITIES.allowedMethods).toContain('UPDATE');
     expect(VOIX_CAPABILITIES.supportedExtensions).toContain('timer');
+  });
+});
+
+describe('CallCore session timers (RFC 4028)', () => {
+  let w: World;
+  beforeEach(() => {
+    w = createWorld();
+    w.bindings.push(binding('192.0.2.30'));
+  });
+
+  async function connect(callId: string, extra: string[], bExtra: string[][] = []): Promise<SipRequest> {
+    w.layer.receiveRequest(inviteFromA({ callId, extra }), FLOW_A);
+    await settle();
+    const toB = w.sender.requests('INVITE', '192.0.2.30').at(-1)!;
+    answer(w, toB, 200, 'bob', 'sdp-from-b', bExtra);
+    await settle();
+    const ok = w.sender.responses(callId).find((r) => r.status === 200)!;
+    w.layer.receiveRequest(parseRequest(`ACK sip:1002@192.0.2.1 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKack-${callId}\nFrom: <sip:1001@voix.test>;tag=alice\nTo: <sip:1002@voix.test>;tag=${tagOf(ok.to)}\nCall-ID: ${callId}\nCSeq: 1 ACK\nContent-Length: 0\n\n`), FLOW_A);
+    return toB;
+  }
+
+  /** BYE transactions sent (retransmissions counted once). */
+  function byes(address?: string): number {
+    return new Set(w.sender.requests('BYE', address).map((r) => r.topVia.params.find((p) => p.name === 'branch')?.value)).size;
+  }
+
+  it('agrees the caller’s interval and ends the call with BYE both ways when no refresh comes', async () => {
+    await connect('se-expire', ['Session-Expires: 120;refresher=uac', 'Supported: timer']);
+    const ok = w.sender.responses('se-expire').find((r) => r.status === 200)!;
+
+    w.clock.advance(87_000);
+    await settle();
+    const byesBefore = byes();
+    w.clock.advance(2_000);
+    await settle();
+
+    expect(ok.headers.get('session-expires')).toBe('120;refresher=uac');
+    expect(ok.headers.get('require')).toBe('timer');
+    expect(byesBefore).toBe(0);
+    expect(byes('192.0.2.10')).toBe(1);
+    expect(byes('192.0.2.30')).toBe(1);
+    expect(w.calls.activeCalls()).toEqual([]);
+  });
+
+  it('keeps the call while the caller refreshes with UPDATE', async () => {
+    await connect('se-refresh', ['Session-Expires: 120;refresher=uac', 'Supported: timer']);
+
+    w.clock.advance(60_000);
+    w.layer.receiveRequest(inDialogFromA(w, 'UPDATE', 'se-refresh', 2), FLOW_A);
+    await settle();
+    w.clock.advance(60_000);
+    await settle();
+    const byesAfterRefresh = byes();
+    w.clock.advance(30_000);
+    await settle();
+
+    expect(w.sender.statuses('se-refresh', 'UPDATE')).toEqual([200]);
+    expect(byesAfterRefresh).toBe(0);
+    expect(byes('192.0.2.10')).toBe(1);
+  });
+
+  it('refreshes the callee itself at half the interval when the callee made voix the refresher', async () => {
+    const toB = await connect('se-voix', [], [['Session-Expires', '100;refresher=uac'], ['Require', 'timer']]);
+
+    w.clock.advance(49_000);
+    const before = w.sender.requests('INVITE', '192.0.2.30').length;
+    w.clock.advance(2_000);
+    // Retransmissions of the same re-INVITE (Timer A) count once.
+    const refreshes = [...new Map(w.sender.requests('INVITE', '192.0.2.30').slice(before).map((r) => [r.cseq.seq, r])).values()];
+    answer(w, refreshes[0]!, 200, 'bob', 'sdp-from-b');
+    await settle();
+
+    expect(before).toBe(1);
+    expect(refreshes).toHaveLength(1);
+    expect(refreshes[0]!.callId).toBe(toB.callId);
+    expect(refreshes[0]!.body.toString()).toBe('last-to-b');
+    expect(w.sender.requests('ACK', '192.0.2.30')).toHaveLength(2);
+    expect(byes()).toBe(0);
   });
 });
