@@ -12,7 +12,7 @@ import type { LegName, RelayStats } from '../rtp/media-protocol.js';
 import { createCancel, createResponse, newBranch, newCallId, newTag } from '../sip/builders.js';
 import { Dialog } from '../sip/dialog.js';
 import { parseBoundedInt, paramValue, parseHeaderParams } from '../sip/grammar.js';
-import { Headers, type NameAddr, type Via } from '../sip/headers.js';
+import { Headers, tagOf, type NameAddr, type Via } from '../sip/headers.js';
 import { SipRequest, type SipResponse } from '../sip/message.js';
 import { optionTags } from '../sip/request-checks.js';
 import type { ClientInviteTransaction } from '../sip/transaction/client-invite-transaction.js';
@@ -474,7 +474,8 @@ export class Call {
   /** A request received in one of the call's dialogs (not ACK, not CANCEL). */
   async onInDialogRequest(side: LegName, tx: ServerTransaction, request: SipRequest): Promise<void> {
     const dialog = side === 'a' ? this.aDialog : (this.winner?.dialog ?? null);
-    if (dialog === null || this.state === 'ended') {
+    // voix's tag names the call; the phone's tag must name this dialog too (a losing fork's is another one).
+    if (dialog === null || this.state === 'ended' || tagOf(request.from) !== dialog.remoteTag) {
       this.respondIn(tx, request, 481);
       return;
     }

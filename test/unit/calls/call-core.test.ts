@@ -355,6 +355,21 @@ describe('CallCore', () => {
     expect(w.media.released).toBe(1);
   });
 
+  it('answers 481 to a BYE from a contact that lost the race, and keeps the call', async () => {
+    w.bindings.push(binding('192.0.2.31'), binding('192.0.2.32'));
+    w.layer.receiveRequest(inviteFromA({ callId: 'loser' }), FLOW_A);
+    await settle();
+    const desk = w.sender.requests('INVITE', '192.0.2.31')[0]!;
+    answer(w, desk, 200, 'desk', 'sdp-from-desk');
+    await settle();
+    const bye = parseRequest(`BYE sip:1001@192.0.2.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.32:5070;branch=z9hG4bKloser\nFrom: <sip:1002@voix.test>;tag=mobile\nTo: "Alice" <sip:1001@voix.test>;tag=${tagOf(desk.from)}\nCall-ID: ${desk.callId}\nCSeq: 9 BYE\nContent-Length: 0\n\n`);
+    w.layer.receiveRequest(bye, { ...FLOW_A, remoteAddress: '192.0.2.32', remotePort: 5070 });
+    await settle();
+
+    expect(w.sender.statuses(desk.callId, 'BYE')).toEqual([481]);
+    expect(w.calls.activeCalls()).toHaveLength(1);
+  });
+
   it('answers 481 to a BYE for a dialog it does not know', async () => {
     const bye = parseRequest(`BYE sip:1002@192.0.2.1 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKstray\nFrom: <sip:1001@voix.test>;tag=alice\nTo: <sip:1002@voix.test>;tag=nope\nCall-ID: stray\nCSeq: 2 BYE\nContent-Length: 0\n\n`);
     w.layer.receiveRequest(bye, FLOW_A);
