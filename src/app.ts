@@ -8,8 +8,13 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CallCore } from './calls/call-core.js';
+import { CallRouter } from './routing/call-router.js';
+import { TrunkIdentifier } from './trunks/trunk-identifier.js';
 import { CdrStore } from './calls/cdr-store.js';
 import { RelayCallMedia } from './calls/relay-call-media.js';
+import type { ReloadOutcome } from './config/reload-controller.js';
+import { planReload } from './config/reload-plan.js';
+import { RuntimeConfig } from './config/runtime-config.js';
 import type { VoixConfig } from './config/types.js';
 import { DigestAuthenticator } from './core/digest-authenticator.js';
 import { SipCore } from './core/sip-core.js';
@@ -20,6 +25,7 @@ import { BanList } from './security/ban-list.js';
 import { SecurityLog } from './security/security-log.js';
 import { NonceManager } from './sip/auth/nonce.js';
 import { TransactionLayer } from './sip/transaction/transaction-layer.js';
+import { TrunkRegistrar } from './trunks/trunk-registrar.js';
 import { SipTransportLayer } from './sip/transport/transport-layer.js';
 import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -110,6 +116,10 @@ export class VoixServer {
     private readonly bans: BanList,
     private readonly db: Db,
     private readonly logger: Logger,
+    /** The running configuration: read through it, subscribe to its changes (reload). */
+    readonly runtime: RuntimeConfig,
+    /** Registrations to the SIP providers (trunks with register: true); status() for `voix status`. */
+    readonly trunks: TrunkRegistrar,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock()): Promise<VoixServer> {
@@ -117,7 +127,11 @@ export class VoixServer {
     const db = openDatabase(config.server.dataDir);
     const hosts = localHostNames(config);
     const isLocalHost = (host: string) => hosts.has(stripBrackets(host).toLowerCase()) || hosts.has(host.toLowerCase());
-    const users = usersFromConfig(config);
+    const runtime = new RuntimeConfig(config);
+    let users = usersFromConfig(config);
+    runtime.onChange('users', ({ current }) => {
+      users = usersFromConfig(current);
+    });
     const securityLog = new SecurityLog(logger);
     const bans = new BanList({
       clock,
@@ -125,6 +139,10 @@ export class VoixServer {
       windowSeconds: config.security.ban.windowSeconds,
       banSeconds: config.security.ban.durationSeconds,
       onUnban: (source, reason) => securityLog.record('unban', { src: source, reason }),
+    });
+    runtime.onChange('security.ban', ({ current }) => {
+      const ban = current.security.ban;
+      bans.reconfigure({ maxFailures: ban.maxFailures, windowSeconds: ban.windowSeconds, banSeconds: ban.durationSeconds });
     });
     const { udp, tcp } = config.server.listen;
     const tlsListen = config.server.listen.tls;
@@ -141,14 +159,18 @@ export class VoixServer {
     const registrar = new Registrar({
       clock,
       store: new SqliteBindingStore(db),
-      settings: config.registrar,
+      settings: runtime.view((c) => c.registrar),
       logger: logger.child({ component: 'registrar' }),
       isLocalHost,
     });
     const authenticator = new DigestAuthenticator({
       realm: config.server.realm,
-      algorithms: config.auth.algorithms,
-      md5OnlyUserAgents: config.auth.md5OnlyUserAgents.map((p) => p.toLowerCase()),
+      get algorithms() {
+        return runtime.current().auth.algorithms;
+      },
+      get md5OnlyUserAgents() {
+        return runtime.current().auth.md5OnlyUserAgents.map((p) => p.toLowerCase());
+      },
       users: () => users,
       nonces: new NonceManager({ clock, lifetimeSeconds: config.auth.nonceLifetimeSeconds }),
       bans,
@@ -156,8 +178,34 @@ export class VoixServer {
       onBanned: (source) => transport.disconnect(source),
       logger,
     });
-    const core = new SipCore({ registrar, authenticator, securityLog, isLocalHost, serverHeader: SERVER_HEADER, logger });
+    const trunkIdentifier = new TrunkIdentifier(logger.child({ component: 'trunks' }));
+    await trunkIdentifier.update(config.trunks);
+    runtime.onChange('trunks', ({ previous, current }) => {
+      if (previous.trunks === current.trunks) return;
+      trunkIdentifier.update(current.trunks).catch((err: unknown) => logger.error('trunk addresses not updated', { error: err }));
+    });
+    const core = new SipCore({
+      registrar,
+      authenticator,
+      securityLog,
+      isLocalHost,
+      serverHeader: SERVER_HEADER,
+      logger,
+      identifyTrunk: (address, port) => trunkIdentifier.identify(address, port),
+    });
     const transactions = new TransactionLayer({ sender: transport, clock, user: core, logger: logger.child({ component: 'transaction' }) });
+    const trunks = new TrunkRegistrar({
+      trunks: config.trunks,
+      transactions,
+      clock,
+      logger: logger.child({ component: 'trunks' }),
+      localEndpoint: (t) => transport.localEndpoint(t),
+      userAgent: SERVER_HEADER,
+    });
+    runtime.onChange('trunks', ({ previous, current }) => {
+      if (previous.trunks === current.trunks) return;
+      trunks.reload(current.trunks).catch((err: unknown) => logger.error('trunk reload failed', { error: err }));
+    });
     const media = new WorkerMediaEngine({
       address: config.media.address,
       portMin: config.media.portMin,
@@ -170,19 +218,25 @@ export class VoixServer {
     const cdrs = new CdrStore(db);
     const stale = cdrs.closeStaleCalls(clock.now());
     if (stale > 0) logger.warn('calls left open by the previous run closed', { calls: stale });
-    const calls = new CallCore({
+    const calls: CallCore = new CallCore({
       transactions,
       sender: transport,
       clock,
       logger: logger.child({ component: 'calls' }),
-      settings: config.calls,
+      settings: runtime.view((c) => c.calls),
       serverHeader: SERVER_HEADER,
       domain: config.server.domain,
       localEndpoint: (t) => transport.localEndpoint(t),
       cdrs,
-      registrar,
-      users: () => users,
-      sdesOverPlaintext: config.security.sdesOverPlaintext,
+      config: () => runtime.current(),
+      router: new CallRouter({
+        config: () => runtime.current(),
+        registrar,
+        clock,
+        securityLog,
+        logger: logger.child({ component: 'routing' }),
+        trunkCalls: (trunk): number => calls.callsThrough(trunk),
+      }),
       openMedia: async (callId, caller) => {
         const relay = await media.allocate(callId);
         const sdpAddress = config.media.publicAddress ?? mediaAddress(config, transport.localEndpoint(caller.transport).host);
@@ -208,12 +262,35 @@ export class VoixServer {
       throw err;
     }
     for (const l of listeners) logger.info('listening', { transport: l.transport, address: l.address, port: l.port });
+    trunks.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks);
+  }
+
+  configGeneration(): number {
+    return this.runtime.generation();
+  }
+
+  /**
+   * Runs with `next` from now on, as far as a running server can: calls in
+   * progress and registrations stay; settings read once at start (sockets,
+   * data dir, media, domain and realm) wait for a restart and are listed as
+   * warnings. Parts with state of their own follow through runtime.onChange.
+   */
+  reload(next: VoixConfig): ReloadOutcome {
+    const plan = planReload(this.runtime.current(), next);
+    const failures = this.runtime.replace(plan.effective);
+    return {
+      generation: this.runtime.generation(),
+      applied: plan.applied,
+      warnings: [...plan.restartRequired, ...failures.map((f) => `${f.listener}: not applied: ${f.message}`)],
+    };
   }
 
   async stop(): Promise<void> {
     await this.calls.hangUpAll('server-stopped');
+    // The unregistrations leave (and their challenges are answered) while the transports still run.
+    await this.trunks.stop();
     await this.transport.stop();
     await this.media.stop();
     this.registrar.stop();

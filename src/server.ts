@@ -1,11 +1,22 @@
 #!/usr/bin/env node
 /**
  * `node dist/server.js --config FILE`: loads and checks the configuration,
- * starts voix, and stops it cleanly on SIGTERM/SIGINT. A configuration error
+ * starts voix, and stops it cleanly on SIGTERM/SIGINT. SIGHUP reads the same
+ * file again and applies it (`voix reload`); an invalid file is refused and
+ * the running configuration stays. The pid, configuration generation and the
+ * last reload's outcome are kept in the database (runtime_state) for the
+ * CLI. A configuration error
  * is a user error (exit 2, each problem with file, line and key); anything
  * else that stops startup is reported with its stack (exit 1).
  */
+import path from 'node:path';
 import { VoixServer } from './app.js';
+import { loadConfigFile } from './config/load.js';
+import { ConfigReloadController } from './config/reload-controller.js';
+import { openDatabase } from './store/database.js';
+import { RuntimeStateStore } from './store/runtime-state-store.js';
+import { SystemClock } from './util/clock.js';
+import { processStartTime } from './util/process-identity.js';
 import { createLogger } from './log/logger.js';
 import { VERSION, loadConfigReporting, parseCommonArgs } from './cli/args.js';
 
@@ -28,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${args.message}\n\n${USAGE}`);
     return 2;
   }
+  // Until voix is up, a SIGHUP would otherwise end the process (Node's default): it is ignored instead.
+  let onHangup: () => void = () => undefined;
+  const hangup = () => onHangup();
+  process.on('SIGHUP', hangup);
   const loaded = await loadConfigReporting(args.configPath);
   if ('errors' in loaded) {
     process.stderr.write(`voix did not start: ${loaded.errors} error(s) in ${args.configPath}\n`);
@@ -36,6 +51,23 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: loaded.config.server.logLevel });
   logger.info('starting', { version: VERSION, config: args.configPath, pid: process.pid });
   const server = await VoixServer.start(loaded.config, logger);
+  const clock = new SystemClock();
+  const stateDb = openDatabase(loaded.config.server.dataDir);
+  const state = new RuntimeStateStore(stateDb);
+  const configFile = path.resolve(args.configPath);
+  state.recordStart({ pid: process.pid, processStart: processStartTime('self'), version: VERSION, startedAt: clock.now(), configFile, generation: server.configGeneration() });
+  const reloader = new ConfigReloadController({
+    configPath: configFile,
+    load: loadConfigFile,
+    target: server,
+    record: (record) => state.recordReload(record),
+    clock,
+    logger,
+  });
+  onHangup = () => {
+    logger.info('reload requested', { signal: 'SIGHUP' });
+    reloader.request().catch((error: unknown) => logger.error('config reload failed', { error }));
+  };
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info('stopping', { signal });
@@ -44,7 +76,10 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  onHangup = () => logger.info('reload ignored: stopping', { signal: 'SIGHUP' });
   await server.stop();
+  state.recordStop(clock.now());
+  stateDb.close();
   return 0;
 }
 

@@ -3,10 +3,9 @@
  * finds the call of every in-dialog request by voix's tag, and keeps the
  * list of active calls.
  */
-import type { CallsConfig, SrtpPolicy } from '../config/types.js';
-import type { DirectoryUser, UserDirectory } from '../core/users.js';
+import type { CallsConfig, TrunkConfig, VoixConfig } from '../config/types.js';
+import type { DirectoryUser } from '../core/users.js';
 import type { Logger } from '../log/logger.js';
-import type { Binding } from '../registrar/binding.js';
 import { MediaUnavailableError, type LegName } from '../rtp/media-protocol.js';
 import { createResponse, newTag } from '../sip/builders.js';
 import { parseBoundedInt } from '../sip/grammar.js';
@@ -15,7 +14,8 @@ import type { SipRequest } from '../sip/message.js';
 import type { ServerInviteTransaction } from '../sip/transaction/server-invite-transaction.js';
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/transaction-layer.js';
 import type { Flow, MessageSender, TransportProtocol } from '../sip/transport/types.js';
-import { isSipUri, isTelUri, unescapeUriPart } from '../sip/uri.js';
+import { isSipUri, isTelUri } from '../sip/uri.js';
+import type { CallRouter, CallerIdentity, RouteResult } from '../routing/call-router.js';
 import type { Clock } from '../util/clock.js';
 import { Call, type CallServices } from './call.js';
 import type { CallMedia, LegSignalling } from './call-media.js';
@@ -31,13 +31,12 @@ export interface CallCoreOptions {
   readonly domain: string;
   localEndpoint(transport: TransportProtocol): { host: string; port: number };
   readonly cdrs: CdrStore | null;
-  /** Where the callee's phones are registered. */
-  readonly registrar: { lookup(aor: string): Binding[] };
-  readonly users: () => UserDirectory;
+  /** The running configuration (reload replaces it). */
+  readonly config: () => VoixConfig;
+  /** Decides where each call goes. */
+  readonly router: CallRouter;
   /** Allocates the relay of a new call and gives its SDP handling. */
   readonly openMedia: (callId: string, caller: LegSignalling) => Promise<CallMedia>;
-  /** Whether SDES keys may travel over UDP/TCP signalling. */
-  readonly sdesOverPlaintext: boolean;
 }
 
 export interface ActiveCall {
@@ -53,8 +52,22 @@ function dialogKey(callId: string, localTag: string): string {
   return callId + '\n' + localTag;
 }
 
+/** The user part of the Request-URI as received: never unescaped, so the dial rules judge what was sent. */
+function dialledNumber(request: SipRequest): string | null {
+  const uri = request.uri;
+  if (isSipUri(uri)) return uri.user;
+  if (isTelUri(uri)) return uri.number;
+  return null;
+}
+
+function sourceOf(flow: Flow): { address: string; port: number; transport: TransportProtocol } {
+  return { address: flow.remoteAddress, port: flow.remotePort, transport: flow.transport };
+}
+
 export class CallCore {
   private readonly calls = new Set<Call>();
+  /** Calls through each trunk, for its max_calls. */
+  private readonly trunkOf = new Map<Call, string>();
   private readonly dialogs = new Map<string, { call: Call; side: LegName }>();
   private readonly services: CallServices;
 
@@ -71,7 +84,10 @@ export class CallCore {
       cdrs: options.cdrs,
       registerDialog: (callId, localTag, call, side) => this.dialogs.set(dialogKey(callId, localTag), { call, side }),
       unregisterDialog: (callId, localTag) => this.dialogs.delete(dialogKey(callId, localTag)),
-      onEnded: (call) => this.calls.delete(call),
+      onEnded: (call) => {
+        this.calls.delete(call);
+        this.trunkOf.delete(call);
+      },
     };
   }
 
@@ -79,8 +95,11 @@ export class CallCore {
     return [...this.calls].map((c) => c.summary());
   }
 
-  private signalling(transport: TransportProtocol, sourceAddress: string, policy: SrtpPolicy): LegSignalling {
-    return { transport, sourceAddress, srtpPolicy: policy, cryptoAllowed: transport === 'tls' || this.options.sdesOverPlaintext };
+  /** Calls in progress through a trunk. */
+  callsThrough(trunk: string): number {
+    let n = 0;
+    for (const name of this.trunkOf.values()) if (name === trunk) n += 1;
+    return n;
   }
 
   private reject(tx: ServerTransaction, request: SipRequest, status: number, reason?: string, extra: Array<readonly [string, string]> = []): void {
@@ -92,6 +111,35 @@ export class CallCore {
 
   /** An initial INVITE (no To tag) from an authenticated user. */
   async handleInvite(tx: ServerInviteTransaction, request: SipRequest, flow: Flow, caller: DirectoryUser): Promise<void> {
+    const user = this.options.config().users.find((u) => u.extension === caller.extension);
+    if (user === undefined) {
+      // Removed by a reload between authentication and now.
+      this.reject(tx, request, 403);
+      return;
+    }
+    await this.setUp(tx, request, flow, { kind: 'user', user, name: caller.name }, (identity) =>
+      this.options.router.route({ caller: identity, dialled: dialledNumber(request), callId: request.callId, source: sourceOf(flow) }),
+    );
+  }
+
+  /** An initial INVITE from a trunk, identified by its source address. */
+  async handleTrunkInvite(tx: ServerInviteTransaction, request: SipRequest, flow: Flow, trunk: TrunkConfig): Promise<void> {
+    const fromUri = request.from.uri;
+    const number = isSipUri(fromUri) ? (fromUri.user ?? 'anonymous') : isTelUri(fromUri) ? fromUri.number : 'anonymous';
+    const toUri = request.to.uri;
+    const toUser = isSipUri(toUri) ? toUri.user : isTelUri(toUri) ? toUri.number : null;
+    const identity = { kind: 'trunk' as const, trunk, number, name: request.from.displayName };
+    if (this.callsThrough(trunk.name) >= trunk.maxCalls) {
+      this.options.logger.warn('trunk at its call limit', { callId: request.callId, trunk: trunk.name });
+      this.reject(tx, request, 503, 'Trunk Busy', [['Retry-After', '30']]);
+      return;
+    }
+    await this.setUp(tx, request, flow, identity, (caller) =>
+      this.options.router.routeInbound({ caller, dialled: dialledNumber(request), callId: request.callId, source: sourceOf(flow) }, toUser),
+    );
+  }
+
+  private async setUp<C extends CallerIdentity>(tx: ServerInviteTransaction, request: SipRequest, flow: Flow, caller: C, route: (caller: C) => RouteResult): Promise<void> {
     const { settings, logger } = this.options;
     // RFC 4028 §8.1: an interval below our minimum gets 422 with Min-SE.
     const se = request.headers.get('session-expires');
@@ -102,12 +150,11 @@ export class CallCore {
         return;
       }
     }
-    const uri = request.uri;
-    const dialled = isSipUri(uri) ? (uri.user === null ? null : unescapeUriPart(uri.user)) : isTelUri(uri) ? uri.number : null;
-    const callee = dialled === null ? undefined : this.options.users().get(dialled);
-    if (dialled === null || callee === undefined) {
-      logger.info('call to unknown number', { callId: request.callId, caller: caller.extension, dialled });
-      this.reject(tx, request, 404);
+    const callerParty = caller.kind === 'user' ? { extension: caller.user.extension, name: caller.name } : { extension: caller.number, name: caller.name ?? caller.number };
+    const routed = route(caller);
+    if (!routed.ok) {
+      logger.info('call not routed', { callId: request.callId, caller: callerParty.extension, status: routed.status, why: routed.why });
+      this.reject(tx, request, routed.status, routed.reason);
       return;
     }
     if (request.body.length === 0) {
@@ -115,13 +162,15 @@ export class CallCore {
       this.reject(tx, request, 488, 'SDP Offer Required', [['Warning', '399 voix "an SDP offer is required in the INVITE"']]);
       return;
     }
-    const bindings = this.options.registrar.lookup(callee.extension);
-    if (bindings.length === 0) {
-      logger.info('callee not registered', { callId: request.callId, caller: caller.extension, callee: callee.extension });
-      this.reject(tx, request, 480);
-      return;
-    }
-    const callerSignalling = this.signalling(flow.transport, flow.remoteAddress, caller.srtp);
+    const config = this.options.config();
+    const srtpPolicy = caller.kind === 'user' ? caller.user.srtp : caller.trunk.srtp;
+    const callerSignalling: LegSignalling = {
+      transport: flow.transport,
+      // A trunk's media servers are not its SIP server: latch on its SDP address instead.
+      sourceAddress: caller.kind === 'user' ? flow.remoteAddress : null,
+      srtpPolicy,
+      cryptoAllowed: flow.transport === 'tls' || config.security.sdesOverPlaintext,
+    };
     let media: CallMedia;
     try {
       media = await this.options.openMedia(request.callId, callerSignalling);
@@ -136,9 +185,11 @@ export class CallCore {
       await media.release();
       return;
     }
-    const call = new Call(this.services, { extension: caller.extension, name: caller.name }, { extension: callee.extension, name: callee.name }, tx, media, callerSignalling);
+    const call = new Call(this.services, callerParty, routed.callee, tx, media, callerSignalling);
     this.calls.add(call);
-    call.start(bindings, (b: Binding) => this.signalling(b.transport, b.sourceAddress, callee.srtp));
+    const trunk = caller.kind === 'trunk' ? caller.trunk.name : routed.trunk;
+    if (trunk !== null) this.trunkOf.set(call, trunk);
+    call.start(routed.hunt);
   }
 
   /** A request with a To tag. Returns false when it belongs to no dialog voix knows (the caller answers 481). */

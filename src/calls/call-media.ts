@@ -10,8 +10,12 @@ import type { TransportProtocol } from '../sip/transport/types.js';
 /** How one leg's phone is reached, which decides SRTP on that leg. */
 export interface LegSignalling {
   readonly transport: TransportProtocol;
-  /** The address the phone's SIP comes from: media latching accepts packets from it only. */
-  readonly sourceAddress: string;
+  /**
+   * The address the phone's SIP comes from: media latching accepts packets
+   * from it only. null for a trunk, whose media servers are not its SIP
+   * server: the address of its SDP is expected instead.
+   */
+  readonly sourceAddress: string | null;
   readonly srtpPolicy: SrtpPolicy;
   /** Whether SDES keys may be sent on this leg (its SIP is over TLS, or the config allows plaintext). */
   readonly cryptoAllowed: boolean;

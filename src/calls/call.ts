@@ -7,7 +7,6 @@
  */
 import type { CallsConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import type { Binding } from '../registrar/binding.js';
 import type { LegName, RelayStats } from '../rtp/media-protocol.js';
 import { createCancel, createResponse, newBranch, newCallId, newTag } from '../sip/builders.js';
 import { Dialog } from '../sip/dialog.js';
@@ -19,9 +18,11 @@ import type { ClientInviteTransaction } from '../sip/transaction/client-invite-t
 import type { ServerInviteTransaction } from '../sip/transaction/server-invite-transaction.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TransactionLayer } from '../sip/transaction/transaction-layer.js';
 import { destinationOfFlow, viaTransport, type Destination, type Flow, type MessageSender, type TransportProtocol } from '../sip/transport/types.js';
-import { cloneSipUri, isSipUri, parseUri, sipUri, type SipUri } from '../sip/uri.js';
+import { cloneSipUri } from '../sip/uri.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { CallMedia, LegSignalling } from './call-media.js';
+import { answerChallenge, INITIAL_CLIENT_AUTH_STATE, type ClientAuthState } from '../trunks/client-authentication.js';
+import { isHuntEnd, outcomeOf, type Attempt, type CallTarget, type Hunt, type HuntStep, type Party } from './call-target.js';
 import type { CdrStore, EndCause, HangupBy } from './cdr-store.js';
 
 export const CALL_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE';
@@ -43,19 +44,24 @@ export interface CallServices {
   onEnded(call: Call): void;
 }
 
-export interface Party {
-  readonly extension: string;
-  readonly name: string;
-}
+export type { Party } from './call-target.js';
+
+/** Attempts one call may go through (forwards, group members): a guard against loops the config checks missed. */
+const MAX_ATTEMPTS = 20;
 
 type CallState = 'ringing' | 'answering' | 'answered' | 'confirmed' | 'ended';
 
 type ForkState = 'calling' | 'early' | 'answered' | 'failed';
 
 interface Fork {
-  readonly binding: Binding;
+  readonly target: CallTarget;
   readonly destination: Destination;
-  readonly invite: SipRequest;
+  /** Which attempt of the hunt sent it. */
+  readonly attempt: number;
+  /** The latest INVITE: a challenged one is sent again with credentials. */
+  invite: SipRequest;
+  /** What answering the provider's challenges of this INVITE taught (client-authentication.ts). */
+  auth: ClientAuthState;
   tx: ClientInviteTransaction | null;
   state: ForkState;
   provisional: boolean;
@@ -140,6 +146,10 @@ export class Call {
   private winner: Fork | null = null;
   private ringTimer: TimerHandle | undefined;
   private sentRinging = false;
+  private hunt: Hunt | null = null;
+  private attempt = 0;
+  /** CSeq of voix's INVITEs on leg B: each attempt, and each re-sent INVITE, takes the next one (RFC 3261 §8.1.3.5). */
+  private bCseq = 0;
   private readonly bCallId = newCallId();
   private readonly bTag = newTag();
   private reoffer: PendingReoffer | null = null;
@@ -184,8 +194,8 @@ export class Call {
   // ---------------------------------------------------------------------------
   // Leg A: the caller.
 
-  /** Starts the call: rings every contact of the callee. `bindings` is not empty. */
-  start(bindings: readonly Binding[], calleeSignalling: (b: Binding) => LegSignalling): void {
+  /** Starts the call: the hunt says what to ring first, and what next when that fails. */
+  start(hunt: Hunt): void {
     this.cdrId =
       this.services.cdrs?.start({
         callId: this.callId,
@@ -198,23 +208,54 @@ export class Call {
     this.services.registerDialog(this.callId, this.aTag, this, 'a');
     this.services.registerDialog(this.bCallId, this.bTag, this, 'b');
     this.respondToCaller(100);
+    this.hunt = hunt;
+    this.runStep(hunt.first());
+  }
+
+  private runStep(step: HuntStep): void {
+    if (this.state !== 'ringing') return;
+    if (isHuntEnd(step)) {
+      void this.fail(step.status, step.why, step.reason);
+      return;
+    }
+    if (this.attempt >= MAX_ATTEMPTS) {
+      void this.fail(482, 'too many forwards', 'Loop Detected');
+      return;
+    }
+    this.runAttempt(step);
+  }
+
+  private runAttempt(attempt: Attempt): void {
+    this.attempt += 1;
+    this.log.info('ringing', { attempt: this.attempt, target: attempt.label, contacts: attempt.targets.length });
     const offer = sdpBody(this.inviteTx.request);
     const failures: number[] = [];
-    for (const binding of bindings) {
-      const signalling = calleeSignalling(binding);
-      const offerForB = offer === null ? null : this.media.offerForCallee(offer, signalling);
+    let sent = 0;
+    for (const target of attempt.targets) {
+      const offerForB = offer === null ? null : this.media.offerForCallee(offer, target.signalling);
       if (offerForB !== null && !offerForB.ok) {
-        this.log.info('contact skipped', { contact: binding.contact, status: offerForB.status, reason: offerForB.reason });
+        this.log.info('contact skipped', { contact: target.label, status: offerForB.status, reason: offerForB.reason });
         failures.push(offerForB.status);
         continue;
       }
-      this.forks.push(this.sendInvite(binding, signalling, offerForB?.sdp ?? null));
+      this.forks.push(this.sendInvite(target, offerForB?.sdp ?? null));
+      sent += 1;
     }
-    if (this.forks.length === 0) {
-      void this.fail(selectFailure(failures), 'no contact could take the call');
+    if (sent === 0) {
+      // Not registered, or no contact could take the media: 480 unless a contact said why.
+      this.attemptFailed(selectFailure(failures));
       return;
     }
-    this.ringTimer = this.services.clock.setTimer(this.services.settings.ringTimeoutSeconds * 1000, () => this.onRingTimeout());
+    const seconds = attempt.ringSeconds ?? this.services.settings.ringTimeoutSeconds;
+    this.ringTimer = this.services.clock.setTimer(seconds * 1000, () => this.onRingTimeout());
+  }
+
+  /** The current attempt is over without an answer: what the hunt does next. */
+  private attemptFailed(status: number): void {
+    if (this.state !== 'ringing' || this.hunt === null) return;
+    this.services.clock.clearTimer(this.ringTimer);
+    for (const fork of this.forks) if (fork.attempt === this.attempt) this.cancelFork(fork);
+    this.runStep(this.hunt.next(outcomeOf(status), status));
   }
 
   private respondToCaller(status: number, options: { headers?: Array<readonly [string, string]>; body?: Buffer | null; reason?: string } = {}): void {
@@ -268,17 +309,18 @@ export class Call {
 
   private onRingTimeout(): void {
     if (this.state !== 'ringing') return;
-    this.log.info('no answer before the ring timeout');
-    this.respondToCaller(480, { reason: 'No Answer' });
-    void this.finish(480, 'no-answer', 'voix');
+    this.log.info('no answer before the ring timeout', { attempt: this.attempt });
+    this.attemptFailed(408);
   }
 
   /** Fails the call before any answer: final response to the caller, cleanup. */
-  private async fail(status: number, why: string): Promise<void> {
+  private async fail(status: number, why: string, reason?: string): Promise<void> {
     if (this.state !== 'ringing') return;
     this.log.info('call failed', { status, why });
-    this.respondToCaller(status);
-    await this.finish(status, causeOf(status), 'callee');
+    this.respondToCaller(status, reason !== undefined ? { reason } : {});
+    // A hunt that ran out of time ends in 480 No Answer: voix gave up, not the callee.
+    const noAnswer = status === 480 && reason === 'No Answer';
+    await this.finish(status, noAnswer ? 'no-answer' : causeOf(status), noAnswer ? 'voix' : 'callee');
   }
 
   // ---------------------------------------------------------------------------
@@ -294,45 +336,40 @@ export class Call {
     return `<sip:${user}@${local.host}:${local.port};transport=${transport}>`;
   }
 
-  private sendInvite(binding: Binding, signalling: LegSignalling, sdp: Buffer | null): Fork {
-    const parsed = parseUri(binding.contact);
-    const target: SipUri = parsed !== null && isSipUri(parsed) ? { ...cloneSipUri(parsed), headers: null } : sipUri({ user: this.callee.extension, host: binding.sourceAddress, port: binding.sourcePort });
-    const destination: Destination = {
-      transport: binding.transport,
-      address: binding.sourceAddress,
-      port: binding.sourcePort,
-      connectionId: binding.connectionId,
-    };
-    const domainUri = (user: string): SipUri => sipUri({ user, host: this.services.domain });
-    const from: NameAddr = { displayName: this.caller.name, uri: domainUri(this.caller.extension), params: [{ name: 'tag', value: this.bTag }] };
-    const to: NameAddr = { displayName: null, uri: domainUri(this.callee.extension), params: [] };
+  private sendInvite(target: CallTarget, sdp: Buffer | null): Fork {
+    const from: NameAddr = { displayName: target.from.displayName, uri: cloneSipUri(target.from.uri), params: [{ name: 'tag', value: this.bTag }] };
+    const to: NameAddr = { displayName: target.to.displayName, uri: cloneSipUri(target.to.uri), params: [] };
     const headers = new Headers();
     // RFC 3327: a registration that came through a proxy is reached through it.
-    for (const p of binding.path) headers.append('Route', p);
-    headers.append('Contact', this.contactFor(binding.transport, this.caller.extension));
+    for (const p of target.route) headers.append('Route', p);
+    headers.append('Contact', this.contactFor(target.destination.transport, target.contactUser));
     headers.append('Allow', CALL_ALLOW);
     headers.append('Supported', 'timer');
     headers.append('Session-Expires', String(this.services.settings.sessionExpiresSeconds));
     headers.append('Min-SE', String(this.services.settings.minSeSeconds));
     headers.append('User-Agent', this.services.serverHeader);
+    for (const [name, value] of target.extraHeaders) headers.append(name, value);
     if (sdp !== null) headers.append('Content-Type', SDP);
-    const via = this.via(binding.transport);
+    const via = this.via(target.destination.transport);
     via.params.push({ name: 'branch', value: newBranch() });
     const maxForwards = Math.max(0, (this.inviteTx.request.maxForwards ?? 70) - 1);
-    const invite = new SipRequest('INVITE', target, {
+    this.bCseq += 1;
+    const invite = new SipRequest('INVITE', cloneSipUri(target.requestUri), {
       via: [via],
       from,
       to,
       callId: this.bCallId,
-      cseq: { seq: 1, method: 'INVITE' },
+      cseq: { seq: this.bCseq, method: 'INVITE' },
       maxForwards,
       headers,
       ...(sdp !== null ? { body: sdp } : {}),
     });
     const fork: Fork = {
-      binding,
-      destination,
+      target,
+      destination: target.destination,
+      attempt: this.attempt,
       invite,
+      auth: INITIAL_CLIENT_AUTH_STATE,
       tx: null,
       state: 'calling',
       provisional: false,
@@ -341,16 +378,54 @@ export class Call {
       dialog: null,
       ack: null,
       final: null,
-      signalling,
+      signalling: target.signalling,
     };
-    const user: ClientTransactionUser = {
-      onResponse: (_tx, response) => void this.onForkResponse(fork, response),
-      onTimeout: () => this.onForkFailed(fork, 408),
-      onTransportError: () => this.onForkFailed(fork, 503),
-    };
-    fork.tx = this.services.transactions.sendRequest(invite, destination, user) as ClientInviteTransaction;
-    this.log.debug('ringing contact', { contact: binding.contact, transport: binding.transport });
+    this.sendForkInvite(fork);
+    this.log.debug('ringing contact', { contact: target.label, transport: target.destination.transport });
     return fork;
+  }
+
+  private sendForkInvite(fork: Fork): void {
+    const user: ClientTransactionUser = {
+      onResponse: (tx, response) => {
+        // Responses to an INVITE that was replaced by its authenticated copy are old news.
+        if (tx === fork.tx) void this.onForkResponse(fork, response);
+      },
+      onTimeout: (tx) => {
+        if (tx === fork.tx) this.onForkFailed(fork, 408);
+      },
+      onTransportError: (tx) => {
+        if (tx === fork.tx) this.onForkFailed(fork, 503);
+      },
+    };
+    fork.tx = this.services.transactions.sendRequest(fork.invite, fork.destination, user) as ClientInviteTransaction;
+  }
+
+  /**
+   * A provider's 401/407 (RFC 3261 §22.2): the same INVITE again with
+   * credentials, a new branch and the next CSeq. False when there is nothing
+   * to answer with or it was already tried.
+   */
+  private retryWithCredentials(fork: Fork, response: SipResponse): boolean {
+    const credentials = fork.target.credentials;
+    if (credentials === null || fork.cancelWanted || this.state !== 'ringing') return false;
+    const answer = answerChallenge({
+      request: fork.invite,
+      response,
+      credentials: { username: credentials.username, secret: { password: credentials.password } },
+      state: fork.auth,
+    });
+    if (!answer.ok) {
+      this.log.warn('provider refused the credentials', { contact: fork.target.label, status: response.status, reason: answer.reason, realm: answer.realm ?? null });
+      return false;
+    }
+    fork.auth = answer.state;
+    fork.invite = answer.request;
+    this.bCseq = Math.max(this.bCseq, answer.request.cseq.seq);
+    fork.provisional = false;
+    this.log.debug('INVITE sent again with credentials', { contact: fork.target.label, status: response.status });
+    this.sendForkInvite(fork);
+    return true;
   }
 
   /** RFC 3261 §9.1: CANCEL only once a provisional response arrived; until then, remember to. */
@@ -390,6 +465,7 @@ export class Call {
       return;
     }
     if (status >= 300) {
+      if ((status === 401 || status === 407) && this.retryWithCredentials(fork, response)) return;
       this.onForkFailed(fork, status);
       return;
     }
@@ -400,14 +476,14 @@ export class Call {
     if (fork.dialog === null) fork.dialog = Dialog.forUac(fork.invite, response);
     if (fork.dialog === null) return null;
     fork.dialog.state = 'confirmed';
-    fork.ack ??= fork.dialog.createAck(fork.invite.cseq.seq, this.via(fork.binding.transport));
+    fork.ack ??= fork.dialog.createAck(fork.invite.cseq.seq, this.via(fork.destination.transport));
     return fork.ack;
   }
 
   private async onFork2xx(fork: Fork, response: SipResponse): Promise<void> {
     const ack = this.ackFor(fork, response);
     if (ack === null) {
-      this.log.warn('2xx without To tag from contact', { contact: fork.binding.contact });
+      this.log.warn('2xx without To tag from contact', { contact: fork.target.label });
       return;
     }
     // Every 2xx, retransmissions included, gets its ACK (RFC 3261 §13.2.2.4).
@@ -445,9 +521,9 @@ export class Call {
     const headers = this.sessionTimerHeadersForA();
     this.respondToCaller(200, { body: sdpForA, headers });
     if (this.cdrId !== null) {
-      this.services.cdrs?.answered(this.cdrId, this.answeredAt, fork.binding.transport, { caller: this.media.isSecure('a'), callee: this.media.isSecure('b') });
+      this.services.cdrs?.answered(this.cdrId, this.answeredAt, fork.destination.transport, { caller: this.media.isSecure('a'), callee: this.media.isSecure('b') });
     }
-    this.log.info('call answered', { contact: fork.binding.contact, transport: fork.binding.transport, srtpCaller: this.media.isSecure('a'), srtpCallee: this.media.isSecure('b') });
+    this.log.info('call answered', { contact: fork.target.label, transport: fork.destination.transport, srtpCaller: this.media.isSecure('a'), srtpCallee: this.media.isSecure('b') });
     this.armSessionTimer('a');
     this.armSessionTimer('b');
   }
@@ -456,15 +532,14 @@ export class Call {
     if (fork.state === 'failed' || fork.state === 'answered') return;
     fork.state = 'failed';
     fork.final = status;
-    if (this.state !== 'ringing') return;
-    if (this.forks.every((f) => f.state === 'failed')) {
-      void this.fail(selectFailure(this.forks.map((f) => f.final ?? 480)), 'every contact failed');
-    }
+    if (this.state !== 'ringing' || fork.attempt !== this.attempt) return;
+    const current = this.forks.filter((f) => f.attempt === this.attempt);
+    if (current.every((f) => f.state === 'failed')) this.attemptFailed(selectFailure(current.map((f) => f.final ?? 480)));
   }
 
   private byeFork(fork: Fork): void {
     if (fork.dialog === null) return;
-    const bye = fork.dialog.createRequest('BYE', this.via(fork.binding.transport));
+    const bye = fork.dialog.createRequest('BYE', this.via(fork.destination.transport));
     this.services.transactions.sendRequest(bye, fork.destination, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
   }
 
@@ -536,8 +611,8 @@ export class Call {
       return;
     }
     // RFC 3261 §12.2.2 / RFC 3311: a 2xx to a target refresh request carries voix's Contact.
-    const transport = from === 'a' ? this.callerSignalling.transport : (this.winner?.binding.transport ?? 'udp');
-    const contactHeader = [['Contact', this.contactFor(transport, from === 'a' ? this.callee.extension : this.caller.extension)] as const];
+    const transport = from === 'a' ? this.callerSignalling.transport : (this.winner?.destination.transport ?? 'udp');
+    const contactHeader = [['Contact', this.contactFor(transport, from === 'a' ? this.callee.extension : this.bContactUser())] as const];
     const offer = sdpBody(request);
     if (offer === null || this.media.repeatsLastOffer(from, offer)) {
       // A session refresh (RFC 4028 §7): answered here with the SDP last sent to that side.
@@ -577,13 +652,13 @@ export class Call {
   private sendReinvite(to: LegName, sdp: Buffer | null, done: (response: SipResponse | null) => void): void {
     const dialog = to === 'a' ? this.aDialog : (this.winner?.dialog ?? null);
     const destination = to === 'a' ? this.aDestination : this.winner?.destination;
-    const transport = to === 'a' ? this.callerSignalling.transport : this.winner?.binding.transport;
+    const transport = to === 'a' ? this.callerSignalling.transport : this.winner?.destination.transport;
     if (dialog === null || destination === undefined || transport === undefined) {
       done(null);
       return;
     }
     const headers = new Headers();
-    headers.append('Contact', this.contactFor(transport, to === 'a' ? this.callee.extension : this.caller.extension));
+    headers.append('Contact', this.contactFor(transport, to === 'a' ? this.callee.extension : this.bContactUser()));
     headers.append('Allow', CALL_ALLOW);
     if (sdp !== null) headers.append('Content-Type', SDP);
     const reinvite = dialog.createRequest('INVITE', this.via(transport), { headers, ...(sdp !== null ? { body: sdp } : {}) });
@@ -606,6 +681,11 @@ export class Call {
       onTimeout: () => finish(null),
       onTransportError: () => finish(null),
     });
+  }
+
+  /** The user part of voix's Contact on leg B: the one the answering target was given. */
+  private bContactUser(): string {
+    return this.winner?.target.contactUser ?? this.caller.extension;
   }
 
   /** BYE to one side if its dialog exists. */

@@ -110,8 +110,8 @@ export class RelayCallMedia implements CallMedia {
     const session = this.session;
     const callee = this.callee;
     if (session === null || callee === null || this.released !== null) return;
-    await this.engine.configure(this.relay.relayId, 'a', legConfig(session.plan.a, this.caller.sourceAddress));
-    await this.engine.configure(this.relay.relayId, 'b', legConfig(session.plan.b, callee.sourceAddress));
+    await this.engine.configure(this.relay.relayId, 'a', legConfig(session.plan.a, this.caller.sourceAddress ?? session.plan.a.remote?.address ?? null));
+    await this.engine.configure(this.relay.relayId, 'b', legConfig(session.plan.b, callee.sourceAddress ?? session.plan.b.remote?.address ?? null));
   }
 
   release(): Promise<RelayStats | null> {

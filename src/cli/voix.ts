@@ -3,46 +3,50 @@
  * `voix`: the operator's command line.
  *
  *   voix check [--config FILE]          validate a configuration file
- *   voix registrations [--config FILE]  list registered phones (also while voix is stopped)
- *   voix calls [--recent N] [--config FILE]  calls in progress, or the last N calls
+ *   voix status [--json]                is voix running, since when, with which configuration
+ *   voix reload [--json]                check the file, then make the running voix apply it (SIGHUP)
+ *   voix registrations [--json]         list registered phones (also while voix is stopped)
+ *   voix calls [--recent N] [--json]    calls in progress, or the last N calls
+ *   voix user list|add|passwd ...       accounts in the configuration file (user-commands.ts)
  *
- * Exit codes: 0 success, 1 internal error (a bug), 2 user error (bad
- * arguments or configuration), 3 nothing to show (no database yet).
+ * Every command takes --config FILE. Exit codes: 0 success, 1 internal error
+ * (a bug, or the server did not answer a reload), 2 user error (bad
+ * arguments or configuration, a refused edit or reload), 3 nothing to show
+ * (no database yet, voix not running).
  */
-import { existsSync } from 'node:fs';
 import type { VoixConfig } from '../config/types.js';
-import { databasePath, openDatabase } from '../store/database.js';
 import { readActiveCalls, readRecentCalls, type CdrRow } from '../calls/cdr-store.js';
 import { readBindings } from '../store/sqlite-binding-store.js';
 import { VERSION, loadConfigReporting, parseCommonArgs } from './args.js';
+import { jsonOnly, parseOptions } from './options.js';
+import { EXIT_INTERNAL, EXIT_USER, UserError, formatTable, openExistingDatabase, out, printJson } from './output.js';
+import { reload, status } from './server-commands.js';
+import { user } from './user-commands.js';
 
 const USAGE = `Usage: voix <command> [--config FILE]
 
 Commands:
   check            validate the configuration file and report every problem
+  status           whether voix runs, its pid, uptime, configuration generation,
+                   last reload, registrations and active calls (exit 3: not running)
+  reload           check the configuration file, then have the running voix apply it
+                   without dropping calls or registrations (exit 2: refused, 3: not running)
   registrations    list the phones registered to voix (read from its database)
   calls            list the calls in progress; --recent N lists the last N calls with their outcome
+  user list        list the accounts of the configuration file
+  user add EXT     add an account with a generated password, shown once
+                   [--name NAME] [--transports tls,udp,tcp] [--password-length N | --password-stdin]
+  user passwd EXT  give an account a new password (generated, or --password-stdin)
   version          print the version
 
-FILE defaults to $VOIX_CONFIG or /etc/voix/voix.yaml.
+status, reload, registrations, calls and user list/add/passwd take --json
+for scripts. FILE defaults to $VOIX_CONFIG or /etc/voix/voix.yaml.
 `;
-
-class UserError extends Error {}
-
-function out(line = ''): void {
-  process.stdout.write(line + '\n');
-}
 
 async function loadOrFail(configPath: string): Promise<VoixConfig> {
   const loaded = await loadConfigReporting(configPath);
   if ('errors' in loaded) throw new UserError(`${loaded.errors} error(s) in ${configPath}`);
   return loaded.config;
-}
-
-function formatTable(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
 }
 
 async function check(configPath: string): Promise<number> {
@@ -51,13 +55,28 @@ async function check(configPath: string): Promise<number> {
   return 0;
 }
 
-async function registrations(configPath: string): Promise<number> {
+async function registrations(configPath: string, json: boolean): Promise<number> {
   const config = await loadOrFail(configPath);
   const db = openExistingDatabase(config);
   if (db === null) return 3;
   try {
     const now = Date.now();
     const bindings = readBindings(db, now);
+    if (json) {
+      printJson(
+        bindings.map((b) => ({
+          extension: b.aor,
+          contact: b.contact,
+          transport: b.transport,
+          sourceAddress: b.sourceAddress,
+          sourcePort: b.sourcePort,
+          expiresAt: new Date(b.expiresAt).toISOString(),
+          expiresInSeconds: Math.round((b.expiresAt - now) / 1000),
+          userAgent: b.userAgent,
+        })),
+      );
+      return 0;
+    }
     const rows = [['EXTENSION', 'TRANSPORT', 'SOURCE', 'EXPIRES IN', 'USER AGENT', 'CONTACT']];
     for (const b of bindings) {
       rows.push([b.aor, b.transport.toUpperCase(), `${b.sourceAddress}:${b.sourcePort}`, `${Math.round((b.expiresAt - now) / 1000)}s`, b.userAgent ?? '-', b.contact]);
@@ -70,14 +89,6 @@ async function registrations(configPath: string): Promise<number> {
   }
 }
 
-function openExistingDatabase(config: VoixConfig): ReturnType<typeof openDatabase> | null {
-  if (!existsSync(databasePath(config.server.dataDir))) {
-    process.stderr.write(`no database yet at ${databasePath(config.server.dataDir)} (voix has never run with this configuration)\n`);
-    return null;
-  }
-  return openDatabase(config.server.dataDir, { readonly: true });
-}
-
 function seconds(ms: number): string {
   return `${Math.max(0, Math.round(ms / 1000))}s`;
 }
@@ -88,12 +99,22 @@ function media(row: CdrRow): string {
   return `caller rx ${a.packetsReceived} lost ${a.packetsLost} jitter ${a.jitterMs.toFixed(1)}ms / callee rx ${b.packetsReceived} lost ${b.packetsLost} jitter ${b.jitterMs.toFixed(1)}ms`;
 }
 
-async function calls(configPath: string, recent: number | null): Promise<number> {
+/** A CDR row for scripts: times as ISO 8601. */
+function cdrJson(row: CdrRow): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { ...row, startedAt: iso(row.startedAt), answeredAt: iso(row.answeredAt), endedAt: iso(row.endedAt) };
+}
+
+async function calls(configPath: string, recent: number | null, json: boolean): Promise<number> {
   const config = await loadOrFail(configPath);
   const db = openExistingDatabase(config);
   if (db === null) return 3;
   try {
     const now = Date.now();
+    if (json) {
+      printJson((recent === null ? readActiveCalls(db) : readRecentCalls(db, recent)).map(cdrJson));
+      return 0;
+    }
     if (recent === null) {
       const rows = readActiveCalls(db);
       const table = [['CALLER', 'CALLEE', 'STATE', 'SINCE', 'TALKING', 'SRTP', 'CALL-ID']];
@@ -146,18 +167,29 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.kind === 'error') throw new UserError(args.message);
   const [command, ...extra] = args.rest;
-  if (command === 'calls') {
-    if (extra.length === 0) return calls(args.configPath, null);
-    const n = extra[0] === '--recent' ? Number(extra[1]) : NaN;
-    if (extra.length !== 2 || !Number.isInteger(n) || n < 1) throw new UserError('usage: voix calls [--recent N]');
-    return calls(args.configPath, n);
+  switch (command) {
+    case 'calls': {
+      const usage = 'usage: voix calls [--recent N] [--json]';
+      const parsed = parseOptions(extra, { recent: 'value', json: 'flag' }, usage);
+      if (parsed.positionals.length > 0) throw new UserError(`unexpected argument: ${parsed.positionals[0]}\n${usage}`);
+      const recentText = parsed.values.get('recent');
+      const n = recentText === undefined ? null : Number(recentText);
+      if (n !== null && (!Number.isInteger(n) || n < 1)) throw new UserError(usage);
+      return calls(args.configPath, n, parsed.flags.has('json'));
+    }
+    case 'registrations':
+      return registrations(args.configPath, jsonOnly(extra, 'usage: voix registrations [--json]'));
+    case 'status':
+      return status(args.configPath, extra);
+    case 'reload':
+      return reload(args.configPath, extra);
+    case 'user':
+      return user(args.configPath, extra);
   }
   if (extra.length > 0) throw new UserError(`unexpected argument: ${extra[0]}`);
   switch (command) {
     case 'check':
       return check(args.configPath);
-    case 'registrations':
-      return registrations(args.configPath);
     case 'version':
       out(`voix ${VERSION}`);
       return 0;
@@ -177,11 +209,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UserError) {
       process.stderr.write(`voix: ${err.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT_USER;
       return;
     }
     const e = err instanceof Error ? err : new Error(String(err));
     process.stderr.write(`voix: internal error (a bug): ${e.stack ?? e.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT_INTERNAL;
   },
 );

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { compileDialplan, type CompiledDialplan } from './dialplan-checks.js';
 import { configErrorMap, configSchema, knownKeysAt, type RawConfig } from './schema.js';
 import type { ConfigIssue, ConfigResult, ListenEndpoint, TlsListenEndpoint, Transport, UserConfig, VoixConfig } from './types.js';
 
@@ -231,7 +232,7 @@ function endpoint(raw: false | { address: string; port: number }): ListenEndpoin
   return raw === false ? null : { address: raw.address, port: raw.port };
 }
 
-function toVoixConfig(raw: RawConfig, baseDir: string): VoixConfig {
+function toVoixConfig(raw: RawConfig, dialplan: CompiledDialplan, baseDir: string): VoixConfig {
   const domain = raw.server.domain.toLowerCase();
   const realm = raw.server.realm ?? domain;
   const aliases = [...new Set(raw.server.aliases.map((a) => a.toLowerCase()))].filter((a) => a !== domain);
@@ -260,6 +261,15 @@ function toVoixConfig(raw: RawConfig, baseDir: string): VoixConfig {
       maxContacts: user.max_contacts,
       // Secure by default: a TLS-only account gets SRTP required; one that allows plain transports, optional.
       srtp: user.srtp ?? (user.transports.every((t) => t === 'tls') ? 'required' : 'optional'),
+      permissionClass: user.permission,
+      forward: {
+        always: user.forward.always ?? null,
+        busy: user.forward.busy ?? null,
+        noAnswer: user.forward.no_answer ?? null,
+        noAnswerSeconds: user.forward.no_answer_after,
+      },
+      dnd: user.dnd,
+      callerId: { name: user.caller_id.name ?? null, number: user.caller_id.number ?? null },
     };
   });
   return {
@@ -299,6 +309,7 @@ function toVoixConfig(raw: RawConfig, baseDir: string): VoixConfig {
       },
       sdesOverPlaintext: raw.security.sdes_over_plaintext,
     },
+    ...dialplan,
   };
 }
 
@@ -358,7 +369,11 @@ export function parseConfig(text: string, fileName: string): ConfigResult {
   }
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: sortAndDedupe(errors), warnings };
 
-  const config = toVoixConfig(parsed.data, dirname(resolve(fileName)));
+  const { dialplan, issues } = compileDialplan(parsed.data);
+  for (const issue of issues) (issue.severity === 'error' ? errors : warnings).push(map.issueAt(issue.path, 'value', issue.message));
+  if (dialplan === null) return { ok: false, errors: sortAndDedupe(errors), warnings: sortAndDedupe(warnings) };
+
+  const config = toVoixConfig(parsed.data, dialplan, dirname(resolve(fileName)));
   return { ok: true, config, warnings: sortAndDedupe([...warnings, ...findWarnings(config, map)]) };
 }
 

@@ -10,6 +10,16 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import {
+  groupsSchema,
+  inboundRoutesSchema,
+  numberingPlanSchema,
+  outboundRoutesSchema,
+  permissionClassesSchema,
+  timeConditionsSchema,
+  trunksSchema,
+  userDialplanFields,
+} from './schema-dialplan.js';
 
 export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export const DIGEST_ALGORITHMS = ['SHA-256', 'MD5'] as const;
@@ -234,6 +244,7 @@ const userSchema = z
         description:
           'Chiffrement des médias (SRTP, clés SDES) vers ce compte : required (un appel sans SRTP utilisable est refusé en 488), optional (SRTP si le téléphone le propose), off. Par défaut : required pour un compte TLS seulement, optional sinon.',
       }),
+    ...userDialplanFields,
   })
   .superRefine((user, ctx) => {
     const hasPassword = user.password !== undefined;
@@ -357,6 +368,13 @@ export const configSchema = z
     media: mediaSchema,
     calls: callsSchema,
     security: securitySchema,
+    permission_classes: permissionClassesSchema,
+    numbering_plan: numberingPlanSchema,
+    groups: groupsSchema,
+    time_conditions: timeConditionsSchema,
+    inbound_routes: inboundRoutesSchema,
+    outbound_routes: outboundRoutesSchema,
+    trunks: trunksSchema,
   })
   .superRefine((config, ctx) => {
     // A user whose only hash is for an algorithm voix does not offer could never authenticate.

@@ -3,6 +3,11 @@
  * camelCase, defaults applied, paths absolute, host names lower-case, and no
  * clear password (only digest HA1 values, RFC 7616 §3.4.2).
  */
+import type { PermissionClass } from '../rules/dial-permissions.js';
+import type { NumberingPlan } from '../rules/numbering-plan.js';
+import type { OutboundRoute } from '../rules/outbound-routing.js';
+import type { TimeCondition } from '../rules/time-conditions.js';
+
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -88,6 +93,91 @@ export interface UserConfig {
   readonly maxContacts: number;
   /** Default: required for a TLS-only account, optional otherwise. */
   readonly srtp: SrtpPolicy;
+  /** Name of a permission class (permissionClasses); default "internal". */
+  readonly permissionClass: string;
+  readonly forward: ForwardingConfig;
+  /** Do not disturb: calls to this user get busy (or its busy forwarding). */
+  readonly dnd: boolean;
+  /** How this user is presented on calls that leave through a trunk; null: the trunk's default. */
+  readonly callerId: CallerIdConfig;
+}
+
+/**
+ * A destination as written in the file: digits with an optional leading '+'.
+ * Resolved at call time like a number the user dialled: an extension or a
+ * group number first, otherwise an outside number (numbering plan,
+ * permission class, outbound routes).
+ */
+export type DestinationNumber = string;
+
+export interface ForwardingConfig {
+  readonly always: DestinationNumber | null;
+  readonly busy: DestinationNumber | null;
+  readonly noAnswer: DestinationNumber | null;
+  /** Seconds of ringing before the no-answer forwarding applies. */
+  readonly noAnswerSeconds: number;
+}
+
+export interface CallerIdConfig {
+  readonly name: string | null;
+  /** E.164, presented to the trunk. */
+  readonly number: string | null;
+}
+
+export type RingStrategy = 'simultaneous' | 'in_order';
+
+export interface RingGroupConfig {
+  /** Dialled like an extension; unique among extensions and groups. */
+  readonly number: string;
+  readonly name: string;
+  readonly strategy: RingStrategy;
+  /** Extensions, in order. */
+  readonly members: readonly string[];
+  /** Seconds: the whole group (simultaneous) or each member (in order). */
+  readonly ringSeconds: number;
+  /** Where the call goes when nobody answers; null: the caller hears the failure. */
+  readonly fallback: DestinationNumber | null;
+}
+
+export interface InboundRouteConfig {
+  /** E.164 (normalised from the file with the numbering plan's region). */
+  readonly did: string;
+  /** Only calls from this trunk; null: any trunk. */
+  readonly trunk: string | null;
+  /** Without a time condition: the only destination. With one: the destination while open. */
+  readonly open: DestinationNumber;
+  /** Name of a time condition, or null. */
+  readonly timeCondition: string | null;
+  /** The destination while closed (with a time condition). */
+  readonly closed: DestinationNumber | null;
+}
+
+export interface TrunkConfig {
+  /** Unique; used by outbound and inbound routes. */
+  readonly name: string;
+  /** The provider's SIP server (host name or IP). */
+  readonly host: string;
+  readonly port: number;
+  readonly transport: Transport;
+  /** SIP domain of the account (From, To, REGISTER); default host. */
+  readonly domain: string;
+  /** The account's user part (From, To, REGISTER AOR). */
+  readonly username: string;
+  /** Digest username, when it differs from username. */
+  readonly authUsername: string;
+  /** Kept in memory only: the provider's realm and algorithm are learnt from its challenges. */
+  readonly password: string;
+  readonly register: boolean;
+  /** Seconds asked in REGISTER. */
+  readonly registerExpires: number;
+  /** E.164 number presented on outgoing calls when the caller has none of its own; null: the account's username. */
+  readonly callerId: string | null;
+  /** Addresses (IP or CIDR) whose INVITEs are calls from this trunk, besides the resolved host. */
+  readonly inboundAddresses: readonly string[];
+  /** SRTP on calls through this trunk: default required over TLS, off otherwise. */
+  readonly srtp: SrtpPolicy;
+  /** Simultaneous calls through this trunk (both directions). */
+  readonly maxCalls: number;
 }
 
 export interface MediaConfig {
@@ -130,6 +220,14 @@ export interface VoixConfig {
   readonly media: MediaConfig;
   readonly calls: CallsConfig;
   readonly security: SecurityConfig;
+  readonly groups: readonly RingGroupConfig[];
+  /** Class name to the categories it may call (dial-permissions.ts); emergency numbers are always allowed. */
+  readonly permissionClasses: ReadonlyMap<string, PermissionClass>;
+  readonly numberingPlan: NumberingPlan;
+  readonly timeConditions: ReadonlyMap<string, TimeCondition>;
+  readonly inboundRoutes: readonly InboundRouteConfig[];
+  readonly outboundRoutes: readonly OutboundRoute[];
+  readonly trunks: readonly TrunkConfig[];
 }
 
 /** One problem found in a config file; `line` and `column` are 1-based, or 0 when the file could not be read at all. */

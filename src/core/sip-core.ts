@@ -6,6 +6,7 @@
  * once it exists.
  */
 import type { CallCore } from '../calls/call-core.js';
+import type { TrunkConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { SecurityLog } from '../security/security-log.js';
@@ -33,6 +34,8 @@ export interface SipCoreOptions {
   readonly isLocalHost: (host: string) => boolean;
   readonly serverHeader: string;
   readonly logger: Logger;
+  /** The trunk an INVITE's source address belongs to, if any (trunk-identifier.ts). */
+  readonly identifyTrunk?: (address: string, port: number) => TrunkConfig | undefined;
 }
 
 type HeaderList = ReadonlyArray<readonly [string, string]>;
@@ -150,7 +153,21 @@ export class SipCore implements ServerTransactionUser {
       this.respond(tx, request, 416);
       return;
     }
-    // Nothing reaches the call core unauthenticated; the caller is challenged like a proxy would (RFC 3261 §22.3).
+    const calls = this.calls;
+    if (calls === null || !(tx instanceof ServerInviteTransaction)) {
+      this.respond(tx, request, 503, [['Retry-After', '5']]);
+      return;
+    }
+    // A provider does not answer challenges: its source address authenticates it, and its calls only reach internal numbers.
+    const trunk = this.options.identifyTrunk?.(flow.remoteAddress, flow.remotePort);
+    if (trunk !== undefined) {
+      calls.handleTrunkInvite(tx, request, flow, trunk).catch((err: unknown) => {
+        this.options.logger.error('call setup failed', { callId: request.callId, trunk: trunk.name, error: err });
+        if (tx.finalResponse === null) this.respond(tx, request, 500);
+      });
+      return;
+    }
+    // Nothing else reaches the call core unauthenticated; the caller is challenged like a proxy would (RFC 3261 §22.3).
     const auth = this.options.authenticator.authenticate(request, flow, 'proxy');
     if (auth.kind === 'challenge') {
       this.challenge(tx, request, auth);
@@ -166,11 +183,6 @@ export class SipCore implements ServerTransactionUser {
         callId: request.callId,
       });
       this.respond(tx, request, 403, [], `Forbidden: ${flow.transport.toUpperCase()} not allowed for this account`);
-      return;
-    }
-    const calls = this.calls;
-    if (calls === null || !(tx instanceof ServerInviteTransaction)) {
-      this.respond(tx, request, 503, [['Retry-After', '5']]);
       return;
     }
     calls.handleInvite(tx, request, flow, auth.user).catch((err: unknown) => {

@@ -88,9 +88,9 @@ interface ActiveBan {
 
 export class BanList {
   private readonly clock: Clock;
-  private readonly maxFailures: number;
-  private readonly windowMs: number;
-  private readonly banMs: number;
+  private maxFailures: number;
+  private windowMs: number;
+  private banMs: number;
   private readonly successClearsFailures: boolean;
   private readonly maxTracked: number;
   private readonly exempt = new BlockList();
@@ -119,6 +119,18 @@ export class BanList {
       this.exempt.addSubnet(cidr.address, cidr.prefix, cidr.family);
     });
     this.hasExemptions = exempt.length > 0;
+  }
+
+  /**
+   * New thresholds from a configuration reload. Failures already counted and
+   * bans in force stay; a changed duration applies to the next bans (so the
+   * oldest ban is no longer always the nearest to expiry: eviction at the
+   * cap may lift one a little early).
+   */
+  reconfigure(settings: Pick<BanListSettings, 'maxFailures' | 'windowSeconds' | 'banSeconds'>): void {
+    if (settings.maxFailures !== undefined) this.maxFailures = Math.max(1, settings.maxFailures);
+    if (settings.windowSeconds !== undefined) this.windowMs = settings.windowSeconds * 1000;
+    if (settings.banSeconds !== undefined) this.banMs = settings.banSeconds * 1000;
   }
 
   /** Counts an authentication failure from `source`; bans it at maxFailures within the window. */

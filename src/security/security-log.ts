@@ -19,6 +19,12 @@ export type SecurityEvent =
   | 'nonce_replay'
   /** An authenticated user used a transport their account does not allow. */
   | 'transport_refused'
+  /**
+   * A call refused by the dial rules: a number the caller's class may not
+   * call, a malformed or overlong dialled string, no route for it, or a
+   * trunk's call limit reached. Toll fraud shows here first.
+   */
+  | 'call_refused'
   | 'ban'
   | 'unban';
 
@@ -33,8 +39,12 @@ export interface SecurityEventFields {
   /** For bans: when it ends (ISO time) and how many failures caused it. */
   readonly until?: string;
   readonly failures?: number;
-  /** Why: for an unban, `expired`, `manual` or `evicted`. */
+  /** Why: for an unban, `expired`, `manual` or `evicted`; for a refused call, the rule that refused it. */
   readonly reason?: string;
+  /** The number as dialled (JSON-escaped by the logger like every field). */
+  readonly dialled?: string;
+  /** The dialled number's category in the numbering plan. */
+  readonly category?: string;
 }
 
 export class SecurityLog {

@@ -47,6 +47,19 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX calls_active ON calls (ended_at);
    CREATE INDEX calls_started ON calls (started_at)`,
+  // One row: the running server, for `voix status` and `voix reload` (runtime-state-store.ts).
+  `CREATE TABLE runtime_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     pid INTEGER NOT NULL,
+     process_start TEXT,
+     version TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     stopped_at INTEGER,
+     config_file TEXT NOT NULL,
+     generation INTEGER NOT NULL,
+     reloads INTEGER NOT NULL DEFAULT 0,
+     last_reload TEXT
+   )`,
 ];
 
 export const DATABASE_FILE = 'voix.db';

@@ -117,13 +117,15 @@ export class ClientInviteTransaction {
     this.timerA.stop();
     this.timerB.stop();
     this.currentState = 'Completed';
-    this.user.onResponse(this, response);
-    if (this.currentState !== 'Completed') return;
     // §17.1.1.3: the ACK for a non-2xx is part of this transaction: same
     // branch as the INVITE, To (with its tag) from the response, sent to the
-    // INVITE's destination.
+    // INVITE's destination. It leaves before the TU hears of the response, so
+    // that a TU sending the INVITE again (with credentials after a 401/407,
+    // §22.2) does not overtake it: peers that expect the ACK first (SIPp)
+    // would take the new INVITE for an unexpected message.
     this.ackRequest = createAckForNon2xx(this.request, response);
     this.send(this.ackRequest);
+    this.user.onResponse(this, response);
     // Timer D is zero on reliable transports: Terminated at once.
     if (this.currentState === 'Completed') this.timerD.start(this.timers.timerD, () => this.terminate());
   }

@@ -34,6 +34,11 @@ export interface VoixUser {
   readonly max_contacts?: number;
   /** SRTP policy towards this user (config users[].srtp); default: required for a TLS-only account, optional otherwise. */
   readonly srtp?: 'required' | 'optional' | 'off';
+  /** Permission class (config users[].permission); default internal. */
+  readonly permission?: string;
+  readonly forward?: { readonly always?: string; readonly busy?: string; readonly no_answer?: string; readonly no_answer_after?: number };
+  readonly dnd?: boolean;
+  readonly caller_id?: { readonly name?: string; readonly number?: string };
 }
 
 /** Users of the default config: every transport, passwords long enough for the schema. */

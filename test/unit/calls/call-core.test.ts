@@ -8,7 +8,7 @@ import { CallCore } from '../../../src/calls/call-core.js';
 import type { CallMedia, LegSignalling, MediaOutcome } from '../../../src/calls/call-media.js';
 import { VOIX_CAPABILITIES } from '../../../src/core/capabilities.js';
 import { SipCore, type RequestAuthenticator } from '../../../src/core/sip-core.js';
-import { MapUserDirectory, type DirectoryUser } from '../../../src/core/users.js';
+import type { DirectoryUser } from '../../../src/core/users.js';
 import { createMemoryLogger } from '../../../src/log/logger.js';
 import type { Binding } from '../../../src/registrar/binding.js';
 import { NullBindingStore } from '../../../src/registrar/binding.js';
@@ -22,6 +22,9 @@ import { TransactionLayer } from '../../../src/sip/transaction/transaction-layer
 import type { Destination, Flow, MessageSender } from '../../../src/sip/transport/types.js';
 import { FakeClock } from '../../../src/util/clock.js';
 import { parseRequest } from '../../support/messages.js';
+import { configFromYaml, userLines } from '../../support/config.js';
+import { CallRouter } from '../../../src/routing/call-router.js';
+import type { VoixConfig } from '../../../src/config/types.js';
 
 class RecordingSender implements MessageSender {
   readonly sent: Array<{ message: AnySipMessage; destination: Destination }> = [];
@@ -81,10 +84,10 @@ const ALICE: DirectoryUser = { extension: '1001', name: 'Alice', ha1: {}, transp
 const BOB: DirectoryUser = { extension: '1002', name: 'Bob', ha1: {}, transports: ['udp'], maxContacts: 3, srtp: 'optional' };
 const FLOW_A: Flow = { transport: 'udp', remoteAddress: '192.0.2.10', remotePort: 5062, localAddress: '192.0.2.1', localPort: 5060, connectionId: null };
 
-function binding(address: string): Binding {
+function binding(address: string, aor = '1002'): Binding {
   return {
-    aor: '1002',
-    contact: `sip:1002@${address}:5070`,
+    aor,
+    contact: `sip:${aor}@${address}:5070`,
     instanceId: null,
     regId: null,
     callId: `reg-${address}`,
@@ -108,12 +111,19 @@ interface World {
   media: FakeMedia;
   bindings: Binding[];
   calls: CallCore;
+  lines: Array<Record<string, unknown>>;
 }
 
-function createWorld(): World {
+const DEFAULT_CONFIG = `server:
+  domain: voix.test
+users:
+${userLines([{ extension: '1001', name: 'Alice' }, { extension: '1002', name: 'Bob' }])}
+`;
+
+function createWorld(config: VoixConfig = configFromYaml(DEFAULT_CONFIG), lookup?: (aor: string) => Binding[]): World {
   const clock = new FakeClock();
   const sender = new RecordingSender();
-  const { logger } = createMemoryLogger();
+  const { logger, lines } = createMemoryLogger();
   const media = new FakeMedia();
   const bindings: Binding[] = [];
   const registrar = new Registrar({ clock, store: new NullBindingStore(), settings: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 }, logger, isLocalHost: () => true });
@@ -130,13 +140,19 @@ function createWorld(): World {
     domain: 'voix.test',
     localEndpoint: () => ({ host: '192.0.2.1', port: 5060 }),
     cdrs: null,
-    registrar: { lookup: () => bindings },
-    users: () => new MapUserDirectory([ALICE, BOB]),
+    config: () => config,
+    router: new CallRouter({
+      config: () => config,
+      registrar: { lookup: lookup ?? (() => bindings) },
+      clock,
+      securityLog: new SecurityLog(logger),
+      logger,
+      trunkCalls: () => 0,
+    }),
     openMedia: async () => media,
-    sdesOverPlaintext: false,
   });
   core.attach(layer, calls);
-  return { clock, sender, layer, media, bindings, calls };
+  return { clock, sender, layer, media, bindings, calls, lines };
 }
 
 let seq = 0;
@@ -241,7 +257,7 @@ describe('CallCore', () => {
     await settle();
 
     expect(w.sender.statuses('unknown')).toEqual([404]);
-    expect(w.sender.statuses('offline')).toEqual([480]);
+    expect(w.sender.statuses('offline')).toEqual([100, 480]);
   });
 
   it('rings every contact; the first 2xx wins and the others are cancelled once they have rung', async () => {
@@ -459,5 +475,150 @@ describe('CallCore session timers (RFC 4028)', () => {
     expect(refreshes[0]!.body.toString()).toBe('last-to-b');
     expect(w.sender.requests('ACK', '192.0.2.30')).toHaveLength(2);
     expect(byes()).toBe(0);
+  });
+});
+
+describe('CallCore routing: groups, forwarding, do-not-disturb, permissions, trunks', () => {
+  /** One phone per extension, at 192.0.2.<extension's last two digits + 100>. */
+  const phoneOf = (extension: string) => `192.0.2.${100 + Number(extension.slice(-2))}`;
+  const registered = (extensions: string[]) => (aor: string) => (extensions.includes(aor) ? [binding(phoneOf(aor), aor)] : []);
+
+  function world(yaml: string, online: string[]): World {
+    return createWorld(configFromYaml(`server:\n  domain: voix.test\n${yaml}`), registered(online));
+  }
+
+  const users = (extra: Record<string, string[]> = {}) =>
+    `users:\n${userLines(['1001', '1002', '1003', '1004'].map((extension) => ({ extension, extra: extra[extension] ?? [] })))}\n`;
+
+  const TRUNK = `trunks:
+  - name: operateur
+    host: 198.51.100.7
+    transport: udp
+    username: "0123456789"
+    password: provider-secret
+    caller_id: "+33123456789"
+    register: false
+outbound_routes:
+  - name: urgences
+    match: "1X"
+    trunk: operateur
+  - name: urgences-112
+    match: "11X"
+    trunk: operateur
+  - name: france
+    match: "0[1-79]XXXXXXXX"
+    trunk: operateur
+`;
+
+  it('rings every member of a simultaneous group at once', async () => {
+    const w = world(`${users()}groups:\n  - number: "2000"\n    name: Accueil\n    members: ["1002", "1003"]\n`, ['1002', '1003']);
+    w.layer.receiveRequest(inviteFromA({ to: '2000', callId: 'group' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.requests('INVITE').map((r) => (r.uri as { host: string }).host).sort()).toEqual([phoneOf('1002'), phoneOf('1003')]);
+  });
+
+  it('rings the members of an in-order group one after the other, each for ring_time, then the fallback', async () => {
+    const w = world(
+      `${users()}groups:\n  - number: "2000"\n    name: Accueil\n    strategy: in_order\n    ring_time: 10\n    members: ["1002", "1003"]\n    fallback: "1004"\n`,
+      ['1002', '1003', '1004'],
+    );
+    // UDP retransmissions (Timer A) repeat INVITEs: what matters is which phones rang, in which order.
+    const rung = () => [...new Set(w.sender.requests('INVITE').map((r) => (r.uri as { host: string }).host))];
+    w.layer.receiveRequest(inviteFromA({ to: '2000', callId: 'order' }), FLOW_A);
+    await settle();
+    expect(rung()).toEqual([phoneOf('1002')]);
+
+    w.clock.advance(10_000);
+    await settle();
+    expect(rung()).toEqual([phoneOf('1002'), phoneOf('1003')]);
+
+    answer(w, w.sender.requests('INVITE', phoneOf('1003'))[0]!, 486, 'c');
+    await settle();
+    expect(rung()).toEqual([phoneOf('1002'), phoneOf('1003'), phoneOf('1004')]);
+
+    answer(w, w.sender.requests('INVITE', phoneOf('1004'))[0]!, 200, 'd', 'answer-from-d');
+    await settle();
+    expect(w.sender.statuses('order')).toEqual([100, 200]);
+  });
+
+  it('forwards on no answer after no_answer_after seconds, and on busy to the busy target', async () => {
+    const w = world(users({ '1002': ['forward:', '  no_answer: "1003"', '  no_answer_after: 15', '  busy: "1004"'] }), ['1002', '1003', '1004']);
+    w.layer.receiveRequest(inviteFromA({ callId: 'fna' }), FLOW_A);
+    await settle();
+    w.clock.advance(14_999);
+    await settle();
+    expect(w.sender.requests('INVITE', phoneOf('1003'))).toHaveLength(0);
+    w.clock.advance(1);
+    await settle();
+    expect(w.sender.requests('INVITE', phoneOf('1003'))).toHaveLength(1);
+    // The first phone stops ringing once it has rung (RFC 3261 §9.1).
+    expect(w.sender.requests('CANCEL', phoneOf('1002'))).toHaveLength(0);
+
+    w.layer.receiveRequest(inviteFromA({ callId: 'fbusy' }), FLOW_A);
+    await settle();
+    const second = w.sender.requests('INVITE', phoneOf('1002')).find((r) => r.callId !== w.sender.requests('INVITE', phoneOf('1002'))[0]!.callId)!;
+    answer(w, second, 486, 'b2');
+    await settle();
+    expect(w.sender.requests('INVITE', phoneOf('1004'))).toHaveLength(1);
+  });
+
+  it('gives busy to a user in do-not-disturb without ringing it, or follows its busy forward', async () => {
+    const w = world(users({ '1002': ['dnd: true'], '1003': ['dnd: true', 'forward:', '  busy: "1004"'] }), ['1002', '1003', '1004']);
+    w.layer.receiveRequest(inviteFromA({ callId: 'dnd' }), FLOW_A);
+    w.layer.receiveRequest(inviteFromA({ to: '1003', callId: 'dnd-fwd' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('dnd')).toEqual([100, 486]);
+    expect(w.sender.requests('INVITE', phoneOf('1002'))).toHaveLength(0);
+    expect(w.sender.requests('INVITE', phoneOf('1003'))).toHaveLength(0);
+    expect(w.sender.requests('INVITE', phoneOf('1004'))).toHaveLength(1);
+  });
+
+  it('refuses a national number to an internal-only user with 403, sends nothing to the trunk, and logs it', async () => {
+    const w = world(`${users()}${TRUNK}`, []);
+    w.layer.receiveRequest(inviteFromA({ to: '0612345678', callId: 'fraud' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('fraud')).toEqual([403]);
+    expect(w.sender.requests('INVITE')).toHaveLength(0);
+    expect(w.lines).toContainEqual(expect.objectContaining({ msg: 'security', event: 'call_refused', user: '1001', dialled: '0612345678', category: 'mobile' }));
+  });
+
+  it('refuses dialled strings with anything but digits, whatever the class', async () => {
+    const w = world(`${users({ '1001': ['permission: all'] })}${TRUNK}`, []);
+    w.layer.receiveRequest(inviteFromA({ to: '0612345678%26011', callId: 'amp' }), FLOW_A);
+    w.layer.receiveRequest(inviteFromA({ to: '0'.repeat(40), callId: 'long' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('amp')).toEqual([404]);
+    expect(w.sender.statuses('long')).toEqual([404]);
+    expect(w.sender.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('sends an allowed number to the trunk in E.164 with the caller ID, and answers its 407 with credentials', async () => {
+    const w = world(`${users({ '1001': ['permission: national'] })}${TRUNK}`, []);
+    w.layer.receiveRequest(inviteFromA({ to: '0612345678', callId: 'out' }), FLOW_A);
+    await settle();
+
+    const invite = w.sender.requests('INVITE', '198.51.100.7')[0]!;
+    expect(String((invite.uri as { user: string }).user)).toBe('+33612345678');
+    expect((invite.from.uri as { user: string }).user).toBe('+33123456789');
+    expect(invite.headers.get('p-asserted-identity')).toBe('<sip:+33123456789@198.51.100.7>');
+
+    answer(w, invite, 407, 'prov', undefined, [['Proxy-Authenticate', 'Digest realm="operateur", nonce="n1", algorithm=MD5, qop="auth"']]);
+    await settle();
+    const retried = w.sender.requests('INVITE', '198.51.100.7')[1]!;
+    expect(retried.cseq.seq).toBe(invite.cseq.seq + 1);
+    expect(retried.headers.get('proxy-authorization')).toMatch(/^Digest username="0123456789", realm="operateur"/);
+    expect(retried.headers.get('proxy-authorization')).not.toContain('provider-secret');
+  });
+
+  it('lets every class reach emergency numbers', async () => {
+    const w = world(`${users()}${TRUNK}`, []);
+    w.layer.receiveRequest(inviteFromA({ to: '112', callId: 'sos' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.requests('INVITE', '198.51.100.7').map((r) => (r.uri as { user: string }).user)).toEqual(['112']);
   });
 });

@@ -29,6 +29,20 @@ describe('BanList', () => {
     expect(list.isBanned(SOURCE)).toBe(true);
   });
 
+  it('takes new thresholds on a configuration reload, keeping the failures counted and the bans in force', () => {
+    const { clock, list } = setup({ maxFailures: 5, banSeconds: 900 });
+    list.recordFailure('198.51.100.1');
+    fail(list, SOURCE, 5);
+
+    list.reconfigure({ maxFailures: 2, banSeconds: 60 });
+    const second = list.recordFailure('198.51.100.1');
+    clock.advance(60_000);
+
+    expect(second).toEqual({ banned: true, newlyBanned: true });
+    expect(list.isBanned('198.51.100.1')).toBe(false);
+    expect(list.isBanned(SOURCE)).toBe(true);
+  });
+
   it('does not ban when the failures are spread beyond the window', () => {
     const { clock, list } = setup();
 

@@ -1,0 +1,188 @@
+/**
+ * `voix status` and `voix reload`: the commands that talk about (and to) the
+ * running server, through the runtime state it keeps in its database and,
+ * for reload, a SIGHUP.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseYaml } from 'yaml';
+import { readActiveCalls } from '../calls/cdr-store.js';
+import { formatConfigIssue, loadConfigFile } from '../config/load.js';
+import type { ReloadRecord } from '../config/reload-controller.js';
+import type { VoixConfig } from '../config/types.js';
+import { databasePath, openDatabase, type Db } from '../store/database.js';
+import { readRuntimeState, type RuntimeState } from '../store/runtime-state-store.js';
+import { readBindings } from '../store/sqlite-binding-store.js';
+import { loadConfigReporting } from './args.js';
+import { jsonOnly } from './options.js';
+import { EXIT_INTERNAL, EXIT_NOTHING, EXIT_OK, EXIT_USER, UserError, err, openExistingDatabase, out, printJson } from './output.js';
+import { formatDuration, serverLiveness, waitForReload } from './server-process.js';
+
+/** How long `voix reload` waits for the server's outcome. */
+const RELOAD_TIMEOUT_MS = 10_000;
+
+function sameFile(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+function describeReload(record: ReloadRecord): string {
+  const when = new Date(record.at).toISOString();
+  if (record.status === 'refused') return `${when} refused (${record.errors.length} error(s))`;
+  const what = record.applied.length === 0 ? 'no change' : record.applied.join('; ');
+  return `${when} applied: ${what}${record.warnings.length > 0 ? ` (${record.warnings.length} warning(s))` : ''}`;
+}
+
+function counts(db: Db): { registrations: number; activeCalls: number } {
+  return { registrations: readBindings(db, Date.now()).length, activeCalls: readActiveCalls(db).length };
+}
+
+/** schema.ts: server.data_dir's default. */
+const DEFAULT_DATA_DIR = '/var/lib/voix';
+
+/**
+ * The data directory named by the file, even when the file has errors: the
+ * operator who just broke it wants to see what voix is running with. The
+ * errors are said as warnings (a reload would refuse the file).
+ */
+async function dataDirOf(configPath: string, json: boolean): Promise<string> {
+  const loaded = await loadConfigFile(configPath);
+  if (loaded.ok) return loaded.config.server.dataDir;
+  const unreadable = loaded.errors.find((e) => e.line === 0);
+  if (unreadable !== undefined) throw new UserError(formatConfigIssue(unreadable));
+  if (!json) {
+    for (const issue of loaded.errors) err(`warning: ${formatConfigIssue(issue)}`);
+    err(`warning: ${configPath} has ${loaded.errors.length} error(s): voix reload would refuse it`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(configPath, 'utf8'));
+  } catch {
+    raw = null;
+  }
+  const server = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['server'] : undefined;
+  const dataDir = typeof server === 'object' && server !== null ? (server as Record<string, unknown>)['data_dir'] : undefined;
+  return path.resolve(path.dirname(path.resolve(configPath)), typeof dataDir === 'string' ? dataDir : DEFAULT_DATA_DIR);
+}
+
+export async function status(configPath: string, words: readonly string[]): Promise<number> {
+  const json = jsonOnly(words, 'usage: voix status [--json]');
+  const dataDir = await dataDirOf(configPath, json);
+  if (!existsSync(databasePath(dataDir))) {
+    if (json) printJson({ running: false, reason: 'voix has never run with this configuration', dataDir });
+    else err(`voix is not running: no database at ${databasePath(dataDir)} (it has never run with this configuration)`);
+    return EXIT_NOTHING;
+  }
+  const db = openDatabase(dataDir, { readonly: true });
+  try {
+    const liveness = serverLiveness(readRuntimeState(db));
+    const { registrations, activeCalls } = counts(db);
+    const state = liveness.state;
+    const now = Date.now();
+    if (json) {
+      printJson({
+        running: liveness.running,
+        ...(liveness.running ? {} : { reason: liveness.reason }),
+        pid: state?.pid ?? null,
+        version: state?.version ?? null,
+        startedAt: state === null ? null : new Date(state.startedAt).toISOString(),
+        uptimeSeconds: liveness.running ? Math.floor((now - liveness.state.startedAt) / 1000) : null,
+        configFile: state?.configFile ?? null,
+        generation: state?.generation ?? null,
+        reloads: state?.reloads ?? 0,
+        lastReload: state?.lastReload ? { ...state.lastReload, at: new Date(state.lastReload.at).toISOString() } : null,
+        registrations,
+        activeCalls: liveness.running ? activeCalls : 0,
+      });
+      return liveness.running ? EXIT_OK : EXIT_NOTHING;
+    }
+    if (liveness.running) {
+      out(`voix is running (pid ${liveness.state.pid}, version ${liveness.state.version})`);
+      out(`  up since       ${new Date(liveness.state.startedAt).toISOString()} (${formatDuration(now - liveness.state.startedAt)})`);
+    } else {
+      out(liveness.reason);
+    }
+    if (state !== null) {
+      out(`  config         ${state.configFile}, generation ${state.generation}`);
+      out(`  last reload    ${state.lastReload === null ? 'none since start' : describeReload(state.lastReload)}`);
+      const details = state.lastReload === null ? [] : state.lastReload.status === 'refused' ? state.lastReload.errors : state.lastReload.warnings;
+      for (const line of details) out(`                 ${line}`);
+    }
+    out(`  registrations  ${registrations}`);
+    // Calls left open by a run that did not stop cleanly are closed at the next start: not "active".
+    if (liveness.running) out(`  active calls   ${activeCalls}`);
+    return liveness.running ? EXIT_OK : EXIT_NOTHING;
+  } finally {
+    db.close();
+  }
+}
+
+function printReloadRecord(record: ReloadRecord): void {
+  if (record.status === 'refused') {
+    for (const error of record.errors) err(`error: ${error}`);
+    err(`voix refused the configuration: it keeps running with generation ${record.generation}`);
+    return;
+  }
+  for (const warning of record.warnings) err(`warning: ${warning}`);
+  out(`voix reloaded its configuration: generation ${record.generation}`);
+  if (record.applied.length === 0) out('  no change applied');
+  for (const line of record.applied) out(`  applied: ${line}`);
+}
+
+export async function reload(configPath: string, words: readonly string[]): Promise<number> {
+  const json = jsonOnly(words, 'usage: voix reload [--json]');
+  // The file is checked here first: a broken one is never sent, and the errors land in the operator's terminal.
+  const loaded = await loadConfigReporting(configPath);
+  if ('errors' in loaded) {
+    err(`voix reload: ${loaded.errors} error(s) in ${configPath}: nothing sent, voix keeps its running configuration`);
+    if (json) printJson({ status: 'invalid', file: configPath });
+    return EXIT_USER;
+  }
+  const config: VoixConfig = loaded.config;
+  const db = openExistingDatabase(config, { quiet: true });
+  if (db === null) {
+    err(`voix reload: voix is not running (it has never run with data_dir ${config.server.dataDir})`);
+    return EXIT_NOTHING;
+  }
+  try {
+    const liveness = serverLiveness(readRuntimeState(db));
+    if (!liveness.running) {
+      err(`voix reload: ${liveness.reason}`);
+      return EXIT_NOTHING;
+    }
+    const state: RuntimeState = liveness.state;
+    if (!sameFile(configPath, state.configFile)) {
+      throw new UserError(`voix (pid ${state.pid}) runs with ${state.configFile}, not ${configPath}: it would reload its own file. Use --config ${state.configFile}`);
+    }
+    try {
+      process.kill(state.pid, 'SIGHUP');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPERM') throw new UserError(`not allowed to signal voix (pid ${state.pid}): run this as the user voix runs as, or as root`);
+      throw error;
+    }
+    const record = await waitForReload(() => readRuntimeState(db), state.reloads, {
+      timeoutMs: RELOAD_TIMEOUT_MS,
+      pollMs: 100,
+      now: Date.now,
+      sleep: (ms) => sleep(ms),
+    });
+    if (record === null) {
+      err(`voix reload: voix (pid ${state.pid}) did not report the reload within ${RELOAD_TIMEOUT_MS / 1000} s: see its log`);
+      return EXIT_INTERNAL;
+    }
+    if (json) printJson({ ...record, at: new Date(record.at).toISOString() });
+    else printReloadRecord(record);
+    return record.status === 'applied' ? EXIT_OK : EXIT_USER;
+  } finally {
+    db.close();
+  }
+}
