@@ -106,6 +106,15 @@ function mediaAddress(config: VoixConfig, sipHost: string): string {
   return bind !== '0.0.0.0' && bind !== '::' ? bind : (config.server.publicAddress ?? sipHost);
 }
 
+export interface StartOptions {
+  /**
+   * The wall clock time conditions read (opening hours, holidays); the
+   * system clock by default. server.ts shifts it for end-to-end tests
+   * (VOIX_CALENDAR_START) without touching protocol timers or stored times.
+   */
+  readonly calendarNow?: () => number;
+}
+
 export class VoixServer {
   private constructor(
     readonly listeners: readonly BoundListener[],
@@ -122,7 +131,7 @@ export class VoixServer {
     readonly trunks: TrunkRegistrar,
   ) {}
 
-  static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock()): Promise<VoixServer> {
+  static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
     mkdirSync(config.server.dataDir, { recursive: true, mode: 0o750 });
     const db = openDatabase(config.server.dataDir);
     const hosts = localHostNames(config);
@@ -236,6 +245,7 @@ export class VoixServer {
         securityLog,
         logger: logger.child({ component: 'routing' }),
         trunkCalls: (trunk): number => calls.callsThrough(trunk),
+        ...(options.calendarNow !== undefined ? { calendarNow: options.calendarNow } : {}),
       }),
       openMedia: async (callId, caller) => {
         const relay = await media.allocate(callId);

@@ -25,6 +25,24 @@ const USAGE = `Usage: node dist/server.js [--config FILE]
 Starts the voix SIP server. FILE defaults to $VOIX_CONFIG or /etc/voix/voix.yaml.
 `;
 
+/**
+ * VOIX_CALENDAR_START=<ISO 8601 instant>: time conditions see that instant at
+ * start-up, then time runs on as usual. A test hook (the end-to-end cases
+ * check opening hours on a chosen day), logged as a warning so that nobody
+ * runs a production server with it unknowingly.
+ */
+function calendarClock(start: string | undefined, logger: ReturnType<typeof createLogger>): { calendarNow?: () => number } {
+  if (start === undefined || start === '') return {};
+  const at = Date.parse(start);
+  if (Number.isNaN(at)) {
+    logger.warn('VOIX_CALENDAR_START ignored: not an ISO 8601 instant', { value: start });
+    return {};
+  }
+  const offset = at - Date.now();
+  logger.warn('calendar clock shifted for time conditions (test hook)', { start: new Date(at).toISOString() });
+  return { calendarNow: () => Date.now() + offset };
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseCommonArgs(argv);
   if (args.kind === 'help') {
@@ -50,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ level: loaded.config.server.logLevel });
   logger.info('starting', { version: VERSION, config: args.configPath, pid: process.pid });
-  const server = await VoixServer.start(loaded.config, logger);
+  const server = await VoixServer.start(loaded.config, logger, new SystemClock(), { ...calendarClock(process.env['VOIX_CALENDAR_START'], logger) });
   const clock = new SystemClock();
   const stateDb = openDatabase(loaded.config.server.dataDir);
   const state = new RuntimeStateStore(stateDb);

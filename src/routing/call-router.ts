@@ -42,6 +42,8 @@ export interface CallRouterOptions {
   readonly logger: Logger;
   /** Calls in progress through a trunk, for its max_calls. */
   readonly trunkCalls: (trunk: string) => number;
+  /** The wall clock of time conditions; clock.now() by default. */
+  readonly calendarNow?: () => number;
 }
 
 export interface RouteRequest {
@@ -151,7 +153,7 @@ export class CallRouter {
     if (route.timeCondition !== null && route.closed !== null) {
       const condition = config.timeConditions.get(route.timeCondition);
       if (condition !== undefined) {
-        const decision = evaluate(condition, new Date(this.options.clock.now()));
+        const decision = evaluate(condition, new Date(this.options.calendarNow?.() ?? this.options.clock.now()));
         if (!decision.open) destination = route.closed;
         this.options.logger.info('time condition', { callId: request.callId, condition: route.timeCondition, decision: describeDecision(decision), destination });
       }
