@@ -63,4 +63,14 @@ describe('examples/demo.yaml', () => {
 
     expect(firstLine).toBe('# yaml-language-server: $schema=../schema/voix-config.schema.json');
   });
+
+  it('has a ring group, a forward and office hours to try, and keeps every user internal-only', async () => {
+    const config = await loadDemo();
+
+    expect(config.groups).toEqual([{ number: '2000', name: 'Accueil', strategy: 'simultaneous', members: ['1001', '1002'], ringSeconds: 20, fallback: '1003' }]);
+    expect(config.users.find((u) => u.extension === '1003')?.forward).toMatchObject({ noAnswer: '1004', noAnswerSeconds: 20 });
+    expect([...config.timeConditions.keys()]).toEqual(['bureau']);
+    expect(config.users.map((u) => u.permissionClass)).toEqual(['internal', 'internal', 'internal', 'internal']);
+    expect(config.trunks).toEqual([]);
+  });
 });
