@@ -20,6 +20,8 @@ import { processStartTime } from './util/process-identity.js';
 import { createLogger } from './log/logger.js';
 import { VERSION, loadConfigReporting, parseCommonArgs } from './cli/args.js';
 
+const TRUNK_STATUS_INTERVAL_MS = 5000;
+
 const USAGE = `Usage: node dist/server.js [--config FILE]
 
 Starts the voix SIP server. FILE defaults to $VOIX_CONFIG or /etc/voix/voix.yaml.
@@ -82,6 +84,11 @@ async function main(argv: string[]): Promise<number> {
     clock,
     logger,
   });
+  // `voix status` shows the trunks' registrations: refreshed here, cheaply, every few seconds.
+  const writeTrunks = () => state.recordTrunks(server.trunks.status());
+  writeTrunks();
+  const trunkTimer = setInterval(writeTrunks, TRUNK_STATUS_INTERVAL_MS);
+  trunkTimer.unref();
   onHangup = () => {
     logger.info('reload requested', { signal: 'SIGHUP' });
     reloader.request().catch((error: unknown) => logger.error('config reload failed', { error }));
@@ -95,7 +102,9 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
   });
   onHangup = () => logger.info('reload ignored: stopping', { signal: 'SIGHUP' });
+  clearInterval(trunkTimer);
   await server.stop();
+  writeTrunks();
   state.recordStop(clock.now());
   stateDb.close();
   return 0;

@@ -101,6 +101,11 @@ export async function status(configPath: string, words: readonly string[]): Prom
         lastReload: state?.lastReload ? { ...state.lastReload, at: new Date(state.lastReload.at).toISOString() } : null,
         registrations,
         activeCalls: liveness.running ? activeCalls : 0,
+        trunks: (state?.trunks ?? []).map((t) => ({
+          ...t,
+          expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
+          nextAttemptAt: t.nextAttemptAt === null ? null : new Date(t.nextAttemptAt).toISOString(),
+        })),
       });
       return liveness.running ? EXIT_OK : EXIT_NOTHING;
     }
@@ -119,6 +124,15 @@ export async function status(configPath: string, words: readonly string[]): Prom
     out(`  registrations  ${registrations}`);
     // Calls left open by a run that did not stop cleanly are closed at the next start: not "active".
     if (liveness.running) out(`  active calls   ${activeCalls}`);
+    for (const t of state?.trunks ?? []) {
+      const detail =
+        t.state === 'registered' && t.expiresAt !== null
+          ? `until ${new Date(t.expiresAt).toISOString()}`
+          : t.lastError !== null
+            ? `${t.lastStatus ?? ''} ${t.lastError}${t.nextAttemptAt !== null ? `, retry at ${new Date(t.nextAttemptAt).toISOString()}` : ''}`.trim()
+            : '';
+      out(`  trunk ${t.trunk.padEnd(8)} ${t.state}${detail === '' ? '' : ` (${detail})`}`);
+    }
     return liveness.running ? EXIT_OK : EXIT_NOTHING;
   } finally {
     db.close();

@@ -60,6 +60,8 @@ const MIGRATIONS: readonly string[] = [
      reloads INTEGER NOT NULL DEFAULT 0,
      last_reload TEXT
    )`,
+  // The trunks' registration states, refreshed by the server every few seconds (JSON).
+  `ALTER TABLE runtime_state ADD COLUMN trunks TEXT`,
 ];
 
 export const DATABASE_FILE = 'voix.db';

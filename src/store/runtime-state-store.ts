@@ -5,6 +5,7 @@
  * by the server, read by `voix status` and `voix reload`.
  */
 import type { ReloadRecord } from '../config/reload-controller.js';
+import type { TrunkRegistrationStatus } from '../trunks/trunk-registration.js';
 import type { Db } from './database.js';
 
 export interface RuntimeState {
@@ -22,6 +23,8 @@ export interface RuntimeState {
   /** Reload attempts since start, applied or refused: the CLI waits for this to grow. */
   readonly reloads: number;
   readonly lastReload: ReloadRecord | null;
+  /** Registration of each trunk with register: true, as last written by the server. */
+  readonly trunks: readonly TrunkRegistrationStatus[];
 }
 
 interface RuntimeStateRow {
@@ -34,6 +37,7 @@ interface RuntimeStateRow {
   generation: number;
   reloads: number;
   last_reload: string | null;
+  trunks: string | null;
 }
 
 export interface ServerStart {
@@ -62,6 +66,10 @@ export class RuntimeStateStore {
     this.db
       .prepare('UPDATE runtime_state SET generation = @generation, reloads = reloads + 1, last_reload = @last_reload WHERE id = 1')
       .run({ generation: reload.generation, last_reload: JSON.stringify(reload) });
+  }
+
+  recordTrunks(trunks: readonly TrunkRegistrationStatus[]): void {
+    this.db.prepare('UPDATE runtime_state SET trunks = ? WHERE id = 1').run(JSON.stringify(trunks));
   }
 
   recordStop(at: number): void {
@@ -93,6 +101,18 @@ export function parseReloadRecord(text: string | null): ReloadRecord | null {
   return null;
 }
 
+/** Written by this server version: anything else reads as no trunk rather than as an error. */
+function parseTrunks(text: string | null): TrunkRegistrationStatus[] {
+  if (text === null) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value)) return [];
+    return value.filter((t): t is TrunkRegistrationStatus => typeof t === 'object' && t !== null && typeof (t as { trunk?: unknown }).trunk === 'string');
+  } catch {
+    return [];
+  }
+}
+
 /** The stored state, or null when no server of this version ever ran on this database. */
 export function readRuntimeState(db: Db): RuntimeState | null {
   const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runtime_state'").get();
@@ -109,5 +129,6 @@ export function readRuntimeState(db: Db): RuntimeState | null {
     generation: row.generation,
     reloads: row.reloads,
     lastReload: parseReloadRecord(row.last_reload),
+    trunks: parseTrunks(row.trunks),
   };
 }

@@ -12,6 +12,7 @@ const STATE: RuntimeState = {
   generation: 1,
   reloads: 0,
   lastReload: null,
+  trunks: [],
 };
 
 const probe = (exists: boolean, startTime: string | null): ProcessProbe => ({ exists: () => exists, startTime: () => startTime });

@@ -39,6 +39,7 @@ describe('RuntimeStateStore', () => {
       generation: 1,
       reloads: 0,
       lastReload: null,
+      trunks: [],
     });
     expect(reloaded).toMatchObject({ generation: 2, reloads: 2, lastReload: { status: 'applied', applied: ['users: added 1003'] } });
     expect(readRuntimeState(reader)?.stoppedAt).toBe(4000);
@@ -55,6 +56,18 @@ describe('RuntimeStateStore', () => {
     store.recordStart({ pid: 2, processStart: null, version: '0.1.0', startedAt: 5000, configFile: '/a.yaml', generation: 1 });
 
     expect(readRuntimeState(db)).toMatchObject({ pid: 2, generation: 1, reloads: 0, lastReload: null, stoppedAt: null });
+    db.close();
+  });
+
+  it('keeps the trunks’ registration states the server last wrote', () => {
+    const db = openDatabase(tempDir());
+    const store = new RuntimeStateStore(db);
+    store.recordStart({ pid: 1, processStart: null, version: '0.1.0', startedAt: 1000, configFile: '/a.yaml', generation: 1 });
+    const trunk = { trunk: 'operateur', state: 'failed' as const, lastStatus: 403, lastError: 'credentials refused', expiresAt: null, nextAttemptAt: 61_000, failures: 1 };
+
+    store.recordTrunks([trunk]);
+
+    expect(readRuntimeState(db)?.trunks).toEqual([trunk]);
     db.close();
   });
 

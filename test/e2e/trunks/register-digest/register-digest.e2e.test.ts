@@ -35,10 +35,19 @@ it.each(['udp', 'tcp'] as const)('TRUNK-REG-01: voix registers its trunk to a SI
   });
 
   const registered = await voix.waitForLog((log) => log.msg === 'trunk registered' && log['trunk'] === 'operator', 10_000);
+  // The operator's view: `voix status` lists the trunk as registered (the server refreshes it every 5 s).
+  let shown: unknown = null;
+  for (let tries = 0; tries < 30 && shown === null; tries++) {
+    const status = await voix.cli(['status', '--json']);
+    const trunk = (JSON.parse(status.stdout) as { trunks?: Array<{ trunk: string; state: string }> }).trunks?.find((t) => t.trunk === 'operator');
+    if (trunk?.state === 'registered') shown = trunk;
+    else await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   await voix.stop();
   const sipp = await provider.result();
 
   expect(registered).toMatchObject({ component: 'trunks', status: 200, expires: 120 });
+  expect(shown).toMatchObject({ trunk: 'operator', state: 'registered', lastStatus: 200, failures: 0 });
   expect(sipp.logs).toContain('register asked expires=600');
   expect(sipp.logs).toContain(`register digest valid=true username="${ACCOUNT.authUsername}"`);
   expect(sipp.logs).toContain('unregister digest valid=true expires=0');
