@@ -288,7 +288,7 @@ function isRecordNode(node: JsonSchemaNode): node is JsonSchemaNode & { addition
 }
 
 function typeName(node: JsonSchemaNode, plural = false): string {
-  if (node.anyOf !== undefined) return node.anyOf.map((branch) => typeName(branch, plural)).join(' ou ');
+  if (node.anyOf !== undefined) return [...new Set(node.anyOf.map((branch) => typeName(branch, plural)))].join(' ou ');
   if (node.const !== undefined) return code(String(node.const));
   const names = TYPE_NAMES[node.type ?? ''];
   if (names === undefined) throw new Error(`no French name for JSON Schema type ${String(node.type)}`);
@@ -339,10 +339,10 @@ function formatDefault(node: JsonSchemaNode): string {
   return code(JSON.stringify(value));
 }
 
-/** The object branch of `false | { … }`, or the node itself. */
-function objectOf(node: JsonSchemaNode): JsonSchemaNode | undefined {
-  if (node.properties !== undefined) return node;
-  return node.anyOf?.find((branch) => branch.properties !== undefined);
+/** The object forms of a node: itself, or each object branch of `false | { … }` and `{ text } | { file }`. */
+function objectsOf(node: JsonSchemaNode): JsonSchemaNode[] {
+  if (node.properties !== undefined) return [node];
+  return (node.anyOf ?? []).filter((branch) => branch.properties !== undefined);
 }
 
 function describeNode(node: JsonSchemaNode): string {
@@ -354,17 +354,20 @@ function describeNode(node: JsonSchemaNode): string {
 }
 
 function collectRows(node: JsonSchemaNode, path: string, out: KeyRow[]): void {
-  const object = objectOf(node);
-  if (object?.properties !== undefined) {
+  const objects = objectsOf(node);
+  for (const object of objects) {
     const required = new Set(object.required ?? []);
-    for (const [key, child] of Object.entries(object.properties)) {
+    // With several forms (`{ text } | { file }`), a key is required in its own form only.
+    const requiredText = objects.length > 1 ? 'oui, dans cette forme' : 'oui';
+    for (const [key, child] of Object.entries(object.properties ?? {})) {
       const childPath = path === '' ? key : `${path}.${key}`;
+      if (out.some((row) => row.path === childPath)) continue;
       out.push({
         path: childPath,
         type: typeName(child),
         values: constraints(child).join(' ; '),
         defaultValue: formatDefault(child),
-        required: CONDITIONAL_REQUIREMENTS[childPath] ?? (required.has(key) ? 'oui' : 'non'),
+        required: CONDITIONAL_REQUIREMENTS[childPath] ?? (required.has(key) ? requiredText : 'non'),
         description: describeNode(child),
       });
       collectRows(child, childPath, out);

@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { CallCore } from './calls/call-core.js';
 import { CallRouter } from './routing/call-router.js';
+import { PlayoutTracker } from './media/playout-tracker.js';
+import { PromptLibrary } from './media/prompt-library.js';
+import type { PreparedPrompt } from './media/prompts/prompt-store.js';
 import { TrunkIdentifier } from './trunks/trunk-identifier.js';
 import { CdrStore } from './calls/cdr-store.js';
 import { RelayCallMedia } from './calls/relay-call-media.js';
@@ -113,6 +116,8 @@ export interface StartOptions {
    * (VOIX_CALENDAR_START) without touching protocol timers or stored times.
    */
   readonly calendarNow?: () => number;
+  /** The configuration's prompts, prepared (load-with-prompts.ts): loaded into the media workers at start. */
+  readonly prompts?: ReadonlyMap<string, PreparedPrompt>;
 }
 
 export class VoixServer {
@@ -129,6 +134,8 @@ export class VoixServer {
     readonly runtime: RuntimeConfig,
     /** Registrations to the SIP providers (trunks with register: true); status() for `voix status`. */
     readonly trunks: TrunkRegistrar,
+    /** The prompts in the media workers: a reload loads the new configuration's before it applies it. */
+    readonly prompts: PromptLibrary,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
@@ -215,6 +222,7 @@ export class VoixServer {
       if (previous.trunks === current.trunks) return;
       trunks.reload(current.trunks).catch((err: unknown) => logger.error('trunk reload failed', { error: err }));
     });
+    const playout = new PlayoutTracker();
     const media = new WorkerMediaEngine({
       address: config.media.address,
       portMin: config.media.portMin,
@@ -223,6 +231,7 @@ export class VoixServer {
       logger,
       // A media worker that dies takes its relays with it: those calls are ended cleanly.
       onRelaysLost: (event) => void calls.mediaLost(event.relays.map((r) => r.callId)),
+      onPlayout: (event) => playout.onEvent(event),
     });
     const cdrs = new CdrStore(db);
     const stale = cdrs.closeStaleCalls(clock.now());
@@ -250,7 +259,7 @@ export class VoixServer {
       openMedia: async (callId, caller) => {
         const relay = await media.allocate(callId);
         const sdpAddress = config.media.publicAddress ?? mediaAddress(config, transport.localEndpoint(caller.transport).host);
-        return new RelayCallMedia(media, relay, sdpAddress, caller);
+        return new RelayCallMedia(media, relay, sdpAddress, caller, { engine: media, tracker: playout });
       },
     });
     core.attach(transactions, calls);
@@ -271,10 +280,12 @@ export class VoixServer {
       db.close();
       throw err;
     }
+    const prompts = new PromptLibrary(media);
+    await prompts.load(options.prompts ?? new Map());
     for (const l of listeners) logger.info('listening', { transport: l.transport, address: l.address, port: l.port });
     trunks.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts);
   }
 
   configGeneration(): number {

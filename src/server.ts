@@ -11,14 +11,14 @@
  */
 import path from 'node:path';
 import { VoixServer } from './app.js';
-import { loadConfigFile } from './config/load.js';
+import { loadConfigWithPrompts } from './config/load-with-prompts.js';
 import { ConfigReloadController } from './config/reload-controller.js';
 import { openDatabase } from './store/database.js';
 import { RuntimeStateStore } from './store/runtime-state-store.js';
 import { SystemClock } from './util/clock.js';
 import { processStartTime } from './util/process-identity.js';
 import { createLogger } from './log/logger.js';
-import { VERSION, loadConfigReporting, parseCommonArgs } from './cli/args.js';
+import { VERSION, loadConfigAndPromptsReporting, parseCommonArgs } from './cli/args.js';
 
 const TRUNK_STATUS_INTERVAL_MS = 5000;
 
@@ -63,14 +63,14 @@ async function main(argv: string[]): Promise<number> {
   let onHangup: () => void = () => undefined;
   const hangup = () => onHangup();
   process.on('SIGHUP', hangup);
-  const loaded = await loadConfigReporting(args.configPath);
+  const loaded = await loadConfigAndPromptsReporting(args.configPath);
   if ('errors' in loaded) {
     process.stderr.write(`voix did not start: ${loaded.errors} error(s) in ${args.configPath}\n`);
     return 2;
   }
   const logger = createLogger({ level: loaded.config.server.logLevel });
   logger.info('starting', { version: VERSION, config: args.configPath, pid: process.pid });
-  const server = await VoixServer.start(loaded.config, logger, new SystemClock(), { ...calendarClock(process.env['VOIX_CALENDAR_START'], logger) });
+  const server = await VoixServer.start(loaded.config, logger, new SystemClock(), { ...calendarClock(process.env['VOIX_CALENDAR_START'], logger), prompts: loaded.prompts });
   const clock = new SystemClock();
   const stateDb = openDatabase(loaded.config.server.dataDir);
   const state = new RuntimeStateStore(stateDb);
@@ -78,7 +78,12 @@ async function main(argv: string[]): Promise<number> {
   state.recordStart({ pid: process.pid, processStart: processStartTime('self'), version: VERSION, startedAt: clock.now(), configFile, generation: server.configGeneration() });
   const reloader = new ConfigReloadController({
     configPath: configFile,
-    load: loadConfigFile,
+    // A new configuration is valid with its prompts only; they reach the media workers before the configuration applies.
+    load: async (file) => {
+      const next = await loadConfigWithPrompts(file);
+      if (next.ok) await server.prompts.load(next.prompts);
+      return next;
+    },
     target: server,
     record: (record) => state.recordReload(record),
     clock,

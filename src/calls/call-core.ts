@@ -16,6 +16,7 @@ import type { ServerTransaction, TransactionLayer } from '../sip/transaction/tra
 import type { Flow, MessageSender, TransportProtocol } from '../sip/transport/types.js';
 import { isSipUri, isTelUri } from '../sip/uri.js';
 import type { CallRouter, CallerIdentity, RouteResult } from '../routing/call-router.js';
+import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
 import type { Clock } from '../util/clock.js';
 import { Call, type CallServices } from './call.js';
 import type { CallMedia, LegSignalling } from './call-media.js';
@@ -84,6 +85,8 @@ export class CallCore {
       cdrs: options.cdrs,
       registerDialog: (callId, localTag, call, side) => this.dialogs.set(dialogKey(callId, localTag), { call, side }),
       unregisterDialog: (callId, localTag) => this.dialogs.delete(dialogKey(callId, localTag)),
+      config: options.config,
+      router: options.router,
       onEnded: (call) => {
         this.calls.delete(call);
         this.trunkOf.delete(call);
@@ -189,7 +192,17 @@ export class CallCore {
     this.calls.add(call);
     const trunk = caller.kind === 'trunk' ? caller.trunk.name : routed.trunk;
     if (trunk !== null) this.trunkOf.set(call, trunk);
-    call.start(routed.hunt);
+    call.start(routed.hunt, { caller, dialled: dialledNumber(request), callId: request.callId, source: sourceOf(flow) });
+  }
+
+  /** A key the media worker heard on a call's leg (RFC 4733 or in-band). */
+  onDtmf(callId: string, digit: DtmfDigit, source: string): void {
+    for (const call of this.calls) {
+      if (call.callId === callId) {
+        call.onDtmf(digit, source);
+        return;
+      }
+    }
   }
 
   /** A request with a To tag. Returns false when it belongs to no dialog voix knows (the caller answers 481). */

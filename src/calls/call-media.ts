@@ -4,6 +4,7 @@
  * interface hides SDP details and the media engine from it.
  */
 import type { SrtpPolicy } from '../config/types.js';
+import type { PlayEndReason, PlaylistItem } from '../media/playout/playout-protocol.js';
 import type { LegName, RelayStats } from '../rtp/media-protocol.js';
 import type { TransportProtocol } from '../sip/transport/types.js';
 
@@ -36,6 +37,18 @@ export interface CallMedia {
   repeatsLastOffer(from: LegName, offer: Buffer): boolean;
   /** The last SDP voix sent to a side, for answering a refresh or refreshing. */
   lastSdpTo(to: LegName): Buffer | null;
+  /**
+   * voix answers the caller's initial offer itself (announcement, voice
+   * menu): leg a is negotiated and configured as in a relayed call, with
+   * voix's own G.711 endpoint in place of a callee.
+   */
+  answerLocally(offerFromCaller: Buffer): Promise<MediaOutcome>;
+  /** Plays a prepared prompt to the caller `repeat` times after answerLocally: true when it played to the end, false when stopped. */
+  play(promptId: string, repeat: number): Promise<boolean>;
+  /** The caller hears `items` (prompts, tones, silence) from voix, replacing any play; resolves with why the play ended. */
+  playToCaller(items: readonly PlaylistItem[]): Promise<PlayEndReason>;
+  /** Stops what voix plays to the caller; false when nothing played. */
+  stopPlaying(): Promise<boolean>;
   /** Whether a leg ended up with SRTP. */
   isSecure(leg: LegName): boolean;
   /** Closes the relay; gives its final statistics (null when it never carried media). */

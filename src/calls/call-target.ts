@@ -55,10 +55,36 @@ export interface HuntEnd {
   readonly why: string;
 }
 
-export type HuntStep = Attempt | HuntEnd;
+/** voix answers the caller itself and plays an announcement, then hangs up. */
+export interface Announcement {
+  readonly kind: 'announcement';
+  /** For logs and CDRs: "message 8000". */
+  readonly label: string;
+  /** The message's number: its prompt is prepared under this id. */
+  readonly promptId: string;
+  readonly repeat: number;
+}
+
+/** voix answers the caller itself and runs a voice menu (src/ivr); its choices start new hunts. */
+export interface MenuEntry {
+  readonly kind: 'menu';
+  /** For logs: "menu 3000". */
+  readonly label: string;
+  readonly menu: string;
+}
+
+export type HuntStep = Attempt | HuntEnd | Announcement | MenuEntry;
 
 export function isHuntEnd(step: HuntStep): step is HuntEnd {
   return 'status' in step;
+}
+
+export function isAnnouncement(step: HuntStep): step is Announcement {
+  return 'kind' in step && step.kind === 'announcement';
+}
+
+export function isMenuEntry(step: HuntStep): step is MenuEntry {
+  return 'kind' in step && step.kind === 'menu';
 }
 
 /** The routing decision the call drives: the first attempt, then what follows a failed one. */

@@ -22,10 +22,16 @@ import { cloneSipUri } from '../sip/uri.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { CallMedia, LegSignalling } from './call-media.js';
 import { answerChallenge, INITIAL_CLIENT_AUTH_STATE, type ClientAuthState } from '../trunks/client-authentication.js';
-import { isHuntEnd, outcomeOf, type Attempt, type CallTarget, type Hunt, type HuntStep, type Party } from './call-target.js';
+import type { VoixConfig } from '../config/types.js';
+import { menuPromptId } from '../ivr/menu-prompts.js';
+import { MenuSession, type MenuTransferOrigin } from '../ivr/menu-session.js';
+import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
+import { parseSipInfoDtmf } from '../media/dtmf/sip-info.js';
+import type { CallRouter, RouteRequest } from '../routing/call-router.js';
+import { isAnnouncement, isHuntEnd, isMenuEntry, outcomeOf, type Announcement, type MenuEntry, type Attempt, type CallTarget, type Hunt, type HuntStep, type Party } from './call-target.js';
 import type { CdrStore, EndCause, HangupBy } from './cdr-store.js';
 
-export const CALL_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE';
+export const CALL_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
 const SDP = 'application/sdp';
 
 export interface CallServices {
@@ -42,6 +48,9 @@ export interface CallServices {
   registerDialog(callId: string, localTag: string, call: Call, side: LegName): void;
   unregisterDialog(callId: string, localTag: string): void;
   onEnded(call: Call): void;
+  /** For voice menus: their configuration, time conditions, and where their choices lead. */
+  readonly config: () => VoixConfig;
+  readonly router: CallRouter;
 }
 
 export type { Party } from './call-target.js';
@@ -147,6 +156,13 @@ export class Call {
   private ringTimer: TimerHandle | undefined;
   private sentRinging = false;
   private hunt: Hunt | null = null;
+  /** How the caller was routed: a menu's choices are routed the same way. */
+  private routeRequest: RouteRequest | null = null;
+  /** voix answered the caller itself (announcement, menu): its SDP answer stands, whatever comes next. */
+  private localAnswered = false;
+  /** A hunt runs while the caller is already answered (a menu's choice); the caller hears ringback from voix. */
+  private transferring = false;
+  private menu: MenuSession | null = null;
   private attempt = 0;
   /** CSeq of voix's INVITEs on leg B: each attempt, and each re-sent INVITE, takes the next one (RFC 3261 §8.1.3.5). */
   private bCseq = 0;
@@ -195,7 +211,8 @@ export class Call {
   // Leg A: the caller.
 
   /** Starts the call: the hunt says what to ring first, and what next when that fails. */
-  start(hunt: Hunt): void {
+  start(hunt: Hunt, routeRequest: RouteRequest): void {
+    this.routeRequest = routeRequest;
     this.cdrId =
       this.services.cdrs?.start({
         callId: this.callId,
@@ -212,10 +229,24 @@ export class Call {
     this.runStep(hunt.first());
   }
 
+  /** Whether the call is looking for someone to answer: ringing, or transferring after voix answered. */
+  private hunting(): boolean {
+    return this.state === 'ringing' || (this.transferring && (this.state === 'answered' || this.state === 'confirmed'));
+  }
+
   private runStep(step: HuntStep): void {
-    if (this.state !== 'ringing') return;
+    if (!this.hunting()) return;
     if (isHuntEnd(step)) {
-      void this.fail(step.status, step.why, step.reason);
+      if (this.transferring) void this.endTransfer(step.status, step.why);
+      else void this.fail(step.status, step.why, step.reason);
+      return;
+    }
+    if (isAnnouncement(step)) {
+      void this.announce(step);
+      return;
+    }
+    if (isMenuEntry(step)) {
+      void this.enterMenu(step);
       return;
     }
     if (this.attempt >= MAX_ATTEMPTS) {
@@ -250,9 +281,126 @@ export class Call {
     this.ringTimer = this.services.clock.setTimer(seconds * 1000, () => this.onRingTimeout());
   }
 
+  /**
+   * voix answers the caller itself and plays an announcement, then hangs up
+   * (a message destination). The caller's leg is negotiated like any call's
+   * (CallMedia.answerLocally); a CANCEL before the answer still wins.
+   */
+  private async announce(step: Announcement): Promise<void> {
+    this.log.info('announcement', { message: step.label });
+    this.transferring = false;
+    if (!this.localAnswered && !(await this.answerItself())) return;
+    const playedToTheEnd = await this.media.play(step.promptId, step.repeat);
+    if (!playedToTheEnd || this.ending) return;
+    this.log.info('announcement played', { message: step.label });
+    this.sendBye('a');
+    await this.finish(200, 'normal', 'voix');
+  }
+
+  /**
+   * voix answers the caller's INVITE itself (RFC 3264 answer from its own
+   * G.711 endpoint). False when the call ended or failed instead.
+   */
+  private async answerItself(): Promise<boolean> {
+    const offer = sdpBody(this.inviteTx.request);
+    if (offer === null) {
+      await this.fail(488, 'voix needs the caller’s SDP offer to answer itself');
+      return false;
+    }
+    this.state = 'answering';
+    const outcome = await this.media.answerLocally(offer);
+    if (this.state !== 'answering') return false; // the caller went away meanwhile
+    if (!outcome.ok) {
+      this.state = 'ringing';
+      await this.fail(outcome.status, outcome.reason);
+      return false;
+    }
+    this.state = 'answered';
+    this.localAnswered = true;
+    this.answeredAt = this.services.clock.now();
+    this.respondToCaller(200, { body: outcome.sdp, headers: this.sessionTimerHeadersForA() });
+    if (this.cdrId !== null) {
+      this.services.cdrs?.answered(this.cdrId, this.answeredAt, this.callerSignalling.transport, { caller: this.media.isSecure('a'), callee: false });
+    }
+    this.armSessionTimer('a');
+    return true;
+  }
+
+  /** A voice menu (src/ivr/menu-session.ts) takes the caller: keys choose, its choices start new hunts. */
+  private async enterMenu(step: MenuEntry): Promise<void> {
+    this.transferring = false;
+    if (!this.localAnswered && !(await this.answerItself())) return;
+    const config = this.services.config();
+    const router = this.services.router;
+    this.menu?.stop();
+    const session: MenuSession = new MenuSession({
+      menus: new Map(config.menus.map((m) => [m.number, m])),
+      entryMenu: step.menu,
+      isOpen: (condition) => router.isOpen(condition),
+      directNumbers: router.internalNumbers(config),
+      clock: this.services.clock,
+      actions: {
+        play: (prompts) => {
+          void this.media.playToCaller(prompts.map((p) => ({ kind: 'prompt', prompt: menuPromptId(p) }))).then((reason) => {
+            // Only a play that ran to its end starts the menu's key timeout (a stopped or replaced one does not).
+            if (reason === 'completed' && this.menu === session) session.onPlaybackEnded();
+          });
+        },
+        stopPlaying: () => void this.media.stopPlaying(),
+        transfer: (destination, reason, origin) => {
+          this.menu = null;
+          this.transferFromMenu(destination, reason, origin);
+        },
+        hangUp: (reason) => {
+          this.menu = null;
+          this.log.info('menu hang-up', { reason });
+          this.sendBye('a');
+          void this.finish(200, 'normal', 'voix');
+        },
+        log: (event, fields) => this.log.info(event, fields),
+      },
+    });
+    this.menu = session;
+    session.start();
+  }
+
+  /** A key from the caller: RFC 4733 or in-band (from the media worker) or SIP INFO. */
+  onDtmf(digit: DtmfDigit, source: string): void {
+    if (this.state === 'ended') return;
+    this.log.debug('dtmf', { digit, source });
+    this.menu?.onDigit(digit);
+  }
+
+  /** A menu's choice: a new hunt while the caller stays answered and hears ringback. */
+  private transferFromMenu(destination: string, reason: string, origin: MenuTransferOrigin): void {
+    const request = this.routeRequest;
+    if (request === null || this.state === 'ended') return;
+    const routed = this.services.router.routeFromMenu(request, destination, origin.permissionClass);
+    if (!routed.ok) {
+      void this.endTransfer(routed.status, routed.why);
+      return;
+    }
+    this.log.info('menu transfer', { destination, reason, menu: origin.menu });
+    this.hunt = routed.hunt;
+    this.transferring = true;
+    const first = routed.hunt.first();
+    // voix rings on the caller's behalf: the caller hears French ringback until someone answers.
+    if (!isAnnouncement(first) && !isMenuEntry(first) && !isHuntEnd(first)) void this.media.playToCaller([{ kind: 'tone', tone: 'ringback', ms: null }]);
+    this.runStep(first);
+  }
+
+  /** A transfer found nobody: the caller, already answered by voix, is hung up (with the reason in the log and CDR). */
+  private async endTransfer(status: number, why: string): Promise<void> {
+    if (this.state === 'ended') return;
+    this.transferring = false;
+    this.log.info('transfer failed', { status, why });
+    this.sendBye('a');
+    await this.finish(status, causeOf(status), 'callee');
+  }
+
   /** The current attempt is over without an answer: what the hunt does next. */
   private attemptFailed(status: number): void {
-    if (this.state !== 'ringing' || this.hunt === null) return;
+    if (!this.hunting() || this.hunt === null) return;
     this.services.clock.clearTimer(this.ringTimer);
     for (const fork of this.forks) if (fork.attempt === this.attempt) this.cancelFork(fork);
     this.runStep(this.hunt.next(outcomeOf(status), status));
@@ -308,7 +456,7 @@ export class Call {
   }
 
   private onRingTimeout(): void {
-    if (this.state !== 'ringing') return;
+    if (!this.hunting()) return;
     this.log.info('no answer before the ring timeout', { attempt: this.attempt });
     this.attemptFailed(408);
   }
@@ -408,7 +556,7 @@ export class Call {
    */
   private retryWithCredentials(fork: Fork, response: SipResponse): boolean {
     const credentials = fork.target.credentials;
-    if (credentials === null || fork.cancelWanted || this.state !== 'ringing') return false;
+    if (credentials === null || fork.cancelWanted || !this.hunting()) return false;
     const answer = answerChallenge({
       request: fork.invite,
       response,
@@ -489,10 +637,14 @@ export class Call {
     // Every 2xx, retransmissions included, gets its ACK (RFC 3261 §13.2.2.4).
     this.services.sender.send(ack, fork.destination);
     if (fork.state === 'answered') return;
-    if (this.state !== 'ringing' || this.winner !== null) {
+    if (!this.hunting() || this.winner !== null) {
       // CANCEL/2xx race, or another contact answered first: acknowledge, then hang up (§9.1, §13.2.2.4).
       fork.state = 'answered';
       this.byeFork(fork);
+      return;
+    }
+    if (this.transferring) {
+      await this.bridge(fork, response);
       return;
     }
     fork.state = 'answered';
@@ -528,11 +680,38 @@ export class Call {
     this.armSessionTimer('b');
   }
 
+  /**
+   * The callee of a menu's choice answered: the caller, answered by voix
+   * long ago, is connected to it. The caller's SDP stands (the offer to the
+   * callee only had the codec voix agreed with the caller), so nothing is
+   * renegotiated with the caller; the relay joins the two legs.
+   */
+  private async bridge(fork: Fork, response: SipResponse): Promise<void> {
+    fork.state = 'answered';
+    this.winner = fork;
+    this.transferring = false;
+    this.services.clock.clearTimer(this.ringTimer);
+    for (const other of this.forks) if (other !== fork) this.cancelFork(other);
+    this.negotiateSessionTimerB(response);
+    await this.media.stopPlaying();
+    const answer = sdpBody(response);
+    const outcome = answer === null ? null : await this.media.answerForCaller(answer, fork.signalling);
+    if (outcome === null || !outcome.ok) {
+      this.log.warn('answer from callee unusable after a menu', { reason: outcome === null ? 'no SDP in the 2xx' : outcome.reason });
+      this.byeFork(fork);
+      this.sendBye('a');
+      await this.finish(488, 'media-refused', 'voix');
+      return;
+    }
+    this.log.info('call transferred', { contact: fork.target.label, transport: fork.destination.transport, srtpCallee: this.media.isSecure('b') });
+    this.armSessionTimer('b');
+  }
+
   private onForkFailed(fork: Fork, status: number): void {
     if (fork.state === 'failed' || fork.state === 'answered') return;
     fork.state = 'failed';
     fork.final = status;
-    if (this.state !== 'ringing' || fork.attempt !== this.attempt) return;
+    if (!this.hunting() || fork.attempt !== this.attempt) return;
     const current = this.forks.filter((f) => f.attempt === this.attempt);
     if (current.every((f) => f.state === 'failed')) this.attemptFailed(selectFailure(current.map((f) => f.final ?? 480)));
   }
@@ -573,6 +752,17 @@ export class Call {
       case 'OPTIONS':
         this.respondIn(tx, request, 200, [['Allow', CALL_ALLOW]]);
         return;
+      case 'INFO': {
+        // RFC 6086 with the de facto DTMF bodies (application/dtmf-relay, application/dtmf).
+        const info = parseSipInfoDtmf(request.headers.get('content-type') ?? '', request.body.toString('utf8'));
+        if (!info.ok) {
+          this.respondIn(tx, request, info.status, info.status === 415 ? [['Accept', 'application/dtmf-relay, application/dtmf']] : [], null, info.reason);
+          return;
+        }
+        this.respondIn(tx, request, 200);
+        if (side === 'a') this.onDtmf(info.digit, 'sip-info');
+        return;
+      }
       default:
         this.respondIn(tx, request, 405, [['Allow', CALL_ALLOW]]);
     }
@@ -790,6 +980,9 @@ export class Call {
     if (this.ending) return;
     this.ending = true;
     this.state = 'ended';
+    this.menu?.stop();
+    this.menu = null;
+    this.transferring = false;
     this.services.clock.clearTimer(this.ringTimer);
     for (const st of [this.sessionTimers.a, this.sessionTimers.b]) if (st !== null) this.services.clock.clearTimer(st.timer);
     for (const fork of this.forks) if (fork !== this.winner) this.cancelFork(fork);

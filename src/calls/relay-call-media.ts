@@ -3,10 +3,13 @@
  * media engine: keeps the call's media session between exchanges and
  * reconfigures the relay after each completed one.
  */
+import type { MediaPlayout, PlayEndReason, PlaylistItem } from '../media/playout/playout-protocol.js';
+import type { PlayoutTracker } from '../media/playout-tracker.js';
 import type { AllocatedRelay, LegName, MediaEngine, RelayStats } from '../rtp/media-protocol.js';
+import { answerLocally } from '../sdp/local-answer.js';
 import { legConfig, relayAnswer, relayOffer, type MediaSession, type PendingOffer, type RelayOptions } from '../sdp/offer-answer.js';
 import { parseSessionDescription } from '../sdp/parser.js';
-import { compareOrigins } from '../sdp/session-description.js';
+import { compareOrigins, type SessionDescription } from '../sdp/session-description.js';
 import { serializeSessionDescription } from '../sdp/serializer.js';
 import type { CallMedia, LegSignalling, MediaOutcome } from './call-media.js';
 
@@ -21,6 +24,8 @@ export class RelayCallMedia implements CallMedia {
   private reofferPending: PendingOffer | null = null;
   private callee: LegSignalling | null = null;
   private released: Promise<RelayStats | null> | null = null;
+  /** What voix's own endpoint agreed with the caller after answerLocally. */
+  private local: { codec: 'PCMU' | 'PCMA'; payloadType: number; telephoneEvent: number | null } | null = null;
 
   constructor(
     private readonly engine: MediaEngine,
@@ -28,6 +33,8 @@ export class RelayCallMedia implements CallMedia {
     /** voix's media address written in SDP. */
     private readonly address: string,
     private readonly caller: LegSignalling,
+    /** The players of the media engine, for what voix plays itself (announcements, menus, ringback). */
+    private readonly playout: { readonly engine: MediaPlayout; readonly tracker: PlayoutTracker } | null = null,
   ) {}
 
   private options(callee: LegSignalling): RelayOptions {
@@ -45,7 +52,7 @@ export class RelayCallMedia implements CallMedia {
     if (known !== undefined) return { ok: true, sdp: Buffer.from(serializeSessionDescription(known.sent)) };
     const parsed = parseSessionDescription(offerFromCaller);
     if (!parsed.ok) return { ok: false, status: parsed.status, reason: parsed.reason };
-    const result = relayOffer(parsed.description, 'a', this.options(callee), null);
+    const result = this.local !== null && this.session !== null ? this.bridgingOffer(parsed.description, callee, this.local, this.session) : relayOffer(parsed.description, 'a', this.options(callee), null);
     if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
     this.initialOffers.set(key, result.pending);
     return { ok: true, sdp: Buffer.from(serializeSessionDescription(result.offer)) };
@@ -59,10 +66,74 @@ export class RelayCallMedia implements CallMedia {
     const result = relayAnswer(parsed.description, pending, this.options(callee));
     if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
     this.callee = callee;
-    this.session = result.session;
+    const before = this.session;
+    if (this.local !== null && before !== null) {
+      // Bridged after voix answered the caller itself: the caller never sees this answer, so its leg
+      // remembers what it really exchanged (its own offer, voix's local answer) for its next offers.
+      const a = { ...result.session.legs.a, lastSent: before.legs.a.lastSent, lastReceived: before.legs.a.lastReceived };
+      this.session = { ...result.session, legs: { a, b: result.session.legs.b } };
+      this.local = null;
+    } else {
+      this.session = result.session;
+    }
     this.initialOffers.clear();
     await this.apply();
     return { ok: true, sdp: Buffer.from(serializeSessionDescription(result.answer)) };
+  }
+
+  /**
+   * After voix answered the caller itself, the offer to a callee (a menu's
+   * choice) carries only what the caller already agreed with voix — its
+   * codec and telephone-event — so that any answer the callee can give fits
+   * the caller's session as it stands, without asking the caller again. The
+   * caller's leg keeps its keys (relayOffer reuses them); the callee's leg
+   * starts afresh.
+   */
+  private bridgingOffer(callerOffer: SessionDescription, callee: LegSignalling, local: { readonly payloadType: number; readonly telephoneEvent: number | null }, session: MediaSession): ReturnType<typeof relayOffer> {
+    const keep = new Set([String(local.payloadType), ...(local.telephoneEvent !== null ? [String(local.telephoneEvent)] : [])]);
+    const restricted: SessionDescription = {
+      ...callerOffer,
+      media: callerOffer.media.map((m, i) => (i === session.index ? { ...m, formats: m.formats.filter((f) => keep.has(f)) } : m)),
+    };
+    const fresh = { lastSent: null, lastReceived: null, localKeys: {}, remoteKeying: null };
+    return relayOffer(restricted, 'a', this.options(callee), { ...session, legs: { a: session.legs.a, b: fresh } });
+  }
+
+  async answerLocally(offerFromCaller: Buffer): Promise<MediaOutcome> {
+    const parsed = parseSessionDescription(offerFromCaller);
+    if (!parsed.ok) return { ok: false, status: parsed.status, reason: parsed.reason };
+    // voix's endpoint stands on leg b: its port carries nothing, its policy is its own (see local-answer.ts).
+    const endpoint: LegSignalling = { transport: this.caller.transport, sourceAddress: null, srtpPolicy: 'off', cryptoAllowed: false };
+    const result = answerLocally(parsed.description, this.options(endpoint));
+    if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
+    this.callee = endpoint;
+    this.session = result.session;
+    this.local = { codec: result.codec, payloadType: result.payloadType, telephoneEvent: result.telephoneEvent };
+    await this.apply();
+    return { ok: true, sdp: Buffer.from(serializeSessionDescription(result.answer)) };
+  }
+
+  async play(promptId: string, repeat: number): Promise<boolean> {
+    const items: PlaylistItem[] = Array.from({ length: repeat }, () => ({ kind: 'prompt', prompt: promptId }));
+    return (await this.playToCaller(items)) === 'completed';
+  }
+
+  /**
+   * The caller hears `items` instead of the other leg (after answerLocally,
+   * or while a transfer rings); resolves when the play ends, and why. A new
+   * play replaces the current one.
+   */
+  async playToCaller(items: readonly PlaylistItem[], onItemEnded?: (item: number) => void): Promise<PlayEndReason> {
+    if (this.playout === null || this.local === null || this.released !== null) return 'released';
+    const playId = await this.playout.engine.play(this.relay.relayId, 'a', { playlist: items, codec: this.local.codec, payloadType: this.local.payloadType });
+    if (onItemEnded !== undefined) this.playout.tracker.onItemEnded(playId, onItemEnded);
+    return this.playout.tracker.whenEnded(playId);
+  }
+
+  /** Stops what the caller hears from voix; false when nothing played. */
+  async stopPlaying(): Promise<boolean> {
+    if (this.playout === null || this.released !== null) return false;
+    return this.playout.engine.stopPlay(this.relay.relayId, 'a');
   }
 
   reoffer(from: LegName, offer: Buffer): MediaOutcome {
@@ -110,7 +181,13 @@ export class RelayCallMedia implements CallMedia {
     const session = this.session;
     const callee = this.callee;
     if (session === null || callee === null || this.released !== null) return;
-    await this.engine.configure(this.relay.relayId, 'a', legConfig(session.plan.a, this.caller.sourceAddress ?? session.plan.a.remote?.address ?? null));
+    const a = legConfig(session.plan.a, this.caller.sourceAddress ?? session.plan.a.remote?.address ?? null);
+    if (this.local !== null) {
+      // voix itself is the other end: what the caller sends goes nowhere, and leg b (voix's own address in the SDP) stays unconfigured.
+      await this.engine.configure(this.relay.relayId, 'a', { ...a, forward: false });
+      return;
+    }
+    await this.engine.configure(this.relay.relayId, 'a', a);
     await this.engine.configure(this.relay.relayId, 'b', legConfig(session.plan.b, callee.sourceAddress ?? session.plan.b.remote?.address ?? null));
   }
 

@@ -1,7 +1,9 @@
 /** Command-line arguments shared by `dist/server.js` and the `voix` CLI. */
 import { readFileSync } from 'node:fs';
 import { formatConfigIssue, loadConfigFile } from '../config/load.js';
-import type { VoixConfig } from '../config/types.js';
+import { loadConfigWithPrompts } from '../config/load-with-prompts.js';
+import type { ConfigIssue, VoixConfig } from '../config/types.js';
+import type { PreparedPrompt } from '../media/prompts/prompt-store.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/voix/voix.yaml';
 
@@ -50,9 +52,21 @@ export function parseCommonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
  * the number of errors when the file has some (the caller exits with code 2).
  */
 export async function loadConfigReporting(configPath: string): Promise<{ config: VoixConfig } | { errors: number }> {
-  const loaded = await loadConfigFile(configPath);
+  return reportLoaded(await loadConfigFile(configPath));
+}
+
+/** The configuration and its prompts (load-with-prompts.ts), problems printed: what `voix check` and the server check. */
+export async function loadConfigAndPromptsReporting(configPath: string): Promise<{ config: VoixConfig; prompts: ReadonlyMap<string, PreparedPrompt> } | { errors: number }> {
+  const loaded = await loadConfigWithPrompts(configPath);
+  const reported = reportLoaded(loaded);
+  if ('errors' in reported) return reported;
+  return loaded.ok ? { config: loaded.config, prompts: loaded.prompts } : { errors: 0 };
+}
+
+function reportLoaded(loaded: { readonly ok: boolean; readonly warnings: readonly ConfigIssue[]; readonly errors?: readonly ConfigIssue[]; readonly config?: VoixConfig }): { config: VoixConfig } | { errors: number } {
   for (const w of loaded.warnings) process.stderr.write(`warning: ${formatConfigIssue(w)}\n`);
-  if (loaded.ok) return { config: loaded.config };
-  for (const e of loaded.errors) process.stderr.write(`error: ${formatConfigIssue(e)}\n`);
-  return { errors: loaded.errors.length };
+  if (loaded.ok && loaded.config !== undefined) return { config: loaded.config };
+  const errors = loaded.errors ?? [];
+  for (const e of errors) process.stderr.write(`error: ${formatConfigIssue(e)}\n`);
+  return { errors: errors.length };
 }

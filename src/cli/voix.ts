@@ -17,7 +17,7 @@
 import type { VoixConfig } from '../config/types.js';
 import { readActiveCalls, readRecentCalls, type CdrRow } from '../calls/cdr-store.js';
 import { readBindings } from '../store/sqlite-binding-store.js';
-import { VERSION, loadConfigReporting, parseCommonArgs } from './args.js';
+import { VERSION, loadConfigAndPromptsReporting, loadConfigReporting, parseCommonArgs } from './args.js';
 import { jsonOnly, parseOptions } from './options.js';
 import { EXIT_INTERNAL, EXIT_USER, UserError, formatTable, openExistingDatabase, out, printJson } from './output.js';
 import { reload, status } from './server-commands.js';
@@ -50,8 +50,11 @@ async function loadOrFail(configPath: string): Promise<VoixConfig> {
 }
 
 async function check(configPath: string): Promise<number> {
-  const config = await loadOrFail(configPath);
-  out(`${configPath}: OK (${config.users.length} users, domain ${config.server.domain})`);
+  // The prompts too: a missing or unplayable audio file is found here, not during a call.
+  const loaded = await loadConfigAndPromptsReporting(configPath);
+  if ('errors' in loaded) throw new UserError(`${loaded.errors} error(s) in ${configPath}`);
+  const { config, prompts } = loaded;
+  out(`${configPath}: OK (${config.users.length} users, ${config.groups.length} groups, ${config.menus.length} menus, ${config.messages.length} messages, ${prompts.size} prompts, ${config.trunks.length} trunks, domain ${config.server.domain})`);
   return 0;
 }
 

@@ -15,7 +15,9 @@ import { classifyDialString, createNumberingPlan, type NumberingPlan } from '../
 import { compileOutboundRoutes, overlaps, selectOutboundRoute, type OutboundRoute } from '../rules/outbound-routing.js';
 import { parseTimeCondition, type TimeCondition } from '../rules/time-conditions.js';
 import type { RawConfig } from './schema.js';
-import type { InboundRouteConfig, RingGroupConfig, TrunkConfig } from './types.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { InboundRouteConfig, MenuChoice, MenuConfig, MessageConfig, PromptSpec, RingGroupConfig, TrunkConfig } from './types.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -29,6 +31,8 @@ export interface CompiledDialplan {
   readonly permissionClasses: ReadonlyMap<string, PermissionClass>;
   readonly numberingPlan: NumberingPlan;
   readonly groups: readonly RingGroupConfig[];
+  readonly messages: readonly MessageConfig[];
+  readonly menus: readonly MenuConfig[];
   readonly timeConditions: ReadonlyMap<string, TimeCondition>;
   readonly inboundRoutes: readonly InboundRouteConfig[];
   readonly outboundRoutes: readonly OutboundRoute[];
@@ -167,6 +171,7 @@ function compileOutbound(raw: RawConfig, trunkNames: ReadonlySet<string>, issues
 interface Resolver {
   readonly plan: NumberingPlan;
   readonly extensions: ReadonlySet<string>;
+  /** Group and message numbers: internal destinations that are not users. */
   readonly groups: ReadonlySet<string>;
   readonly routes: readonly OutboundRoute[];
 }
@@ -188,7 +193,7 @@ function externalProblem(number: string, permissionClass: PermissionClass | unde
 
 function internalProblem(number: string, r: Resolver, what: string): string | null {
   if (r.extensions.has(number) || r.groups.has(number)) return null;
-  return `"${number}" is neither an extension nor a group: ${what} lead to an extension or a group`;
+  return `"${number}" is not an extension, a group, a message or a menu: ${what} lead to one of them`;
 }
 
 function checkUsers(raw: RawConfig, classes: ReadonlyMap<string, PermissionClass>, r: Resolver | null, issues: DialplanIssue[]): void {
@@ -252,6 +257,93 @@ function compileGroups(raw: RawConfig, extensions: ReadonlySet<string>, issues: 
   return groups;
 }
 
+type RawPrompt = RawConfig['messages'][number]['prompt'];
+
+function promptSpec(raw: RawPrompt, baseDir: string, path: KeyPath, issues: DialplanIssue[]): PromptSpec {
+  const prompt: PromptSpec = 'text' in raw ? { kind: 'text', text: raw.text, voice: raw.voice ?? 'fr' } : { kind: 'file', path: resolve(baseDir, raw.file) };
+  // Its format is checked when prompts are prepared (voix check, start, reload); a missing file is caught here already.
+  if (prompt.kind === 'file' && !existsSync(prompt.path)) issues.push({ severity: 'error', path: [...path, 'file'], message: `no such file: ${prompt.path}` });
+  return prompt;
+}
+
+function compileMenus(
+  raw: RawConfig,
+  taken: ReadonlyMap<string, string>,
+  baseDir: string,
+  classes: ReadonlyMap<string, PermissionClass>,
+  conditions: ReadonlyMap<string, TimeCondition>,
+  timeConditionsValid: boolean,
+  r: Resolver | null,
+  issues: DialplanIssue[],
+): MenuConfig[] {
+  const menus: MenuConfig[] = [];
+  const numbers = new Map<string, number>();
+  raw.menus.forEach((m, index) => {
+    const at = (...rest: (string | number)[]): KeyPath => ['menus', index, ...rest];
+    const owner = taken.get(m.number);
+    if (owner !== undefined) issues.push({ severity: 'error', path: at('number'), message: `"${m.number}" is already ${owner}` });
+    const first = numbers.get(m.number);
+    if (first !== undefined) issues.push({ severity: 'error', path: at('number'), message: `duplicate menu number "${m.number}" (first at menus[${first}])` });
+    else numbers.set(m.number, index);
+    const permissionClass = classes.get(m.permission);
+    if (permissionClass === undefined) issues.push({ severity: 'error', path: at('permission'), message: `no permission class "${m.permission}" (known: ${[...classes.keys()].join(', ')})` });
+    if (m.time_condition !== undefined && timeConditionsValid && !conditions.has(m.time_condition)) {
+      issues.push({ severity: 'error', path: at('time_condition'), message: `no time condition named "${m.time_condition}"` });
+    }
+    const checkDestination = (number: string, path: KeyPath): void => {
+      if (r === null) return;
+      if (number === m.number) {
+        issues.push({ severity: 'error', path, message: 'leads back to this menu: use repeat' });
+        return;
+      }
+      const problem = externalProblem(number, permissionClass, r);
+      if (problem !== null) issues.push({ severity: 'error', path, message: problem.replace('to this user', `to this menu (class ${m.permission})`) });
+    };
+    const options = new Map<string, MenuChoice>();
+    for (const [key, value] of Object.entries(m.options)) {
+      if (value === 'repeat' || value === 'back' || value === 'hangup') options.set(key, { kind: value });
+      else {
+        checkDestination(value, at('options', key));
+        options.set(key, { kind: 'destination', number: value });
+      }
+    }
+    if (m.on_failure !== undefined) checkDestination(m.on_failure, at('on_failure'));
+    if (options.size === 0 && !m.direct_dial) issues.push({ severity: 'warning', path: at('options'), message: 'no option and no direct dialling: the caller can only listen' });
+    menus.push({
+      number: m.number,
+      name: m.name,
+      greeting: promptSpec(m.greeting, baseDir, at('greeting'), issues),
+      closedGreeting: m.closed_greeting === undefined ? null : promptSpec(m.closed_greeting, baseDir, at('closed_greeting'), issues),
+      timeCondition: m.time_condition ?? null,
+      options,
+      directDial: m.direct_dial,
+      timeoutSeconds: m.timeout,
+      interDigitSeconds: m.inter_digit_timeout,
+      maxRetries: m.max_retries,
+      invalidPrompt: m.invalid_prompt === undefined ? null : promptSpec(m.invalid_prompt, baseDir, at('invalid_prompt'), issues),
+      timeoutPrompt: m.timeout_prompt === undefined ? null : promptSpec(m.timeout_prompt, baseDir, at('timeout_prompt'), issues),
+      onFailure: m.on_failure ?? null,
+      permissionClass: m.permission,
+    });
+  });
+  return menus;
+}
+
+function compileMessages(raw: RawConfig, taken: ReadonlyMap<string, string>, baseDir: string, issues: DialplanIssue[]): MessageConfig[] {
+  const messages: MessageConfig[] = [];
+  const numbers = new Map<string, number>();
+  raw.messages.forEach((m, index) => {
+    const owner = taken.get(m.number);
+    if (owner !== undefined) issues.push({ severity: 'error', path: ['messages', index, 'number'], message: `"${m.number}" is already ${owner}` });
+    const first = numbers.get(m.number);
+    if (first !== undefined) issues.push({ severity: 'error', path: ['messages', index, 'number'], message: `duplicate message number "${m.number}" (first at messages[${first}])` });
+    else numbers.set(m.number, index);
+    const prompt = promptSpec(m.prompt, baseDir, ['messages', index, 'prompt'], issues);
+    messages.push({ number: m.number, name: m.name, prompt, repeat: m.repeat });
+  });
+  return messages;
+}
+
 function checkGroupFallbacks(raw: RawConfig, r: Resolver, issues: DialplanIssue[]): void {
   raw.groups.forEach((g, index) => {
     if (g.fallback === undefined) return;
@@ -305,7 +397,7 @@ function compileInbound(
 }
 
 /** Everything after the schema: compile the rules, check references. Null when an error was found. */
-export function compileDialplan(raw: RawConfig): { readonly dialplan: CompiledDialplan | null; readonly issues: readonly DialplanIssue[] } {
+export function compileDialplan(raw: RawConfig, baseDir = '.'): { readonly dialplan: CompiledDialplan | null; readonly issues: readonly DialplanIssue[] } {
   const issues: DialplanIssue[] = [];
   const numberingPlan = compileNumberingPlan(raw, issues);
   const permissionClasses = compilePermissionClasses(raw, issues);
@@ -317,8 +409,12 @@ export function compileDialplan(raw: RawConfig): { readonly dialplan: CompiledDi
   const outboundRoutes = compileOutbound(raw, trunkNames, issues);
   const extensions = new Set(raw.users.map((u) => u.extension));
   const groups = compileGroups(raw, extensions, issues);
-  const resolver: Resolver | null =
-    numberingPlan === null ? null : { plan: numberingPlan, extensions, groups: new Set(groups.map((g) => g.number)), routes: outboundRoutes };
+  const taken = new Map<string, string>([...raw.users.map((u): [string, string] => [u.extension, "a user's extension"]), ...groups.map((g): [string, string] => [g.number, 'a group number'])]);
+  const messages = compileMessages(raw, taken, baseDir, issues);
+  for (const m of messages) if (!taken.has(m.number)) taken.set(m.number, 'a message number');
+  const internalOthers = new Set([...groups.map((g) => g.number), ...messages.map((m) => m.number), ...raw.menus.map((m) => m.number)]);
+  const resolver: Resolver | null = numberingPlan === null ? null : { plan: numberingPlan, extensions, groups: internalOthers, routes: outboundRoutes };
+  const menus = compileMenus(raw, taken, baseDir, permissionClasses, timeConditions, timeConditionsValid, resolver, issues);
   checkUsers(raw, permissionClasses, resolver, issues);
   let inboundRoutes: InboundRouteConfig[] = [];
   if (resolver !== null) {
@@ -326,5 +422,5 @@ export function compileDialplan(raw: RawConfig): { readonly dialplan: CompiledDi
     inboundRoutes = compileInbound(raw, resolver, trunkNames, timeConditions, timeConditionsValid, issues);
   }
   if (numberingPlan === null || issues.some((i) => i.severity === 'error')) return { dialplan: null, issues };
-  return { dialplan: { permissionClasses, numberingPlan, groups, timeConditions, inboundRoutes, outboundRoutes, trunks }, issues };
+  return { dialplan: { permissionClasses, numberingPlan, groups, messages, menus, timeConditions, inboundRoutes, outboundRoutes, trunks }, issues };
 }

@@ -369,7 +369,7 @@ export function parseConfig(text: string, fileName: string): ConfigResult {
   }
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: sortAndDedupe(errors), warnings };
 
-  const { dialplan, issues } = compileDialplan(parsed.data);
+  const { dialplan, issues } = compileDialplan(parsed.data, dirname(resolve(fileName)));
   for (const issue of issues) (issue.severity === 'error' ? errors : warnings).push(map.issueAt(issue.path, 'value', issue.message));
   if (dialplan === null) return { ok: false, errors: sortAndDedupe(errors), warnings: sortAndDedupe(warnings) };
 
@@ -390,6 +390,23 @@ function describeReadError(error: unknown): string {
     default:
       return error instanceof Error ? error.message : String(error);
   }
+}
+
+/**
+ * Problems found after loading (prompts that cannot be prepared), placed at
+ * their key in the file: a configuration error like the loader's own.
+ */
+export async function locateInConfigFile(path: string, problems: ReadonlyArray<{ readonly path: readonly (string | number)[]; readonly message: string }>): Promise<ConfigIssue[]> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return problems.map((p) => ({ file: path, line: 0, column: 0, path: formatKeyPath(p.path), message: p.message }));
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const map = new SourceMap(path, doc, lines);
+  return problems.map((p) => map.issueAt(p.path, 'value', p.message));
 }
 
 /** Reads and parses a configuration file; an unreadable file is an issue with line 0. */

@@ -247,4 +247,75 @@ const trunkSchema = z
   }, always)
   .meta({ description: 'Un trunk SIP : le compte chez un opérateur qui relie voix au réseau téléphonique.' });
 
+/** A prompt: text spoken by espeak-ng, or an audio file converted to G.711 by ffmpeg (src/media/prompts). */
+export const promptSchema = () =>
+  z
+    .union(
+      [
+        z.strictObject({
+          text: z.string().min(1).max(2000).meta({ description: 'Texte dit par la synthèse vocale (espeak-ng, voix française par défaut).' }),
+          voice: z.string().regex(/^[a-z]{2,3}([-+][A-Za-z0-9_-]+)?$/, 'must be an espeak-ng voice name like fr or fr-be').optional().meta({ description: 'Voix espeak-ng ; fr par défaut.' }),
+        }),
+        z.strictObject({
+          file: z.string().min(1).meta({ description: 'Fichier audio (WAV, MP3 ou OGG), converti en G.711 8 kHz. Chemin relatif : relatif au dossier de ce fichier.' }),
+        }),
+      ],
+      { error: 'must be { text: "…" } or { file: "path" }' },
+    )
+    .meta({ description: 'Message enregistré : { text: "…" } (synthèse vocale) ou { file: "chemin" } (fichier audio).' });
+
+const messageSchema = z
+  .strictObject({
+    number: z
+      .string({ error: (iss) => (iss.input === undefined ? undefined : 'must be a quoted string of 2 to 10 digits, like "8000"') })
+      .regex(/^\d{2,10}$/, 'must be 2 to 10 digits')
+      .meta({ description: 'Numéro du message, composé comme un poste et utilisable comme destination ; distinct des postes et des groupes.' }),
+    name: z.string().min(1).max(80).meta({ description: 'Nom du message, par exemple Fermeture.' }),
+    prompt: promptSchema(),
+    repeat: z.int().min(1).max(10).default(1).meta({ description: 'Nombre de lectures avant de raccrocher.' }),
+  })
+  .meta({ description: 'Une annonce : voix décroche, joue le message, puis raccroche.' });
+
+export const messagesSchema = z.array(messageSchema).default([]).meta({ description: 'Annonces (par exemple le message de fermeture d’une route entrante).' });
+
+const MENU_KEY = /^[0-9*#A-D]$/;
+const MENU_ACTIONS = ['repeat', 'back', 'hangup'] as const;
+
+const menuSchema = z
+  .strictObject({
+    number: z
+      .string({ error: (iss) => (iss.input === undefined ? undefined : 'must be a quoted string of 2 to 10 digits, like "3000"') })
+      .regex(/^\d{2,10}$/, 'must be 2 to 10 digits')
+      .meta({ description: 'Numéro du menu, composé comme un poste et utilisable comme destination.' }),
+    name: z.string().min(1).max(80).meta({ description: 'Nom du menu, par exemple Standard.' }),
+    greeting: promptSchema().meta({ description: 'Message d’accueil qui annonce les choix ; une touche pendant le message agit tout de suite.' }),
+    time_condition: nameSchema('de la condition horaire').optional().meta({ description: 'Condition horaire qui choisit entre greeting (ouvert) et closed_greeting (fermé).' }),
+    closed_greeting: promptSchema().optional().meta({ description: 'Message d’accueil en dehors des heures d’ouverture (avec time_condition).' }),
+    options: z
+      .record(
+        z.string().regex(MENU_KEY, 'must be one key: 0-9, *, # or A-D'),
+        z.union([z.enum(MENU_ACTIONS), destinationSchema()], { error: 'must be a destination number in quotes, or repeat, back or hangup' }),
+      )
+      .default({})
+      .meta({
+        description:
+          'Touche → destination (numéro entre guillemets : poste, groupe, message, autre menu, numéro extérieur soumis à la classe permission) ou action : repeat (réécouter), back (menu précédent), hangup (raccrocher).',
+      }),
+    direct_dial: z.boolean().default(true).meta({ description: 'Permettre de composer directement un numéro interne pendant le menu.' }),
+    timeout: z.int().min(1).max(60).default(5).meta({ description: 'Secondes d’attente d’une touche après le message d’accueil.' }),
+    inter_digit_timeout: z.int().min(1).max(10).default(2).meta({ description: 'Secondes d’attente entre deux chiffres d’un numéro composé directement.' }),
+    max_retries: z.int().min(0).max(10).default(3).meta({ description: 'Erreurs tolérées (pas de touche, touche inconnue) avant on_failure.' }),
+    invalid_prompt: promptSchema().optional().meta({ description: 'Message joué après une touche inconnue, avant de réécouter l’accueil.' }),
+    timeout_prompt: promptSchema().optional().meta({ description: 'Message joué quand aucune touche n’arrive, avant de réécouter l’accueil.' }),
+    on_failure: destinationSchema().optional().meta({ description: 'Destination après max_retries erreurs ; sans elle, voix raccroche.' }),
+    permission: z.string().min(1).default('internal').meta({ description: 'Classe de droits des numéros extérieurs auxquels mène le menu (internal : aucun).' }),
+  })
+  .superRefine((menu, ctx) => {
+    if (menu.time_condition !== undefined && menu.closed_greeting === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'time_condition needs a closed_greeting' });
+    if (menu.time_condition === undefined && menu.closed_greeting !== undefined) ctx.addIssue({ code: 'custom', path: ['closed_greeting'], message: 'only makes sense with time_condition' });
+  }, always)
+  .meta({ description: 'Un menu vocal (SVI) : voix décroche, annonce les choix et oriente l’appelant selon la touche tapée.' });
+
+export const menusSchema = z.array(menuSchema).default([]).meta({ description: 'Menus vocaux (SVI), sur plusieurs niveaux si un choix mène à un autre menu.' });
+
 export const trunksSchema = z.array(trunkSchema).default([]).meta({ description: 'Trunks SIP (opérateurs).' });

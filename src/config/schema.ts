@@ -13,6 +13,8 @@ import { z } from 'zod';
 import {
   groupsSchema,
   inboundRoutesSchema,
+  menusSchema,
+  messagesSchema,
   numberingPlanSchema,
   outboundRoutesSchema,
   permissionClassesSchema,
@@ -371,6 +373,8 @@ export const configSchema = z
     permission_classes: permissionClassesSchema,
     numbering_plan: numberingPlanSchema,
     groups: groupsSchema,
+    messages: messagesSchema,
+    menus: menusSchema,
     time_conditions: timeConditionsSchema,
     inbound_routes: inboundRoutesSchema,
     outbound_routes: outboundRoutesSchema,

@@ -139,6 +139,53 @@ export interface RingGroupConfig {
   readonly fallback: DestinationNumber | null;
 }
 
+/** A prompt as configured: spoken text, or an audio file (absolute path). */
+export type PromptSpec = { readonly kind: 'text'; readonly text: string; readonly voice: string } | { readonly kind: 'file'; readonly path: string };
+
+/** An announcement reached by its number: voix answers, plays it `repeat` times, hangs up. */
+export interface MessageConfig {
+  readonly number: string;
+  readonly name: string;
+  readonly prompt: PromptSpec;
+  readonly repeat: number;
+}
+
+/** What a key does in a voice menu: go to a destination number, or one of the menu's own actions. */
+export type MenuChoice =
+  | { readonly kind: 'destination'; readonly number: DestinationNumber }
+  | { readonly kind: 'repeat' }
+  | { readonly kind: 'back' }
+  | { readonly kind: 'hangup' };
+
+/** A DTMF key: 0-9, *, #, A-D. */
+export type MenuKey = string;
+
+/** A voice menu (IVR), reached by its number like an extension. */
+export interface MenuConfig {
+  readonly number: string;
+  readonly name: string;
+  /** Played when the caller arrives, and again on repeat or after a mistake. */
+  readonly greeting: PromptSpec;
+  /** With a time condition: the greeting while closed (the open one is `greeting`). */
+  readonly closedGreeting: PromptSpec | null;
+  readonly timeCondition: string | null;
+  readonly options: ReadonlyMap<MenuKey, MenuChoice>;
+  /** Whether a caller may type an extension (or group, message, menu number) during the menu. */
+  readonly directDial: boolean;
+  /** Seconds to wait for a key once the greeting has played. */
+  readonly timeoutSeconds: number;
+  /** Seconds between the digits of a number dialled directly. */
+  readonly interDigitSeconds: number;
+  /** Mistakes (no key, unknown key) tolerated before `onFailure`. */
+  readonly maxRetries: number;
+  readonly invalidPrompt: PromptSpec | null;
+  readonly timeoutPrompt: PromptSpec | null;
+  /** Where the caller goes after maxRetries mistakes; null: voix hangs up. */
+  readonly onFailure: DestinationNumber | null;
+  /** Permission class of the outside numbers the menu leads to. */
+  readonly permissionClass: string;
+}
+
 export interface InboundRouteConfig {
   /** E.164 (normalised from the file with the numbering plan's region). */
   readonly did: string;
@@ -221,6 +268,8 @@ export interface VoixConfig {
   readonly calls: CallsConfig;
   readonly security: SecurityConfig;
   readonly groups: readonly RingGroupConfig[];
+  readonly messages: readonly MessageConfig[];
+  readonly menus: readonly MenuConfig[];
   /** Class name to the categories it may call (dial-permissions.ts); emergency numbers are always allowed. */
   readonly permissionClasses: ReadonlyMap<string, PermissionClass>;
   readonly numberingPlan: NumberingPlan;

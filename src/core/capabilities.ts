@@ -5,7 +5,8 @@
 import type { UasCapabilities } from '../sip/request-checks.js';
 
 export const VOIX_CAPABILITIES: UasCapabilities = {
-  allowedMethods: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE'],
+  // INFO carries DTMF inside a call (application/dtmf-relay, application/dtmf) for voice menus.
+  allowedMethods: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO'],
   // RFC 3327 Path: voix stores it, so a proxy in front (Kamailio) can stay on the path.
   // RFC 4028 timer: session intervals are honoured and refreshed.
   supportedExtensions: ['path', 'timer'],
@@ -13,6 +14,7 @@ export const VOIX_CAPABILITIES: UasCapabilities = {
     INVITE: ['application/sdp'],
     ACK: ['application/sdp'],
     UPDATE: ['application/sdp'],
+    INFO: ['application/dtmf-relay', 'application/dtmf'],
   },
   forwardedMethods: ['INVITE'],
 };

@@ -62,7 +62,7 @@ export class SipCore implements ServerTransactionUser {
     }
     // RFC 3261 §12.2.2: a dialog request with a To tag belongs to a dialog; voix's calls know their own
     // (OPTIONS and REGISTER need no dialog and are answered as usual).
-    if (tagOf(request.to) !== null && (request.method === 'INVITE' || request.method === 'BYE' || request.method === 'UPDATE')) {
+    if (tagOf(request.to) !== null && (request.method === 'INVITE' || request.method === 'BYE' || request.method === 'UPDATE' || request.method === 'INFO')) {
       if (this.calls?.handleInDialog(tx, request) !== true) this.respond(tx, request, 481);
       return;
     }
@@ -81,7 +81,8 @@ export class SipCore implements ServerTransactionUser {
         return;
       case 'BYE':
       case 'UPDATE':
-        // RFC 3261 §15.1.2, RFC 3311: outside any dialog.
+      case 'INFO':
+        // RFC 3261 §15.1.2, RFC 3311, RFC 6086 §4.2: outside any dialog.
         this.respond(tx, request, 481);
         return;
       default:

@@ -13,7 +13,7 @@
  * numbers, so voix never relays one trunk to another.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import type { Attempt, AttemptOutcome, CallTarget, Hunt, HuntEnd, HuntStep, Party } from '../calls/call-target.js';
+import type { Announcement, Attempt, AttemptOutcome, CallTarget, Hunt, HuntEnd, HuntStep, MenuEntry, Party } from '../calls/call-target.js';
 import type { LegSignalling } from '../calls/call-media.js';
 import type { RingGroupConfig, TrunkConfig, UserConfig, VoixConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
@@ -59,7 +59,8 @@ export type RouteResult =
   | { readonly ok: false; readonly status: number; readonly reason?: string; readonly why: string };
 
 type Continuation = (outcome: AttemptOutcome, status: number) => Step;
-type Step = { readonly attempt: Attempt; readonly onFail: Continuation } | HuntEnd;
+type AttemptStep = { readonly attempt: Attempt; readonly onFail: Continuation };
+type Step = AttemptStep | HuntEnd | Announcement | MenuEntry;
 
 function end(status: number, why: string, reason?: string): HuntEnd {
   return reason === undefined ? { status, why } : { status, why, reason };
@@ -90,7 +91,7 @@ class StepHunt implements Hunt {
   }
 
   private take(step: Step): HuntStep {
-    if ('status' in step) {
+    if ('status' in step || 'kind' in step) {
       this.onFail = null;
       return step;
     }
@@ -163,8 +164,56 @@ export class CallRouter {
   }
 
   private classify(config: VoixConfig, dialled: string): DialClassification {
-    const internalNumbers = new Set<string>([...config.users.map((u) => u.extension), ...config.groups.map((g) => g.number)]);
+    const internalNumbers = this.internalNumbers(config);
     return classifyDialString(dialled, config.numberingPlan, { internalNumbers });
+  }
+
+  /** Numbers a caller reaches inside the company: extensions, groups, messages, menus. */
+  internalNumbers(config: VoixConfig = this.options.config()): Set<string> {
+    return new Set<string>([
+      ...config.users.map((u) => u.extension),
+      ...config.groups.map((g) => g.number),
+      ...config.messages.map((m) => m.number),
+      ...config.menus.map((m) => m.number),
+    ]);
+  }
+
+  /** Whether a time condition says open now (menus' greetings); an unknown one counts as open. */
+  isOpen(conditionName: string): boolean {
+    const condition = this.options.config().timeConditions.get(conditionName);
+    if (condition === undefined) return true;
+    return evaluate(condition, new Date(this.options.calendarNow?.() ?? this.options.clock.now())).open;
+  }
+
+  /**
+   * A choice made in a voice menu: `number` as if the menu dialled it.
+   * Inside numbers go as usual; an outside number needs the menu's
+   * permission class, never the caller's (a trunk's caller must not get out
+   * through a menu either, unless the menu's class allows it), and leaves
+   * with the company's identity.
+   */
+  routeFromMenu(request: RouteRequest, number: string, permissionClass: string): RouteResult {
+    const config = this.options.config();
+    const classification = this.classify(config, number);
+    if (!classification.ok) return { ok: false, status: 404, why: `menu destination ${number}: ${classification.reason}` };
+    if (classification.category === 'internal') {
+      return { ok: true, callee: this.internalParty(config, number), trunk: null, hunt: new StepHunt(() => this.internal(config, request, number, 0)) };
+    }
+    const menuCaller: UserConfig = {
+      extension: 'menu',
+      displayName: null,
+      credentials: { ha1Md5: null, ha1Sha256: null },
+      transports: [],
+      maxContacts: 0,
+      srtp: 'optional',
+      permissionClass,
+      forward: { always: null, busy: null, noAnswer: null, noAnswerSeconds: 0 },
+      dnd: false,
+      callerId: { name: null, number: null },
+    };
+    const external = this.external(config, { ...request, dialled: number }, menuCaller, number, classification);
+    if ('status' in external) return { ok: false, status: external.status, why: external.why };
+    return { ok: true, callee: { extension: classification.e164 ?? number, name: classification.display }, trunk: external.attempt.targets[0]?.trunk ?? null, hunt: new StepHunt(() => external) };
   }
 
   private toE164(config: VoixConfig, number: string): string | null {
@@ -176,8 +225,8 @@ export class CallRouter {
   private internalParty(config: VoixConfig, number: string): Party {
     const user = config.users.find((u) => u.extension === number);
     if (user !== undefined) return { extension: user.extension, name: user.displayName ?? user.extension };
-    const group = config.groups.find((g) => g.number === number);
-    return { extension: number, name: group?.name ?? number };
+    const named = config.groups.find((g) => g.number === number) ?? config.messages.find((m) => m.number === number) ?? config.menus.find((m) => m.number === number);
+    return { extension: number, name: named?.name ?? number };
   }
 
   private refuse(request: RouteRequest, reason: string, detail: string, category?: string): void {
@@ -205,7 +254,11 @@ export class CallRouter {
     if (user !== undefined) return this.user(config, request, user, depth);
     const group = config.groups.find((g) => g.number === number);
     if (group !== undefined) return this.group(config, request, group, depth);
-    return end(404, `no extension or group ${number}`);
+    const message = config.messages.find((m) => m.number === number);
+    if (message !== undefined) return { kind: 'announcement', label: `message ${message.number}`, promptId: message.number, repeat: message.repeat };
+    const menu = config.menus.find((m) => m.number === number);
+    if (menu !== undefined) return { kind: 'menu', label: `menu ${menu.number}`, menu: menu.number };
+    return end(404, `no extension, group, message or menu ${number}`);
   }
 
   /** A forward or fallback number: internal, or outside as a call by `forwarder`. */
@@ -310,7 +363,7 @@ export class CallRouter {
   // ---------------------------------------------------------------------------
   // Outside numbers: permission, route, trunk.
 
-  private external(config: VoixConfig, request: RouteRequest, user: UserConfig, dialled: string, classification: Extract<DialClassification, { ok: true }>): Step {
+  private external(config: VoixConfig, request: RouteRequest, user: UserConfig, dialled: string, classification: Extract<DialClassification, { ok: true }>): AttemptStep | HuntEnd {
     const permissionClass = config.permissionClasses.get(user.permissionClass);
     const permission = permissionClass === undefined ? { allowed: false as const, reason: `unknown class "${user.permissionClass}"` } : mayCall(permissionClass, classification);
     if (!permission.allowed) {

@@ -8,6 +8,10 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { isIPv6 } from 'node:net';
 import { threadId } from 'node:worker_threads';
+import { MonotonicPlayoutClock } from '../media/playout/playout-clock.js';
+import type { PlayoutEvent } from '../media/playout/playout-protocol.js';
+import { PlayoutScheduler } from '../media/playout/playout-scheduler.js';
+import { WorkerPlayout } from '../media/playout/worker-playout.js';
 import {
   MediaConfigurationError,
   MediaUnavailableError,
@@ -60,11 +64,14 @@ export class MediaWorkerHost {
   private readonly cancelled = new Set<number>();
 
   private readonly log: WorkerLog;
+  /** Players for the IVR and tones: one scheduler paces every stream this worker plays. */
+  private readonly playout: WorkerPlayout;
 
   constructor(
     private readonly settings: MediaWorkerSettings,
     post: WorkerLog,
     now: () => number = () => performance.now(),
+    emit: (event: PlayoutEvent) => void = () => undefined,
   ) {
     // Filtered here: a burst of debug lines (one per latch) would otherwise be cloned and posted for nothing.
     const minimum = LOG_LEVELS.indexOf(settings.logLevel);
@@ -84,6 +91,8 @@ export class MediaWorkerHost {
       log,
       createTransforms: createLegTransforms,
     };
+    const { spinUs, ...schedulerOptions } = settings.playout ?? {};
+    this.playout = new WorkerPlayout(new PlayoutScheduler(new MonotonicPlayoutClock({ spinUs }), schedulerOptions), emit);
   }
 
   /** Runs one request; never rejects: failures are values. */
@@ -109,6 +118,20 @@ export class MediaWorkerHost {
       case 'diagnostics':
         if (request.params.collectGarbage === true) (globalThis as { gc?: () => void }).gc?.();
         return this.diagnostics();
+      case 'loadPrompt':
+        this.playout.loadPrompt(request.params.promptId, request.params.codec, request.params.samples);
+        return null;
+      case 'unloadPrompt':
+        this.playout.unloadPrompt(request.params.promptId, request.params.codec);
+        return null;
+      case 'play': {
+        const { relayId, leg, playId, request: play } = request.params;
+        this.playout.play(relayId, leg, this.relay(relayId).leg(leg), playId, play);
+        return null;
+      }
+      case 'stopPlay':
+        this.relay(request.params.relayId);
+        return this.playout.stop(request.params.relayId, request.params.leg);
       case 'shutdown':
         await this.shutdown();
         return null;
@@ -200,6 +223,7 @@ export class MediaWorkerHost {
     }
     const relay = this.relay(relayId);
     this.relays.delete(relayId);
+    this.playout.releaseRelay(relayId);
     const stats = relay.stats();
     await relay.close();
     this.pool.release(relay.a.port);
@@ -213,6 +237,7 @@ export class MediaWorkerHost {
     this.loopDelay.disable();
     this.gcObserver.disconnect();
     await Promise.all([...this.relays.keys()].map((relayId) => this.release(relayId)));
+    this.playout.close();
   }
 
   diagnostics(): MediaWorkerDiagnostics {
@@ -241,6 +266,7 @@ export class MediaWorkerHost {
       loopDelayMaxMs,
       gcPauses,
       gcPauseMaxMs,
+      playout: this.playout.stats(),
     };
   }
 

@@ -5,6 +5,9 @@
  * ({ ok: false, error }) so nothing depends on an Error surviving
  * structured cloning.
  */
+import type { G711Codec, PlayoutEvent, PlayRequest } from '../media/playout/playout-protocol.js';
+import type { PlayoutSchedulerOptions } from '../media/playout/playout-scheduler.js';
+import type { WorkerPlayoutStats } from '../media/playout/worker-playout.js';
 import type { LegConfig, LegName, RelayStats } from './media-protocol.js';
 
 /** What a worker is given at start (in workerData.settings). */
@@ -19,6 +22,13 @@ export interface MediaWorkerSettings {
   readonly connectSockets: boolean;
   /** Lowest level the main thread's logger prints: the worker does not post what would be dropped. */
   readonly logLevel: MediaWorkerLogLevel;
+  /** The playout scheduler's tuning (benchmarks); its defaults otherwise. */
+  readonly playout?: MediaWorkerPlayoutSettings;
+}
+
+export interface MediaWorkerPlayoutSettings extends PlayoutSchedulerOptions {
+  /** Final microseconds of each precise wait spun rather than slept (MonotonicPlayoutClock). */
+  readonly spinUs?: number;
 }
 
 export interface MediaWorkerDiagnostics {
@@ -43,6 +53,8 @@ export interface MediaWorkerDiagnostics {
   /** Garbage collections since the previous diagnostics, and the longest pause among them. */
   readonly gcPauses: number;
   readonly gcPauseMaxMs: number;
+  /** Players and their scheduler (src/media/playout). */
+  readonly playout: WorkerPlayoutStats;
 }
 
 export interface MediaWorkerMethods {
@@ -52,6 +64,13 @@ export interface MediaWorkerMethods {
   release: { params: { readonly relayId: number }; result: RelayStats };
   /** `collectGarbage`: a full GC first when the process exposes gc() (benchmarks measuring heap per call). */
   diagnostics: { params: { readonly collectGarbage?: boolean }; result: MediaWorkerDiagnostics };
+  /** A prompt for every later play, shared (not copied) with the main thread and the other workers. */
+  loadPrompt: { params: { readonly promptId: string; readonly codec: G711Codec; readonly samples: SharedArrayBuffer }; result: null };
+  unloadPrompt: { params: { readonly promptId: string; readonly codec: G711Codec }; result: null };
+  /** The leg's phone hears the playlist instead of the other leg; `playId` (the main thread's) marks its events. */
+  play: { params: { readonly relayId: number; readonly leg: LegName; readonly playId: number; readonly request: PlayRequest }; result: null };
+  /** true when a play was stopped. */
+  stopPlay: { params: { readonly relayId: number; readonly leg: LegName }; result: boolean };
   /** Closes every relay; the worker then waits to be terminated. */
   shutdown: { params: Record<string, never>; result: null };
 }
@@ -91,11 +110,13 @@ export type MediaWorkerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type MediaWorkerMessage =
   | { readonly kind: 'ready'; readonly threadId: number }
   | { readonly kind: 'response'; readonly id: number; readonly result: MediaWorkerResult<unknown> }
-  | { readonly kind: 'log'; readonly level: MediaWorkerLogLevel; readonly msg: string; readonly fields: Record<string, unknown> };
+  | { readonly kind: 'log'; readonly level: MediaWorkerLogLevel; readonly msg: string; readonly fields: Record<string, unknown> }
+  /** Unsolicited news from the worker's players. */
+  | { readonly kind: 'playout'; readonly event: PlayoutEvent };
 
 export function isMediaWorkerMessage(value: unknown): value is MediaWorkerMessage {
   if (typeof value !== 'object' || value === null || !('kind' in value)) return false;
-  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log';
+  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log' || value.kind === 'playout';
 }
 
 export function isMediaWorkerRequestMessage(value: unknown): value is MediaWorkerRequestMessage {

@@ -27,13 +27,19 @@ function readSettings(data: unknown): MediaWorkerSettings {
     portMax: s.portMax,
     connectSockets: s.connectSockets,
     logLevel: s.logLevel,
+    ...(s.playout === undefined ? {} : { playout: s.playout }),
   };
 }
 
 const port = parentPort;
 if (port === null) throw new Error('media-worker runs in a worker thread started by WorkerMediaEngine');
 const post = (message: MediaWorkerMessage): void => port.postMessage(message);
-const host = new MediaWorkerHost(readSettings(workerData), (level, msg, fields) => post({ kind: 'log', level, msg, fields }));
+const host = new MediaWorkerHost(
+  readSettings(workerData),
+  (level, msg, fields) => post({ kind: 'log', level, msg, fields }),
+  undefined,
+  (event) => post({ kind: 'playout', event }),
+);
 
 port.on('message', (message: unknown) => {
   if (!isMediaWorkerRequestMessage(message)) return;

@@ -38,6 +38,16 @@ export interface LegSockets {
   readonly rtcp: PortSockets;
 }
 
+/**
+ * Sees every RTP packet the leg accepts from its phone (after SRTP and the
+ * header checks, `packet[0, length)` in clear), whether it is forwarded or
+ * not: where a DTMF detector (src/media/dtmf) plugs in. Runs per packet:
+ * it must not keep `packet`, which dgram gave for this one call.
+ */
+export interface ReceivedRtpObserver {
+  receivedRtp(packet: Buffer, length: number, header: RtpHeaderView): void;
+}
+
 /** Payload types are 7 bits (RFC 3550 §5.1). */
 const PAYLOAD_TYPES = 128;
 
@@ -53,6 +63,9 @@ export class RelayLeg {
   private forward = true;
   private srtp: LegConfig['srtp'] = null;
   private transforms: LegTransforms = PLAIN_LEG;
+  /** A player (src/media/playout) sends to this leg's phone: what the peer leg relays is not sent to it meanwhile. */
+  private playing = false;
+  private rtpObserver: ReceivedRtpObserver | null = null;
   /** Clock rate per payload type, 0 when unknown: a typed array, so the per-packet lookup is an indexed load. */
   private readonly clockRates = new Float64Array(PAYLOAD_TYPES);
 
@@ -151,6 +164,15 @@ export class RelayLeg {
     return this.socketErrors;
   }
 
+  setPlaying(playing: boolean): void {
+    this.playing = playing;
+  }
+
+  /** The observer of what the phone sends (one per leg; null removes it). */
+  observeRtp(observer: ReceivedRtpObserver | null): void {
+    this.rtpObserver = observer;
+  }
+
   close(): Promise<void> {
     this.peer = null;
     return Promise.all([this.rtp.close(), this.rtcp.close()]).then(() => undefined);
@@ -187,6 +209,8 @@ export class RelayLeg {
       this.context.now(),
       this.clockRates[header.payloadType] ?? 0,
     );
+    const observer = this.rtpObserver;
+    if (observer !== null) observer.receivedRtp(packet, length, header);
     if (!this.forward) return;
     const peer = this.peer;
     if (peer !== null) peer.sendRtp(packet, length);
@@ -211,6 +235,8 @@ export class RelayLeg {
 
   /** A packet from the peer leg's phone, `packet[0, length)` in clear, for this leg's phone. */
   sendRtp(packet: Buffer, length: number): void {
+    // The phone hears the player instead.
+    if (this.playing) return;
     const transform = this.transforms.rtp;
     if (transform.outboundOverhead === 0) {
       const outLength = transform.outbound(packet, length);
@@ -223,6 +249,33 @@ export class RelayLeg {
       this.bytesSent += outLength;
       return;
     }
+    const ring = this.context.outboundBuffers;
+    if (length + transform.outboundOverhead > ring.slotBytes) {
+      this.packetsDropped++;
+      return;
+    }
+    const out = ring.take();
+    copyPacket(packet, length, out);
+    const outLength = transform.outbound(out, length);
+    if (outLength < 0) {
+      this.packetsDropped++;
+      return;
+    }
+    const socket = this.rtp.send(out, outLength);
+    if (socket === null) return;
+    ring.sent(socket);
+    this.packetsSent++;
+    this.bytesSent += outLength;
+  }
+
+  /**
+   * A packet the leg's player made, `packet[0, length)` in clear, for this
+   * leg's phone. Always copied into the outbound ring first, even without
+   * SRTP: the player writes its next packet into the same Buffer, which a
+   * backed-up socket may still hold.
+   */
+  sendPlayedRtp(packet: Buffer, length: number): void {
+    const transform = this.transforms.rtp;
     const ring = this.context.outboundBuffers;
     if (length + transform.outboundOverhead > ring.slotBytes) {
       this.packetsDropped++;

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { isIP } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
+import type { G711Codec, MediaPlayout, PlayoutEvent, PlayRequest } from '../media/playout/playout-protocol.js';
 import {
   MediaConfigurationError,
   MediaUnavailableError,
@@ -29,6 +30,7 @@ import {
   isMediaWorkerMessage,
   type MediaWorkerDiagnostics,
   type MediaWorkerError,
+  type MediaWorkerPlayoutSettings,
   type MediaWorkerResult,
   type MediaWorkerSettings,
 } from './media-worker-protocol.js';
@@ -52,6 +54,10 @@ export interface WorkerMediaEngineOptions {
   readonly connectSockets?: boolean;
   /** Called when a worker died with relays: the call core should end those calls. */
   readonly onRelaysLost?: (event: RelaysLostEvent) => void;
+  /** News from the players (item ended, play ended), for the IVR. */
+  readonly onPlayout?: (event: PlayoutEvent) => void;
+  /** The playout scheduler's tuning in every worker (benchmarks); its defaults otherwise. */
+  readonly playout?: MediaWorkerPlayoutSettings;
 }
 
 export interface RelaysLostEvent {
@@ -99,8 +105,11 @@ class WorkerSlot {
   }
 }
 
-export class WorkerMediaEngine implements MediaEngine {
+export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
   private readonly slots: WorkerSlot[];
+  /** Loaded prompts, by codec and id: every worker has them, a replacement worker gets them before anything else. */
+  private readonly prompts = new Map<string, { readonly promptId: string; readonly codec: G711Codec; readonly samples: SharedArrayBuffer }>();
+  private nextPlayId = 1;
   private readonly relays = new Map<number, { readonly slot: WorkerSlot; readonly callId: string }>();
   private readonly launch: MediaWorkerLaunch;
   private readonly log: Logger;
@@ -220,6 +229,39 @@ export class WorkerMediaEngine implements MediaEngine {
     return this.relays.size;
   }
 
+  // ---- playout (src/media/playout) ----
+
+  async loadPrompt(promptId: string, codec: G711Codec, samples: Uint8Array): Promise<void> {
+    if (typeof promptId !== 'string' || promptId === '') throw new MediaConfigurationError('a prompt needs a non-empty id');
+    if (codec !== 'PCMU' && codec !== 'PCMA') throw new MediaConfigurationError(`prompt ${promptId}: codec ${String(codec)} is not PCMU or PCMA`);
+    // One copy in shared memory, mapped by every worker: none per worker, none per play.
+    const shared = new SharedArrayBuffer(samples.length);
+    new Uint8Array(shared).set(samples);
+    const prompt = { promptId, codec, samples: shared };
+    // Recorded first: a worker that becomes ready meanwhile gets it from there.
+    this.prompts.set(`${codec}:${promptId}`, prompt);
+    const results = await Promise.all(this.readySlots().map(({ slot, channel }) => channel.call('loadPrompt', prompt).then((r) => [r, slot] as const)));
+    for (const [result, slot] of results) this.unwrap(result, slot);
+  }
+
+  async unloadPrompt(promptId: string, codec: G711Codec): Promise<void> {
+    this.prompts.delete(`${codec}:${promptId}`);
+    const results = await Promise.all(this.readySlots().map(({ slot, channel }) => channel.call('unloadPrompt', { promptId, codec }).then((r) => [r, slot] as const)));
+    for (const [result, slot] of results) this.unwrap(result, slot);
+  }
+
+  async play(relayId: number, leg: LegName, request: PlayRequest): Promise<number> {
+    const { slot } = this.relay(relayId);
+    const playId = this.nextPlayId++;
+    this.unwrap(await this.channelOf(slot, relayId).call('play', { relayId, leg, playId, request }), slot);
+    return playId;
+  }
+
+  async stopPlay(relayId: number, leg: LegName): Promise<boolean> {
+    const { slot } = this.relay(relayId);
+    return this.unwrap(await this.channelOf(slot, relayId).call('stopPlay', { relayId, leg }), slot);
+  }
+
   /**
    * Per worker: relays, open sockets, free pairs, heap, thread CPU time, event loop delay (for tests,
    * /metrics and the bench). `collectGarbage` runs a full GC first where gc() is exposed: benchmarks only.
@@ -283,6 +325,7 @@ export class WorkerMediaEngine implements MediaEngine {
       portMax: slot.range.portMax,
       connectSockets: this.options.connectSockets ?? true,
       logLevel: (['debug', 'info', 'warn', 'error'] as const).find((level) => this.log.isLevelEnabled(level)) ?? 'error',
+      ...(this.options.playout === undefined ? {} : { playout: this.options.playout }),
     };
     const ready = this.whenReady(slot);
     const worker = new Worker(this.launch.script, { eval: this.launch.eval, workerData: { settings, bootstrap: this.launch.bootstrap } });
@@ -315,6 +358,12 @@ export class WorkerMediaEngine implements MediaEngine {
     if (generation !== slot.generation || !isMediaWorkerMessage(message)) return;
     switch (message.kind) {
       case 'ready':
+        // Posted before anything else can be: a play that follows finds its prompts (the port keeps the order).
+        for (const prompt of this.prompts.values()) {
+          void slot.channel?.call('loadPrompt', prompt).then((result) => {
+            if (!result.ok) this.log.error('media worker refused a prompt', { mediaWorker: slot.index, promptId: prompt.promptId, error: result.error.message });
+          });
+        }
         slot.ready = true;
         slot.threadId = message.threadId;
         for (const waiter of slot.readyWaiters.splice(0)) waiter.resolve();
@@ -324,6 +373,9 @@ export class WorkerMediaEngine implements MediaEngine {
         return;
       case 'log':
         this.log[message.level](message.msg, { mediaWorker: slot.index, ...message.fields });
+        return;
+      case 'playout':
+        this.options.onPlayout?.(message.event);
         return;
     }
   }
@@ -383,6 +435,12 @@ export class WorkerMediaEngine implements MediaEngine {
     const entry = this.relays.get(relayId);
     if (entry === undefined) throw new UnknownRelayError(`relay ${relayId} is not allocated (released, or its media worker died)`);
     return entry;
+  }
+
+  private readySlots(): Array<{ readonly slot: WorkerSlot; readonly channel: MediaWorkerChannel }> {
+    const ready: Array<{ readonly slot: WorkerSlot; readonly channel: MediaWorkerChannel }> = [];
+    for (const slot of this.slots) if (slot.ready && slot.channel !== null) ready.push({ slot, channel: slot.channel });
+    return ready;
   }
 
   private channelOf(slot: WorkerSlot, relayId: number): MediaWorkerChannel {

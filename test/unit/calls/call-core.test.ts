@@ -74,6 +74,22 @@ class FakeMedia implements CallMedia {
   isSecure(): boolean {
     return false;
   }
+  plays: Array<{ promptId: string; repeat: number; finish: (played: boolean) => void }> = [];
+  async answerLocally(): Promise<MediaOutcome> {
+    return { ok: true, sdp: Buffer.from('local-answer-for-a') };
+  }
+  play(promptId: string, repeat: number): Promise<boolean> {
+    return new Promise((resolve) => this.plays.push({ promptId, repeat, finish: resolve }));
+  }
+  playlists: Array<{ items: readonly unknown[]; finish: (reason: 'completed' | 'stopped' | 'replaced' | 'released') => void }> = [];
+  playToCaller(items: readonly unknown[]): Promise<'completed' | 'stopped' | 'replaced' | 'released'> {
+    return new Promise((resolve) => this.playlists.push({ items, finish: resolve }));
+  }
+  stopped = 0;
+  async stopPlaying(): Promise<boolean> {
+    this.stopped += 1;
+    return true;
+  }
   async release(): Promise<RelayStats | null> {
     this.released++;
     return null;
@@ -620,5 +636,87 @@ outbound_routes:
     await settle();
 
     expect(w.sender.requests('INVITE', '198.51.100.7').map((r) => (r.uri as { user: string }).user)).toEqual(['112']);
+  });
+});
+
+describe('CallCore voice menus: voix answers, keys choose, the choice is bridged', () => {
+  const MENU = `server:
+  domain: voix.test
+users:
+${userLines([{ extension: '1001', name: 'Alice' }, { extension: '1002', name: 'Bob' }])}
+messages:
+  - number: "8000"
+    name: Fermeture
+    prompt: { text: "Fermé." }
+menus:
+  - number: "3000"
+    name: Standard
+    greeting: { text: "Tapez 1 pour Bob, 2 pour le message." }
+    options:
+      "1": "1002"
+      "2": "8000"
+`;
+
+  function info(w: World, callId: string, cseq: number, digit: string): SipRequest {
+    const toTag = tagOf(w.sender.responses(callId).find((r) => r.status === 200)?.to ?? { displayName: null, uri: { scheme: 'x', opaque: '' }, params: [] });
+    const body = `Signal=${digit}\r\nDuration=160\r\n`;
+    return parseRequest(
+      [
+        'INFO sip:3000@192.0.2.1:5060 SIP/2.0',
+        `Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKinfo-${cseq};rport`,
+        'From: "Alice" <sip:1001@voix.test>;tag=alice',
+        `To: <sip:3000@voix.test>;tag=${toTag}`,
+        `Call-ID: ${callId}`,
+        `CSeq: ${cseq} INFO`,
+        'Content-Type: application/dtmf-relay',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\n'),
+    );
+  }
+
+  it('answers a call to a menu itself, plays its greeting, and on key 1 (SIP INFO) rings 1002 with ringback, then bridges without asking the caller again', async () => {
+    const w = createWorld(configFromYaml(MENU), (aor) => (aor === '1002' ? [binding('192.0.2.30')] : []));
+    w.layer.receiveRequest(inviteFromA({ to: '3000', callId: 'ivr' }), FLOW_A);
+    await settle();
+
+    expect(w.sender.statuses('ivr')).toEqual([100, 200]);
+    expect(w.sender.responses('ivr').find((r) => r.status === 200)?.body.toString()).toBe('local-answer-for-a');
+    expect(w.media.playlists[0]?.items).toEqual([{ kind: 'prompt', prompt: 'menu/3000/greeting' }]);
+    expect(w.sender.requests('INVITE', '192.0.2.30')).toHaveLength(0);
+
+    w.layer.receiveRequest(info(w, 'ivr', 2, '1'), FLOW_A);
+    await settle();
+    expect(w.sender.statuses('ivr', 'INFO')).toEqual([200]);
+    // "1" also starts extensions 1001 and 1002 (direct dialling): the menu waits the inter-digit time before taking it as the option.
+    expect(w.sender.requests('INVITE', '192.0.2.30')).toHaveLength(0);
+    w.clock.advance(2000);
+    await settle();
+    expect(w.media.playlists.at(-1)?.items).toEqual([{ kind: 'tone', tone: 'ringback', ms: null }]);
+    const invite = w.sender.requests('INVITE', '192.0.2.30')[0]!;
+    expect((invite.from.uri as { user: string }).user).toBe('1001');
+
+    answer(w, invite, 200, 'bob', 'answer-from-b');
+    await settle();
+    // Nothing new for the caller (its 200 is retransmitted only because this test never ACKs it).
+    expect([...new Set(w.sender.statuses('ivr'))]).toEqual([100, 200]);
+    expect(w.sender.requests('INVITE', '192.0.2.10')).toHaveLength(0);
+    expect(w.media.stopped).toBeGreaterThan(0);
+    expect(w.calls.activeCalls()).toHaveLength(1);
+  });
+
+  it('plays a message chosen in the menu, then hangs up', async () => {
+    const w = createWorld(configFromYaml(MENU));
+    w.layer.receiveRequest(inviteFromA({ to: '3000', callId: 'ivr-msg' }), FLOW_A);
+    await settle();
+    w.layer.receiveRequest(info(w, 'ivr-msg', 2, '2'), FLOW_A);
+    await settle();
+
+    expect(w.media.plays).toEqual([expect.objectContaining({ promptId: '8000', repeat: 1 })]);
+    w.media.plays[0]!.finish(true);
+    await settle();
+    expect(w.sender.requests('BYE', '192.0.2.10')).toHaveLength(1);
+    expect(w.calls.activeCalls()).toHaveLength(0);
   });
 });

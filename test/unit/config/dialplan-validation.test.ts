@@ -242,10 +242,10 @@ describe('groups', () => {
     expectIssue(onlyError(text), text, 'groups[1].number', /duplicate group number "2000" \(first at groups\[0\]\)/);
   });
 
-  it('refuses a fallback that is neither an extension nor a group', () => {
+  it('refuses a fallback that is not an extension, a group, a message or a menu', () => {
     const text = fixture({ groups: ['  - number: "2000"', '    name: Accueil', '    members: ["1001"]', '    fallback: "0612345678"  # <-'] });
 
-    expectIssue(onlyError(text), text, 'groups[0].fallback', /"0612345678" is neither an extension nor a group: group fallbacks lead to an extension or a group/);
+    expectIssue(onlyError(text), text, 'groups[0].fallback', /"0612345678" is not an extension, a group, a message or a menu: group fallbacks lead to one of them/);
   });
 
   it('refuses a group that falls back to itself', () => {
@@ -256,10 +256,10 @@ describe('groups', () => {
 });
 
 describe('inbound routes', () => {
-  it('refuses a destination that is neither an extension nor a group', () => {
+  it('refuses a destination that is not an extension, a group, a message or a menu', () => {
     const text = fixture({ inbound_routes: ['  - did: "0123456789"', '    destination: "3000"  # <-'] });
 
-    expectIssue(onlyError(text), text, 'inbound_routes[0].destination', /"3000" is neither an extension nor a group: inbound routes lead to an extension or a group/);
+    expectIssue(onlyError(text), text, 'inbound_routes[0].destination', /"3000" is not an extension, a group, a message or a menu: inbound routes lead to one of them/);
   });
 
   it('refuses an open or closed destination that does not exist', () => {
@@ -268,7 +268,7 @@ describe('inbound routes', () => {
       inbound_routes: ['  - did: "0123456789"', '    time_condition: office', '    open: "1001"', '    closed: "1999"  # <-'],
     });
 
-    expectIssue(onlyError(text), text, 'inbound_routes[0].closed', /"1999" is neither an extension nor a group/);
+    expectIssue(onlyError(text), text, 'inbound_routes[0].closed', /"1999" is not an extension, a group, a message or a menu/);
   });
 
   it('refuses an unknown trunk', () => {
