@@ -73,4 +73,17 @@ describe('examples/demo.yaml', () => {
     expect(config.users.map((u) => u.permissionClass)).toEqual(['internal', 'internal', 'internal', 'internal']);
     expect(config.trunks).toEqual([]);
   });
+
+  it('has a French voice menu (3000) and a closing message (8000) reachable from the demo users', async () => {
+    const config = await loadDemo();
+
+    expect(config.menus.map((m) => [m.number, m.name, m.timeCondition])).toEqual([['3000', 'Standard', 'bureau']]);
+    expect([...(config.menus[0]?.options.entries() ?? [])]).toEqual([
+      ['1', { kind: 'destination', number: '2000' }],
+      ['2', { kind: 'destination', number: '1003' }],
+      ['*', { kind: 'repeat' }],
+    ]);
+    expect(config.messages.map((m) => m.number)).toEqual(['8000']);
+    expect(config.menus[0]?.greeting).toMatchObject({ kind: 'text', voice: 'fr' });
+  });
 });
