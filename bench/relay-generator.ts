@@ -5,73 +5,187 @@
  * G.711 packet every 20 ms; the 2N streams are spread evenly over the 20
  * one-millisecond slots of the period and paced by one absolute-deadline
  * loop (ARCHITECTURE.md: never a timer per stream), so the load is steady
- * rather than bursty. The phones count what they receive. Driven over the
- * fork IPC channel.
+ * rather than bursty. Driven over the fork IPC channel.
+ *
+ * Only the phones of one call in `listenEvery` read what they receive (and
+ * count it per SSRC); the others stop reading their socket (the kernel
+ * queues, then drops, as for a phone that is slow to read): the receiving
+ * side is measured from the capture, and reading everything would cost the
+ * generator as much as sending it.
+ *
+ * With SRTP, each phone protects what it sends with the key it "gave" voix
+ * (its leg's inbound key: 172 + 10 bytes on the wire, AES_CM_128_HMAC_SHA1_80),
+ * and checks one received packet in `checkEvery` with the key voix gave it
+ * (its leg's outbound key): the packet must authenticate and decrypt to the
+ * payload that was sent. The protect is done in the send loop, so its cost
+ * shows in the generator's lateness and CPU like the rest.
  */
 import dgram from 'node:dgram';
+import type { SrtpSuite } from '../src/rtp/media-protocol.js';
+import { SrtpSession } from '../src/srtp/srtp-session.js';
+
+/** An SDES master key over the IPC channel (JSON): hex strings. */
+export interface WireKeying {
+  readonly suite: SrtpSuite;
+  readonly key: string;
+  readonly salt: string;
+}
+
+/** The keys of one call for its two phones: what each protects with (`send`) and checks with (`receive`). */
+export interface CallKeys {
+  readonly aSend: WireKeying;
+  readonly aReceive: WireKeying;
+  readonly bSend: WireKeying;
+  readonly bReceive: WireKeying;
+}
 
 export type GeneratorCommand =
   | { readonly type: 'open'; readonly calls: number }
-  | { readonly type: 'connect'; readonly relays: ReadonlyArray<{ readonly a: number; readonly b: number }> }
-  | { readonly type: 'run'; readonly seconds: number }
+  | {
+      readonly type: 'connect';
+      readonly relays: ReadonlyArray<{ readonly a: number; readonly b: number; readonly keys?: CallKeys }>;
+      readonly checkEvery?: number;
+      /** The phones of call i read what they receive when i % listenEvery === 0; default 1 (all). */
+      readonly listenEvery?: number;
+    }
+  /** Sends for `warmupPeriods` × 20 ms, says 'warm', then for `seconds` more: only those are counted (see run()). */
+  | { readonly type: 'run'; readonly seconds: number; readonly warmupPeriods: number }
   | { readonly type: 'close' };
 
 export interface GeneratorRunResult {
   readonly type: 'ran';
   readonly streams: number;
   readonly sent: number;
+  /** What the listening phones received, and what their peers sent them. */
   readonly received: number;
+  readonly sentToListening: number;
+  /** Packets received by the listening phones, per SSRC (their peer's stream). */
+  readonly receivedBySsrc: ReadonlyArray<readonly [number, number]>;
   /** How late the generator sent, against its own schedule (µs): its own pacing error, not the relay's. */
+  readonly latenessMeanUs: number;
   readonly latenessP50Us: number;
   readonly latenessP99Us: number;
   readonly latenessMaxUs: number;
+  /** Lateness of the last send: how far behind the run ended, i.e. how much longer than planned it took to send it all. */
+  readonly latenessLastUs: number;
   /** CPU of the generator process over the run, % of one core. */
   readonly cpuPercent: number;
+  /** SRTP: received packets checked (unprotected with voix's outbound key) and those that failed. */
+  readonly checked: number;
+  readonly checkFailed: number;
 }
 
 export type GeneratorReply =
   | { readonly type: 'opened'; readonly phones: ReadonlyArray<{ readonly a: number; readonly b: number }> }
   | { readonly type: 'connected' }
+  /** During 'run': the warm-up is over, the measured part starts now. */
+  | { readonly type: 'warm' }
   | GeneratorRunResult
   | { readonly type: 'closed' };
 
 const PERIOD_NS = 20_000_000;
 const PAYLOAD_BYTES = 160;
 
+const RTP_BYTES = 12 + PAYLOAD_BYTES;
+/** Room for the SRTP tag after the packet. */
+const SRTP_TAG_BYTES = 10;
+
+function keying(wire: WireKeying): SrtpSession {
+  return new SrtpSession({ suite: wire.suite, key: Buffer.from(wire.key, 'hex'), salt: Buffer.from(wire.salt, 'hex') });
+}
+
 class Stream {
-  readonly packets = [Buffer.alloc(12 + PAYLOAD_BYTES), Buffer.alloc(12 + PAYLOAD_BYTES)];
+  readonly packets = [Buffer.alloc(RTP_BYTES + SRTP_TAG_BYTES), Buffer.alloc(RTP_BYTES + SRTP_TAG_BYTES)];
   sequenceNumber = 0;
+  /**
+   * The first sequence number of the measured part of a run: the stream
+   * sends one packet per period from 0, so sequence number n is period n
+   * and the warm-up is 0 to measureFrom − 1. Only the measured packets are
+   * counted, here and in the capture.
+   */
+  measureFrom = 0;
   sent = 0;
   received = 0;
+  checked = 0;
+  checkFailed = 0;
+  /** SRTP: protects what this phone sends, and checks what it receives (null: plain RTP). */
+  protect: SrtpSession | null = null;
+  check: SrtpSession | null = null;
+  checkEvery = 0;
+  /** What this phone receives: its peer's stream (phones A and B of call i send 2i + 1 and 2i + 2). */
+  readonly peerSsrc: number;
+  peer: Stream | null = null;
+  listening = true;
 
   constructor(
     readonly socket: dgram.Socket,
     readonly ssrc: number,
   ) {
+    this.peerSsrc = ssrc % 2 === 1 ? ssrc + 1 : ssrc - 1;
     for (const packet of this.packets) {
       packet[0] = 0x80;
       packet[1] = 0; // PCMU
       packet.writeUInt32BE(ssrc, 8);
-      packet.fill(0xff, 12);
+      packet.fill(0xff, 12, RTP_BYTES);
     }
-    socket.on('message', () => {
+    socket.on('message', (message: Buffer) => {
+      if (message.readUInt16BE(2) < this.measureFrom) return;
       this.received++;
+      const check = this.check;
+      if (check !== null && this.received % this.checkEvery === 0) {
+        const length = check.unprotectRtp(message, message.length);
+        let ok = length === RTP_BYTES && message.readUInt32BE(8) === this.peerSsrc;
+        for (let i = 12; ok && i < RTP_BYTES; i++) ok = message[i] === 0xff;
+        this.checked++;
+        if (!ok) this.checkFailed++;
+      }
     });
   }
 
   send(): void {
     // Two buffers in turn: a send that the kernel could not take at once still holds the previous one.
-    const packet = this.packets[this.sent & 1];
+    const packet = this.packets[this.sequenceNumber & 1];
     if (packet === undefined) return;
     packet.writeUInt16BE(this.sequenceNumber & 0xffff, 2);
     packet.writeUInt32BE((this.sequenceNumber * 160) >>> 0, 4);
-    this.socket.send(packet);
+    let length = RTP_BYTES;
+    if (this.protect !== null) {
+      // Protect encrypts in place: the payload is written again each time.
+      packet.fill(0xff, 12, RTP_BYTES);
+      length = this.protect.protectRtp(packet, RTP_BYTES);
+    }
+    this.socket.send(packet, 0, length);
+    if (this.sequenceNumber >= this.measureFrom) this.sent++;
     this.sequenceNumber++;
-    this.sent++;
+  }
+
+  /** Before a run: numbering from 0 again, counters at 0, the warm-up's length. */
+  reset(measureFrom: number): void {
+    this.sequenceNumber = 0;
+    this.measureFrom = measureFrom;
+    this.sent = 0;
+    this.received = 0;
+    this.checked = 0;
+    this.checkFailed = 0;
   }
 }
 
 let streams: Stream[] = [];
+
+/**
+ * Stops libuv reading a phone's socket. dgram has no public way to do it:
+ * this reaches the UDP handle through the socket's internal state (Node 20:
+ * the `state symbol` property); where it is not found the phone keeps
+ * reading and counting, which only costs the generator more.
+ */
+function stopReading(stream: Stream): void {
+  const socket = stream.socket as unknown as Record<symbol, { handle?: { recvStop?: () => number } } | undefined>;
+  const symbol = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const handle = symbol === undefined ? undefined : socket[symbol]?.handle;
+  if (handle?.recvStop === undefined) return;
+  handle.recvStop();
+  stream.listening = false;
+}
 
 async function bindPhone(): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');
@@ -79,8 +193,9 @@ async function bindPhone(): Promise<dgram.Socket> {
   return socket;
 }
 
+/** Monotonic clock in ns, as a double (performance.now() has µs resolution here, and allocates nothing, unlike hrtime.bigint). */
 function nowNs(): number {
-  return Number(process.hrtime.bigint());
+  return performance.now() * 1e6;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -94,46 +209,42 @@ function percentile(sorted: Float64Array, p: number): number {
 const SLOT_NS = 1_000_000;
 const SLOTS = PERIOD_NS / SLOT_NS;
 
+/** Sequence numbers are 16 bits: a run numbers its periods from 0 and must not wrap (about 21 minutes). */
+const MAX_PERIODS = 65536;
+
 /**
  * One loop for all streams: at each slot's absolute deadline it sends that
  * slot's packets back to back, then sleeps to the next deadline (a timer
  * for the coarse part, Atomics.wait for the last millisecond), so the
  * generator is asleep rather than spinning between slots.
+ *
+ * The run starts with `warmupPeriods` of traffic that is not counted: all
+ * the streams start within the same 20 ms, so the relay's first packets of
+ * every stream (its per-stream state, SRTP's first keystream batches, the
+ * JIT) come at once, which calls that start over time never do. At the end
+ * of the warm-up the generator tells the benchmark ('warm'), which starts
+ * its CPU measures then; the capture leaves the warm-up out by sequence
+ * number (Stream.measureFrom).
  */
-function run(seconds: number): Promise<GeneratorRunResult> {
+function run(seconds: number, warmupPeriods: number): Promise<GeneratorRunResult> {
   const count = streams.length;
-  const periods = Math.round((seconds * 1e9) / PERIOD_NS);
-  const lateness = new Float64Array(periods * count);
+  const periods = warmupPeriods + Math.round((seconds * 1e9) / PERIOD_NS);
+  if (periods > MAX_PERIODS) throw new Error(`a run of ${periods} periods would wrap the RTP sequence numbers`);
+  const lateness = new Float64Array((periods - warmupPeriods) * count);
   const slotStart: number[] = [];
   for (let slot = 0; slot <= SLOTS; slot++) slotStart.push(Math.ceil((slot * count) / SLOTS));
-  for (const stream of streams) {
-    stream.sent = 0;
-    stream.received = 0;
-  }
-  const cpuBefore = process.cpuUsage();
-  const wallBefore = nowNs();
+  for (const stream of streams) stream.reset(warmupPeriods);
+  let cpuBefore = process.cpuUsage();
+  let wallBefore = nowNs();
   const start = nowNs() + 20_000_000;
   let index = 0;
   let slotIndex = 0; // over the whole run: period × SLOTS + slot
+  const measuredFromSlot = warmupPeriods * SLOTS;
   const totalSlots = periods * SLOTS;
   return new Promise((resolve) => {
     const finish = (): void => {
       // Let the last packets come back before counting.
-      setTimeout(() => {
-        const cpu = process.cpuUsage(cpuBefore);
-        const wallUs = (nowNs() - wallBefore) / 1000;
-        const sorted = lateness.subarray(0, index).sort();
-        resolve({
-          type: 'ran',
-          streams: count,
-          sent: streams.reduce((n, s) => n + s.sent, 0),
-          received: streams.reduce((n, s) => n + s.received, 0),
-          latenessP50Us: percentile(sorted, 0.5),
-          latenessP99Us: percentile(sorted, 0.99),
-          latenessMaxUs: sorted[sorted.length - 1] ?? 0,
-          cpuPercent: (100 * (cpu.user + cpu.system)) / wallUs,
-        });
-      }, 300);
+      setTimeout(() => resolve(summarise(lateness.subarray(0, index), process.cpuUsage(cpuBefore), (nowNs() - wallBefore) / 1000)), 300);
     };
     const pump = (): void => {
       let now = nowNs();
@@ -149,10 +260,16 @@ function run(seconds: number): Promise<GeneratorRunResult> {
           now = nowNs();
           continue;
         }
+        if (slotIndex === measuredFromSlot) {
+          process.send?.({ type: 'warm' } satisfies GeneratorReply);
+          cpuBefore = process.cpuUsage();
+          wallBefore = nowNs();
+        }
+        const measured = slotIndex >= measuredFromSlot;
         const slot = slotIndex % SLOTS;
         for (let k = slotStart[slot] ?? 0; k < (slotStart[slot + 1] ?? 0); k++) {
           streams[k]?.send();
-          lateness[index++] = (nowNs() - deadline) / 1000;
+          if (measured) lateness[index++] = (nowNs() - deadline) / 1000;
         }
         slotIndex++;
         // Between slots, let received packets be counted.
@@ -163,6 +280,30 @@ function run(seconds: number): Promise<GeneratorRunResult> {
     };
     pump();
   });
+}
+
+/** The measured part of a run, from the streams' counters, the lateness of each send (µs) and the CPU time used meanwhile. */
+function summarise(lateness: Float64Array, cpu: NodeJS.CpuUsage, wallUs: number): GeneratorRunResult {
+  const latenessLastUs = lateness[lateness.length - 1] ?? 0;
+  const sorted = lateness.sort();
+  let total = 0;
+  for (const late of sorted) total += late;
+  return {
+    type: 'ran',
+    streams: streams.length,
+    sent: streams.reduce((n, s) => n + s.sent, 0),
+    received: streams.reduce((n, s) => n + s.received, 0),
+    sentToListening: streams.reduce((n, s) => n + (s.listening ? (s.peer?.sent ?? 0) : 0), 0),
+    receivedBySsrc: streams.filter((s) => s.listening).map((s) => [s.peerSsrc, s.received] as const),
+    latenessMeanUs: total / Math.max(1, sorted.length),
+    latenessP50Us: percentile(sorted, 0.5),
+    latenessP99Us: percentile(sorted, 0.99),
+    latenessMaxUs: sorted[sorted.length - 1] ?? 0,
+    latenessLastUs,
+    cpuPercent: (100 * (cpu.user + cpu.system)) / wallUs,
+    checked: streams.reduce((n, s) => n + s.checked, 0),
+    checkFailed: streams.reduce((n, s) => n + s.checkFailed, 0),
+  };
 }
 
 async function handle(command: GeneratorCommand): Promise<GeneratorReply> {
@@ -179,6 +320,24 @@ async function handle(command: GeneratorCommand): Promise<GeneratorReply> {
       return { type: 'opened', phones };
     }
     case 'connect': {
+      const listenEvery = Math.max(1, command.listenEvery ?? 1);
+      command.relays.forEach((relay, i) => {
+        const a = streams[2 * i];
+        const b = streams[2 * i + 1];
+        if (a === undefined || b === undefined) return;
+        a.peer = b;
+        b.peer = a;
+        if (i % listenEvery !== 0) {
+          stopReading(a);
+          stopReading(b);
+        }
+        if (relay.keys === undefined) return;
+        a.protect = keying(relay.keys.aSend);
+        a.check = keying(relay.keys.aReceive);
+        b.protect = keying(relay.keys.bSend);
+        b.check = keying(relay.keys.bReceive);
+        a.checkEvery = b.checkEvery = Math.max(1, command.checkEvery ?? 10);
+      });
       await Promise.all(
         command.relays.flatMap((relay, i) => [
           new Promise<void>((resolve) => streams[2 * i]?.socket.connect(relay.a, '127.0.0.1', () => resolve())),
@@ -188,13 +347,16 @@ async function handle(command: GeneratorCommand): Promise<GeneratorReply> {
       return { type: 'connected' };
     }
     case 'run':
-      return run(command.seconds);
+      return run(command.seconds, command.warmupPeriods);
     case 'close':
       await Promise.all(streams.map((s) => new Promise<void>((resolve) => s.socket.close(() => resolve()))));
       streams = [];
       return { type: 'closed' };
   }
 }
+
+// The benchmark is gone (ended, killed): so is its generator.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (command: GeneratorCommand) => {
   void handle(command).then((reply) => process.send?.(reply));
