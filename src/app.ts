@@ -232,6 +232,8 @@ export class VoixServer {
       // A media worker that dies takes its relays with it: those calls are ended cleanly.
       onRelaysLost: (event) => void calls.mediaLost(event.relays.map((r) => r.callId)),
       onPlayout: (event) => playout.onEvent(event),
+      // Keys the caller sends while voix answers it (menus): RFC 4733 events or in-band tones, found in the workers.
+      onDtmf: (event) => calls.onDtmf(event.callId, event.digit, event.source),
     });
     const cdrs = new CdrStore(db);
     const stale = cdrs.closeStaleCalls(clock.now());

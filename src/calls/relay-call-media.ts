@@ -5,9 +5,9 @@
  */
 import type { MediaPlayout, PlayEndReason, PlaylistItem } from '../media/playout/playout-protocol.js';
 import type { PlayoutTracker } from '../media/playout-tracker.js';
-import type { AllocatedRelay, LegName, MediaEngine, RelayStats } from '../rtp/media-protocol.js';
+import type { AllocatedRelay, LegDtmfConfig, LegName, MediaEngine, RelayStats } from '../rtp/media-protocol.js';
 import { answerLocally } from '../sdp/local-answer.js';
-import { legConfig, relayAnswer, relayOffer, type MediaSession, type PendingOffer, type RelayOptions } from '../sdp/offer-answer.js';
+import { legConfig, relayAnswer, relayOffer, type LegMediaPlan, type MediaSession, type PendingOffer, type RelayOptions } from '../sdp/offer-answer.js';
 import { parseSessionDescription } from '../sdp/parser.js';
 import { compareOrigins, type SessionDescription } from '../sdp/session-description.js';
 import { serializeSessionDescription } from '../sdp/serializer.js';
@@ -15,6 +15,18 @@ import type { CallMedia, LegSignalling, MediaOutcome } from './call-media.js';
 
 function signallingKey(s: LegSignalling): string {
   return `${s.transport}|${s.srtpPolicy}|${s.cryptoAllowed}|${s.sourceAddress}`;
+}
+
+/**
+ * While voix answers the caller itself (menus, announcements), the caller's
+ * leg listens for its keys: RFC 4733 events when its SDP has
+ * telephone-event, else tones in its G.711 audio (in-band detection costs
+ * CPU on every packet, so only for phones that offered no events).
+ */
+function callerDtmf(plan: LegMediaPlan, local: { readonly codec: 'PCMU' | 'PCMA'; readonly payloadType: number }): LegDtmfConfig {
+  const event = plan.payloadTypes.find((f) => f.encodingName.toLowerCase() === 'telephone-event' && f.clockRate === 8000);
+  if (event !== undefined) return { telephoneEvent: event.payloadType, inband: null };
+  return { telephoneEvent: null, inband: local.codec, inbandPayloadType: local.payloadType };
 }
 
 export class RelayCallMedia implements CallMedia {
@@ -184,7 +196,7 @@ export class RelayCallMedia implements CallMedia {
     const a = legConfig(session.plan.a, this.caller.sourceAddress ?? session.plan.a.remote?.address ?? null);
     if (this.local !== null) {
       // voix itself is the other end: what the caller sends goes nowhere, and leg b (voix's own address in the SDP) stays unconfigured.
-      await this.engine.configure(this.relay.relayId, 'a', { ...a, forward: false });
+      await this.engine.configure(this.relay.relayId, 'a', { ...a, forward: false, dtmf: callerDtmf(session.plan.a, this.local) });
       return;
     }
     await this.engine.configure(this.relay.relayId, 'a', a);

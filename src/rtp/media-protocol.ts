@@ -8,6 +8,7 @@
  * sender gave and encrypts with the key voix gave the receiver, so each leg
  * has its own keys.
  */
+import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
 
 export type SrtpSuite = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
 
@@ -48,6 +49,41 @@ export interface LegConfig {
   readonly forward: boolean;
   /** RTP clock rate per payload type, for the RFC 3550 jitter of what this leg receives. */
   readonly clockRates: Readonly<Record<number, number>>;
+  /**
+   * DTMF detection on what this leg's phone sends, reported as DtmfEvents;
+   * absent or null: none. The call core asks only while voix itself
+   * listens to the phone (a voice menu): detection costs CPU per packet.
+   */
+  readonly dtmf?: LegDtmfConfig | null;
+}
+
+/** Which DTMF a leg looks for in what its phone sends. */
+export interface LegDtmfConfig {
+  /** Payload type of telephone-event/8000 (RFC 4733) the phone sends, from its SDP; null when it offered none. */
+  readonly telephoneEvent: number | null;
+  /** The G.711 law of the phone's voice packets, to detect DTMF tones in the audio itself; null: no in-band detection. */
+  readonly inband: 'PCMU' | 'PCMA' | null;
+  /**
+   * Payload type of those voice packets (only they are fed to the in-band
+   * detector); default RFC 3551's static number, 0 for PCMU and 8 for PCMA.
+   */
+  readonly inbandPayloadType?: number;
+}
+
+/** Where a digit came from: RFC 4733 telephone-event packets, or tones detected in the audio. */
+export type MediaDtmfSource = 'rfc4733' | 'inband';
+
+/** A digit the phone of a relay leg sent (worker to main thread). */
+export interface RelayDtmfEvent {
+  readonly relayId: number;
+  readonly leg: LegName;
+  readonly digit: DtmfDigit;
+  readonly source: MediaDtmfSource;
+}
+
+/** A RelayDtmfEvent with the call the relay belongs to, as the media engine reports it. */
+export interface DtmfEvent extends RelayDtmfEvent {
+  readonly callId: string;
 }
 
 /** RFC 3550 view of what one leg received from its phone and sent to it. */

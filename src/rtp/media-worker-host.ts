@@ -18,6 +18,7 @@ import {
   UnknownRelayError,
   type LegConfig,
   type LegName,
+  type RelayDtmfEvent,
   type RelayStats,
 } from './media-protocol.js';
 import { MediaRelay } from './media-relay.js';
@@ -32,7 +33,7 @@ import type {
 import { OutboundBufferRing } from './outbound-buffers.js';
 import { createLegTransforms } from './packet-transform.js';
 import { PortPool } from './port-pool.js';
-import { RelayLeg, type LegSockets, type RelayWorkerContext } from './relay-leg.js';
+import { RelayLeg, type LegSockets, type RelayDtmfListener, type RelayWorkerContext } from './relay-leg.js';
 import { RtpHeaderView } from './rtp-header.js';
 import { closePortSockets, errorCode, isPortTaken, openPortSockets, SocketRegistry, type UdpFamily } from './udp-sockets.js';
 
@@ -72,6 +73,8 @@ export class MediaWorkerHost {
     post: WorkerLog,
     now: () => number = () => performance.now(),
     emit: (event: PlayoutEvent) => void = () => undefined,
+    /** A digit a leg's DTMF detection found (LegConfig.dtmf). */
+    private readonly emitDtmf: (event: RelayDtmfEvent) => void = () => undefined,
   ) {
     // Filtered here: a burst of debug lines (one per latch) would otherwise be cloned and posted for nothing.
     const minimum = LOG_LEVELS.indexOf(settings.logLevel);
@@ -167,6 +170,11 @@ export class MediaWorkerHost {
       new RelayLeg('a', a.port, a.sockets, this.context, logFields),
       new RelayLeg('b', b.port, b.sockets, this.context, logFields),
     );
+    const dtmfListener: RelayDtmfListener = {
+      dtmfReceived: (leg, digit, source) => this.emitDtmf({ relayId, leg, digit, source }),
+    };
+    relay.a.listenForDtmf(dtmfListener);
+    relay.b.listenForDtmf(dtmfListener);
     this.relays.set(relayId, relay);
     this.log('debug', 'relay allocated', { ...logFields, portA: a.port, portB: b.port });
     return { a: a.port, b: b.port };
@@ -266,7 +274,7 @@ export class MediaWorkerHost {
       loopDelayMaxMs,
       gcPauses,
       gcPauseMaxMs,
-      playout: this.playout.stats(),
+      playout: this.playout.stats(true),
     };
   }
 

@@ -8,7 +8,7 @@
 import type { G711Codec, PlayoutEvent, PlayRequest } from '../media/playout/playout-protocol.js';
 import type { PlayoutSchedulerOptions } from '../media/playout/playout-scheduler.js';
 import type { WorkerPlayoutStats } from '../media/playout/worker-playout.js';
-import type { LegConfig, LegName, RelayStats } from './media-protocol.js';
+import type { LegConfig, LegName, RelayDtmfEvent, RelayStats } from './media-protocol.js';
 
 /** What a worker is given at start (in workerData.settings). */
 export interface MediaWorkerSettings {
@@ -53,7 +53,7 @@ export interface MediaWorkerDiagnostics {
   /** Garbage collections since the previous diagnostics, and the longest pause among them. */
   readonly gcPauses: number;
   readonly gcPauseMaxMs: number;
-  /** Players and their scheduler (src/media/playout). */
+  /** Players and their scheduler (src/media/playout); counters since start, burstLatenessMaxUs since the previous diagnostics. */
   readonly playout: WorkerPlayoutStats;
 }
 
@@ -112,11 +112,13 @@ export type MediaWorkerMessage =
   | { readonly kind: 'response'; readonly id: number; readonly result: MediaWorkerResult<unknown> }
   | { readonly kind: 'log'; readonly level: MediaWorkerLogLevel; readonly msg: string; readonly fields: Record<string, unknown> }
   /** Unsolicited news from the worker's players. */
-  | { readonly kind: 'playout'; readonly event: PlayoutEvent };
+  | { readonly kind: 'playout'; readonly event: PlayoutEvent }
+  /** Unsolicited: a digit a leg's DTMF detection found (LegConfig.dtmf). */
+  | { readonly kind: 'dtmf'; readonly event: RelayDtmfEvent };
 
 export function isMediaWorkerMessage(value: unknown): value is MediaWorkerMessage {
   if (typeof value !== 'object' || value === null || !('kind' in value)) return false;
-  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log' || value.kind === 'playout';
+  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log' || value.kind === 'playout' || value.kind === 'dtmf';
 }
 
 export function isMediaWorkerRequestMessage(value: unknown): value is MediaWorkerRequestMessage {

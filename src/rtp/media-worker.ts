@@ -39,6 +39,7 @@ const host = new MediaWorkerHost(
   (level, msg, fields) => post({ kind: 'log', level, msg, fields }),
   undefined,
   (event) => post({ kind: 'playout', event }),
+  (event) => post({ kind: 'dtmf', event }),
 );
 
 port.on('message', (message: unknown) => {

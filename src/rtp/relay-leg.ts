@@ -12,10 +12,20 @@
  * of our hands.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { MediaConfigurationError, type LegConfig, type LegName, type LegStats, type RemoteEndpoint } from './media-protocol.js';
+import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
+import {
+  MediaConfigurationError,
+  type LegConfig,
+  type LegDtmfConfig,
+  type LegName,
+  type LegStats,
+  type MediaDtmfSource,
+  type RemoteEndpoint,
+} from './media-protocol.js';
 import { copyPacket, type OutboundBufferRing } from './outbound-buffers.js';
 import { PLAIN_LEG, type LegTransforms } from './packet-transform.js';
 import { RtpReceptionStatistics } from './reception-statistics.js';
+import { legDtmfConfigProblem, RelayLegDtmf } from './relay-leg-dtmf.js';
 import { RelayPort } from './relay-port.js';
 import { checkRtcpCompound, RtcpStatus } from './rtcp-header.js';
 import { parseRtpHeader, RtpHeaderStatus, type RtpHeaderView } from './rtp-header.js';
@@ -41,11 +51,16 @@ export interface LegSockets {
 /**
  * Sees every RTP packet the leg accepts from its phone (after SRTP and the
  * header checks, `packet[0, length)` in clear), whether it is forwarded or
- * not: where a DTMF detector (src/media/dtmf) plugs in. Runs per packet:
+ * not (DTMF detection has its own slot, relay-leg-dtmf.ts). Runs per packet:
  * it must not keep `packet`, which dgram gave for this one call.
  */
 export interface ReceivedRtpObserver {
   receivedRtp(packet: Buffer, length: number, header: RtpHeaderView): void;
+}
+
+/** Told each DTMF digit the leg's phone sent, once per key press (the media worker host posts it to the main thread). */
+export interface RelayDtmfListener {
+  dtmfReceived(leg: LegName, digit: DtmfDigit, source: MediaDtmfSource): void;
 }
 
 /** Payload types are 7 bits (RFC 3550 §5.1). */
@@ -66,6 +81,12 @@ export class RelayLeg {
   /** A player (src/media/playout) sends to this leg's phone: what the peer leg relays is not sent to it meanwhile. */
   private playing = false;
   private rtpObserver: ReceivedRtpObserver | null = null;
+  /** DTMF detection, only while the call core asks for it (LegConfig.dtmf). */
+  private dtmf: RelayLegDtmf | null = null;
+  private dtmfListener: RelayDtmfListener | null = null;
+  private readonly reportDtmf = (digit: DtmfDigit, source: MediaDtmfSource): void => {
+    this.dtmfListener?.dtmfReceived(this.name, digit, source);
+  };
   /** Clock rate per payload type, 0 when unknown: a typed array, so the per-packet lookup is an indexed load. */
   private readonly clockRates = new Float64Array(PAYLOAD_TYPES);
 
@@ -126,6 +147,7 @@ export class RelayLeg {
       }
       clockRates[pt] = rate;
     }
+    const dtmf = this.dtmfFor(config.dtmf ?? null);
 
     const moved = !sameRemote(this.remote, remote) || expectedSource !== this.expectedSource;
     this.configured = true;
@@ -135,6 +157,7 @@ export class RelayLeg {
     this.srtp = config.srtp;
     this.transforms = transforms;
     this.clockRates.set(clockRates);
+    this.dtmf = dtmf;
     if (moved) {
       this.rtpLatchAddress = '';
       this.rtpLatchPort = 0;
@@ -173,8 +196,14 @@ export class RelayLeg {
     this.rtpObserver = observer;
   }
 
+  /** Who hears the digits DTMF detection finds (one per leg; null: they are dropped). */
+  listenForDtmf(listener: RelayDtmfListener | null): void {
+    this.dtmfListener = listener;
+  }
+
   close(): Promise<void> {
     this.peer = null;
+    this.dtmf = null;
     return Promise.all([this.rtp.close(), this.rtcp.close()]).then(() => undefined);
   }
 
@@ -200,15 +229,18 @@ export class RelayLeg {
     if (port !== this.rtpLatchPort || address !== this.rtpLatchAddress) this.latchRtp(address, port);
     this.packetsReceived++;
     this.bytesReceived += packet.length;
+    const now = this.context.now();
     // SSRC and timestamp as signed 32-bit (same bits): small integers, so passing them never boxes a heap number.
     this.reception.receive(
       header.ssrc | 0,
       header.sequenceNumber,
       header.timestamp | 0,
       header.payloadType,
-      this.context.now(),
+      now,
       this.clockRates[header.payloadType] ?? 0,
     );
+    const dtmf = this.dtmf;
+    if (dtmf !== null) dtmf.receivedRtp(packet, header, now);
     const observer = this.rtpObserver;
     if (observer !== null) observer.receivedRtp(packet, length, header);
     if (!this.forward) return;
@@ -316,6 +348,15 @@ export class RelayLeg {
   }
 
   // ---- cold path ----
+
+  /** The leg's DTMF detection for `config`: the current one when nothing changed (a digit in progress survives a re-INVITE). */
+  private dtmfFor(config: LegDtmfConfig | null): RelayLegDtmf | null {
+    if (config === null || (config.telephoneEvent === null && config.inband === null)) return null;
+    const problem = legDtmfConfigProblem(config);
+    if (problem !== null) throw new MediaConfigurationError(`leg ${this.name}: ${problem}`);
+    const current = this.dtmf;
+    return current !== null && current.sameAs(config) ? current : new RelayLegDtmf(config, this.reportDtmf);
+  }
 
   private latchRtp(address: string, port: number): void {
     const first = this.rtpLatchPort === 0;

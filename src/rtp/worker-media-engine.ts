@@ -19,6 +19,7 @@ import {
   MediaUnavailableError,
   UnknownRelayError,
   type AllocatedRelay,
+  type DtmfEvent,
   type LegConfig,
   type LegName,
   type MediaEngine,
@@ -56,6 +57,8 @@ export interface WorkerMediaEngineOptions {
   readonly onRelaysLost?: (event: RelaysLostEvent) => void;
   /** News from the players (item ended, play ended), for the IVR. */
   readonly onPlayout?: (event: PlayoutEvent) => void;
+  /** A digit a leg's phone sent, found by the leg's DTMF detection (LegConfig.dtmf), with the relay's call. */
+  readonly onDtmf?: (event: DtmfEvent) => void;
   /** The playout scheduler's tuning in every worker (benchmarks); its defaults otherwise. */
   readonly playout?: MediaWorkerPlayoutSettings;
 }
@@ -377,6 +380,12 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
       case 'playout':
         this.options.onPlayout?.(message.event);
         return;
+      case 'dtmf': {
+        // A relay released meanwhile (its call is over) has no call to tell.
+        const relay = this.relays.get(message.event.relayId);
+        if (relay !== undefined) this.options.onDtmf?.({ ...message.event, callId: relay.callId });
+        return;
+      }
     }
   }
 

@@ -83,11 +83,18 @@ export interface PlayoutSchedulerStats {
   readonly earlyWakeups: number;
   /** Time spent blocked in the precise wait, µs. */
   readonly waitUs: number;
-  /** How late the first deadline of a burst was served: sum and worst, µs. */
+  /** How late the first deadline of a burst was served: sum, and worst since resetPeaks(), µs. */
   readonly burstLatenessSumUs: number;
   readonly burstLatenessMaxUs: number;
   /** Bursts served (one per phase instant with streams due). */
   readonly bursts: number;
+  /**
+   * Time the scheduler held the thread (precise wait plus the bursts),
+   * µs: in all, and the longest single run since resetPeaks(). Packets the
+   * worker relays wait meanwhile.
+   */
+  readonly heldUs: number;
+  readonly heldMaxUs: number;
 }
 
 const DEFAULT_PERIOD_US = 20_000;
@@ -151,6 +158,8 @@ export class PlayoutScheduler {
   private burstLatenessSumUs = 0;
   private burstLatenessMaxUs = 0;
   private bursts = 0;
+  private heldUs = 0;
+  private heldMaxUs = 0;
 
   constructor(
     private readonly clock: PlayoutClock,
@@ -234,6 +243,12 @@ export class PlayoutScheduler {
     this.armedForUs = Number.POSITIVE_INFINITY;
   }
 
+  /** Starts the worst-lateness figure afresh (each diagnostics reading reports the worst since the previous one). */
+  resetPeaks(): void {
+    this.burstLatenessMaxUs = 0;
+    this.heldMaxUs = 0;
+  }
+
   stats(): PlayoutSchedulerStats {
     return {
       streams: this.streamCount,
@@ -247,6 +262,8 @@ export class PlayoutScheduler {
       burstLatenessSumUs: this.burstLatenessSumUs,
       burstLatenessMaxUs: this.burstLatenessMaxUs,
       bursts: this.bursts,
+      heldUs: this.heldUs,
+      heldMaxUs: this.heldMaxUs,
     };
   }
 
@@ -267,12 +284,16 @@ export class PlayoutScheduler {
         this.earlyWakeups++;
         return;
       }
+      const wokeUs = now;
       if (aheadUs > 0) {
         this.clock.waitUntil(instant);
         now = this.clock.nowUs();
-        this.waitUs += now - instant + aheadUs;
+        this.waitUs += now - wokeUs;
       }
       this.serveDue(now);
+      const held = this.clock.nowUs() - wokeUs;
+      this.heldUs += held;
+      if (held > this.heldMaxUs) this.heldMaxUs = held;
     } finally {
       this.running = false;
       if (this.needsCompaction) this.compact();

@@ -98,12 +98,15 @@ export class WorkerPlayout {
     this.scheduler.clear();
   }
 
-  stats(): WorkerPlayoutStats {
+  /** The figures; `resetPeaks` starts the worst-case ones afresh after reading them. */
+  stats(resetPeaks = false): WorkerPlayoutStats {
     let playing = 0;
     for (const entry of this.players.values()) if (entry.player.playing) playing++;
     let promptBytes = 0;
     for (const bytes of this.prompts.values()) promptBytes += bytes.length;
-    return { ...this.scheduler.stats(), players: this.players.size, playing, prompts: this.prompts.size, promptBytes };
+    const stats = { ...this.scheduler.stats(), players: this.players.size, playing, prompts: this.prompts.size, promptBytes };
+    if (resetPeaks) this.scheduler.resetPeaks();
+    return stats;
   }
 
   private listener(relayId: number, leg: LegName, playId: number, entry: LegPlayer): PlaybackListener {

@@ -70,4 +70,32 @@ describe('RelayCallMedia', () => {
     expect(offer).toMatchObject({ ok: false, status: 488 });
     expect(engine.releases).toBe(1);
   });
+
+  it('listens for the caller’s RFC 4733 events while voix answers it, and stops once the call is bridged', async () => {
+    const engine = new RecordingEngine();
+    const media = new RelayCallMedia(engine, await engine.allocate(), '192.0.2.1', { ...PLAIN, sourceAddress: '192.0.2.10' });
+
+    const answered = await media.answerLocally(OFFER_A);
+    // A menu's choice: the callee is offered only what the caller agreed with voix (PCMU and telephone-event).
+    const offer = media.offerForCallee(OFFER_A, { ...PLAIN, sourceAddress: '192.0.2.30' });
+    const bridged = await media.answerForCaller(Buffer.from(ANSWER_B.toString().replace('RTP/AVP 8 101', 'RTP/AVP 0 101')), { ...PLAIN, sourceAddress: '192.0.2.30' });
+
+    expect([answered.ok, offer.ok, bridged.ok]).toEqual([true, true, true]);
+    expect(engine.configured.map((c) => [c.leg, c.config.forward, c.config.dtmf ?? null])).toEqual([
+      ['a', false, { telephoneEvent: 101, inband: null }],
+      ['a', true, null],
+      ['b', true, null],
+    ]);
+  });
+
+  it('detects in-band tones in the caller’s G.711 audio when its offer has no telephone-event', async () => {
+    const engine = new RecordingEngine();
+    const media = new RelayCallMedia(engine, await engine.allocate(), '192.0.2.1', { ...PLAIN, sourceAddress: '192.0.2.10' });
+    const offer = sdp(['v=0', 'o=alice 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 4000 RTP/AVP 8', 'a=sendrecv']);
+
+    const answered = await media.answerLocally(offer);
+
+    expect(answered.ok).toBe(true);
+    expect(engine.configured.map((c) => [c.leg, c.config.dtmf])).toEqual([['a', { telephoneEvent: null, inband: 'PCMA', inbandPayloadType: 8 }]]);
+  });
 });

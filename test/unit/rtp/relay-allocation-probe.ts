@@ -40,7 +40,7 @@ class AppendTag implements PacketTransform {
 }
 const GROWING_LEG: LegTransforms = { rtp: new AppendTag(), rtcp: PASS_THROUGH };
 
-function relayPair(growing: boolean, clock: () => number): RelayLeg {
+function relayPair(growing: boolean, clock: () => number, dtmf: LegConfig['dtmf'] = null): RelayLeg {
   const context: RelayWorkerContext = {
     family: 'udp4',
     rtpHeader: new RtpHeaderView(),
@@ -55,7 +55,7 @@ function relayPair(growing: boolean, clock: () => number): RelayLeg {
   b.pairWith(a);
   const key = { suite: 'AES_CM_128_HMAC_SHA1_80', key: new Uint8Array(16), salt: new Uint8Array(14) } as const;
   const base: Omit<LegConfig, 'remote' | 'srtp'> = { expectedSource: '127.0.0.1', forward: true, clockRates: { 0: 8000 } };
-  a.configure({ ...base, remote: { address: '127.0.0.1', rtpPort: 1, rtcpPort: 1 }, srtp: null });
+  a.configure({ ...base, remote: { address: '127.0.0.1', rtpPort: 1, rtcpPort: 1 }, srtp: null, dtmf });
   // No remote for b: everything up to the socket send runs; the send itself (dgram's own allocations) does not.
   b.configure({ ...base, remote: null, srtp: growing ? { inbound: key, outbound: key } : null });
   return a;
@@ -98,6 +98,8 @@ const result = {
   plain: await scavenges(relayPair(false, integerClock())),
   growing: await scavenges(relayPair(true, integerClock())),
   performanceNow: await scavenges(relayPair(false, () => performance.now())),
+  // In-band detection on every packet (µ-law zeros: loud, so the eight Goertzel filters run), and an RFC 4733 receiver beside it.
+  dtmf: await scavenges(relayPair(false, integerClock(), { telephoneEvent: 101, inband: 'PCMU' })),
 };
 for (const s of sockets) s.close();
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -14,6 +14,7 @@ interface ProbeResult {
   readonly plain: number;
   readonly growing: number;
   readonly performanceNow: number;
+  readonly dtmf: number;
 }
 
 function probe(): Promise<ProbeResult> {
@@ -27,11 +28,12 @@ function probe(): Promise<ProbeResult> {
 }
 
 describe('relay leg per-packet path', () => {
-  it('allocates nothing per packet, plain RTP and through a transform that grows packets (SRTP)', async () => {
+  it('allocates nothing per packet, plain RTP, through a transform that grows packets (SRTP) and with DTMF detection', async () => {
     const result = await probe();
     // A scavenge or two may come from whatever else the process does meanwhile; 16 bytes a packet make a dozen.
     expect(result.plain).toBeLessThanOrEqual(2);
     expect(result.growing).toBeLessThanOrEqual(2);
+    expect(result.dtmf).toBeLessThanOrEqual(2);
     // The probe can tell: performance.now() returns a fresh 16-byte heap number on Node 20.
     expect(result.performanceNow).toBeGreaterThan(3);
   }, 60_000);

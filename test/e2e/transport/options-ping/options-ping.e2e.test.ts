@@ -25,7 +25,7 @@ it('OPT-01: OPTIONS to an existing and to a missing extension get the same 200 w
 
   expect(existing.code, existing.stdout + existing.stderr).toBe(0);
   expect(a.status).toBe('SIP/2.0 200 OK');
-  expect(a.headers).toContain('Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE');
+  expect(a.headers).toContain('Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO');
   expect(a.headers).toContain('Accept: application/sdp');
   expect(a.headers.some((h) => h.startsWith('Supported:'))).toBe(true);
   expect(b).toEqual(a);
