@@ -299,8 +299,28 @@ class RunningVoix implements VoixServer {
   }
 }
 
-/** Writes a config, starts voix and resolves once it logged {"msg":"ready"} with the expected listeners. */
+/** Attempts at starting voix when the ports picked for it were taken meanwhile. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * Writes a config, starts voix and resolves once it logged {"msg":"ready"}
+ * with the expected listeners. Test files run in parallel processes, each
+ * picking "free" ports on its own: when another one binds a port between
+ * the pick and voix's bind (EADDRINUSE), voix is started again on new
+ * ports, up to PORT_RACE_ATTEMPTS times. Any other failure is reported at once.
+ */
 export async function startVoix(options: StartVoixOptions = {}): Promise<VoixServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startVoixOnce(options);
+    } catch (error) {
+      const portTaken = error instanceof Error && /EADDRINUSE/.test(error.message);
+      if (!portTaken || attempt >= PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startVoixOnce(options: StartVoixOptions): Promise<VoixServer> {
   const serverScript = options.serverScript ?? join(REPO_ROOT, 'dist', 'server.js');
   const cliScript = options.cliScript ?? join(REPO_ROOT, 'dist', 'cli', 'voix.js');
   if (options.serverScript === undefined) await ensureBuilt();
