@@ -101,6 +101,9 @@ class StepHunt implements Hunt {
 }
 
 export class CallRouter {
+  /** A reload brings a new configuration object: the old one's entry goes with it. */
+  private readonly internalNumbersOf = new WeakMap<VoixConfig, ReadonlySet<string>>();
+
   constructor(private readonly options: CallRouterOptions) {}
 
   /** An INVITE from an authenticated user or from a trunk, to a dialled string. */
@@ -168,8 +171,17 @@ export class CallRouter {
     return classifyDialString(dialled, config.numberingPlan, { internalNumbers });
   }
 
-  /** Numbers a caller reaches inside the company: extensions, groups, messages, menus. */
-  internalNumbers(config: VoixConfig = this.options.config()): Set<string> {
+  /** Numbers a caller reaches inside the company: extensions, groups, messages, menus. Built once per configuration, not per INVITE. */
+  internalNumbers(config: VoixConfig = this.options.config()): ReadonlySet<string> {
+    let numbers = this.internalNumbersOf.get(config);
+    if (numbers === undefined) {
+      numbers = this.collectInternalNumbers(config);
+      this.internalNumbersOf.set(config, numbers);
+    }
+    return numbers;
+  }
+
+  private collectInternalNumbers(config: VoixConfig): Set<string> {
     return new Set<string>([
       ...config.users.map((u) => u.extension),
       ...config.groups.map((g) => g.number),

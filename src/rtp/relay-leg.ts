@@ -281,23 +281,7 @@ export class RelayLeg {
       this.bytesSent += outLength;
       return;
     }
-    const ring = this.context.outboundBuffers;
-    if (length + transform.outboundOverhead > ring.slotBytes) {
-      this.packetsDropped++;
-      return;
-    }
-    const out = ring.take();
-    copyPacket(packet, length, out);
-    const outLength = transform.outbound(out, length);
-    if (outLength < 0) {
-      this.packetsDropped++;
-      return;
-    }
-    const socket = this.rtp.send(out, outLength);
-    if (socket === null) return;
-    ring.sent(socket);
-    this.packetsSent++;
-    this.bytesSent += outLength;
+    this.sendRtpCopy(packet, length);
   }
 
   /**
@@ -307,6 +291,11 @@ export class RelayLeg {
    * backed-up socket may still hold.
    */
   sendPlayedRtp(packet: Buffer, length: number): void {
+    this.sendRtpCopy(packet, length);
+  }
+
+  /** Copies `packet[0, length)` into the outbound ring, protects it there (SRTP grows it) and sends it. */
+  private sendRtpCopy(packet: Buffer, length: number): void {
     const transform = this.transforms.rtp;
     const ring = this.context.outboundBuffers;
     if (length + transform.outboundOverhead > ring.slotBytes) {
