@@ -19,10 +19,23 @@
  * (its leg's outbound key): the packet must authenticate and decrypt to the
  * payload that was sent. The protect is done in the send loop, so its cost
  * shows in the generator's lateness and CPU like the rest.
+ *
+ * With `blaster` (bench/relay.ts --blaster), the phones that do not listen
+ * do not send either: bench/relay-blaster.c (C, libsrtp2, one sendmmsg per
+ * slot from one socket) sends their streams on the same schedule, started
+ * at the same absolute monotonic time. A Node socket send costs the
+ * generator about as much as the relay's own per-packet work, so without it
+ * a relay on both cores cannot be offered its load on a two-core machine.
+ * The result then adds the blaster's sent packets and CPU to the
+ * generator's, and its lateness (per slot rather than per send).
  */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { SrtpSuite } from '../src/rtp/media-protocol.js';
 import { SrtpSession } from '../src/srtp/srtp-session.js';
+import { libsrtpToolBinary } from './srtp/libsrtp-peer.js';
 
 /** An SDES master key over the IPC channel (JSON): hex strings. */
 export interface WireKeying {
@@ -47,6 +60,8 @@ export type GeneratorCommand =
       readonly checkEvery?: number;
       /** The phones of call i read what they receive when i % listenEvery === 0; default 1 (all). */
       readonly listenEvery?: number;
+      /** The other calls' streams are sent by bench/relay-blaster.c instead of these phones. */
+      readonly blaster?: boolean;
     }
   /** Sends for `warmupPeriods` × 20 ms, says 'warm', then for `seconds` more: only those are counted (see run()). */
   | { readonly type: 'run'; readonly seconds: number; readonly warmupPeriods: number }
@@ -73,6 +88,8 @@ export interface GeneratorRunResult {
   /** SRTP: received packets checked (unprotected with voix's outbound key) and those that failed. */
   readonly checked: number;
   readonly checkFailed: number;
+  /** Of `sent`, those the blaster sent (0 without it). */
+  readonly blasterSent: number;
 }
 
 export type GeneratorReply =
@@ -116,6 +133,10 @@ class Stream {
   readonly peerSsrc: number;
   peer: Stream | null = null;
   listening = true;
+  /** Sent by the blaster, not by this phone: the key it protects with (hex key || salt), or '-' for plain RTP. */
+  blastedWith: string | null = null;
+  /** The relay port this phone sends to. */
+  relayPort = 0;
 
   constructor(
     readonly socket: dgram.Socket,
@@ -226,7 +247,7 @@ const MAX_PERIODS = 65536;
  * its CPU measures then; the capture leaves the warm-up out by sequence
  * number (Stream.measureFrom).
  */
-function run(seconds: number, warmupPeriods: number): Promise<GeneratorRunResult> {
+async function run(seconds: number, warmupPeriods: number): Promise<GeneratorRunResult> {
   const count = streams.length;
   const periods = warmupPeriods + Math.round((seconds * 1e9) / PERIOD_NS);
   if (periods > MAX_PERIODS) throw new Error(`a run of ${periods} periods would wrap the RTP sequence numbers`);
@@ -236,12 +257,15 @@ function run(seconds: number, warmupPeriods: number): Promise<GeneratorRunResult
   for (const stream of streams) stream.reset(warmupPeriods);
   let cpuBefore = process.cpuUsage();
   let wallBefore = nowNs();
-  const start = nowNs() + 20_000_000;
+  // The same instant on both clocks: performance.now() for this loop, CLOCK_MONOTONIC (hrtime) for the blaster.
+  const leadNs = 200_000_000;
+  const start = nowNs() + leadNs;
+  const blaster = await startBlaster(process.hrtime.bigint() + BigInt(leadNs), periods, warmupPeriods, slotStart);
   let index = 0;
   let slotIndex = 0; // over the whole run: period × SLOTS + slot
   const measuredFromSlot = warmupPeriods * SLOTS;
   const totalSlots = periods * SLOTS;
-  return new Promise((resolve) => {
+  const ownRun = new Promise<GeneratorRunResult>((resolve) => {
     const finish = (): void => {
       // Let the last packets come back before counting.
       setTimeout(() => resolve(summarise(lateness.subarray(0, index), process.cpuUsage(cpuBefore), (nowNs() - wallBefore) / 1000)), 300);
@@ -268,7 +292,9 @@ function run(seconds: number, warmupPeriods: number): Promise<GeneratorRunResult
         const measured = slotIndex >= measuredFromSlot;
         const slot = slotIndex % SLOTS;
         for (let k = slotStart[slot] ?? 0; k < (slotStart[slot + 1] ?? 0); k++) {
-          streams[k]?.send();
+          const stream = streams[k];
+          if (stream === undefined || stream.blastedWith !== null) continue;
+          stream.send();
           if (measured) lateness[index++] = (nowNs() - deadline) / 1000;
         }
         slotIndex++;
@@ -280,6 +306,81 @@ function run(seconds: number, warmupPeriods: number): Promise<GeneratorRunResult
     };
     pump();
   });
+  const own = await ownRun;
+  return blaster === null ? own : withBlaster(own, await blaster.result());
+}
+
+interface BlasterResult {
+  readonly sent: number;
+  readonly latenessMeanUs: number;
+  readonly latenessP99Us: number;
+  readonly latenessMaxUs: number;
+  readonly latenessLastUs: number;
+  readonly cpuUs: number;
+  readonly wallUs: number;
+}
+
+const BLASTER_SOURCE = fileURLToPath(new URL('./relay-blaster.c', import.meta.url));
+
+/**
+ * Starts bench/relay-blaster.c with the blasted streams (slot, relay port,
+ * SSRC, key), sending from `startNs` (CLOCK_MONOTONIC) on; null when no
+ * stream is blasted. Resolves once its socket is bound.
+ */
+async function startBlaster(
+  startNs: bigint,
+  periods: number,
+  warmupPeriods: number,
+  slotStart: readonly number[],
+): Promise<{ result(): Promise<BlasterResult> } | null> {
+  const lines: string[] = [];
+  for (let slot = 0; slot < SLOTS; slot++) {
+    for (let k = slotStart[slot] ?? 0; k < (slotStart[slot + 1] ?? 0); k++) {
+      const stream = streams[k];
+      if (stream === undefined || stream.blastedWith === null) continue;
+      lines.push(`${slot} ${stream.relayPort} ${stream.ssrc} ${stream.blastedWith}`);
+    }
+  }
+  if (lines.length === 0) return null;
+  const child: ChildProcessWithoutNullStreams = spawn(libsrtpToolBinary(BLASTER_SOURCE), [], { stdio: 'pipe' });
+  let output = '';
+  let errors = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  const exited = once(child, 'exit');
+  child.stdin.end(`${startNs} ${periods} ${warmupPeriods} ${lines.length}\n${lines.join('\n')}\n`);
+  while (!output.includes('\n')) {
+    if (child.exitCode !== null) throw new Error(`relay-blaster ended before it was ready: ${errors}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return {
+    async result(): Promise<BlasterResult> {
+      const [code] = (await exited) as [number | null];
+      const last = output.trim().split('\n').pop() ?? '';
+      const fields = last.split(' ').map(Number);
+      if (code !== 0 || fields.length !== 6 || fields.some((f) => !Number.isFinite(f))) {
+        throw new Error(`relay-blaster failed (exit ${String(code)}): ${errors || last}`);
+      }
+      const [sent, mean, p99, max, lastLate, cpuUs] = fields as [number, number, number, number, number, number];
+      const wallUs = ((periods - warmupPeriods) * PERIOD_NS) / 1000;
+      return { sent, latenessMeanUs: mean, latenessP99Us: p99, latenessMaxUs: max, latenessLastUs: lastLate, cpuUs, wallUs };
+    },
+  };
+}
+
+/** The generator's own result with the blaster's packets, CPU and lateness added (lateness: worst of the two, mean weighted by packets). */
+function withBlaster(own: GeneratorRunResult, blaster: BlasterResult): GeneratorRunResult {
+  const sent = own.sent + blaster.sent;
+  return {
+    ...own,
+    sent,
+    blasterSent: blaster.sent,
+    latenessMeanUs: sent === 0 ? 0 : (own.latenessMeanUs * own.sent + blaster.latenessMeanUs * blaster.sent) / sent,
+    latenessP99Us: Math.max(own.latenessP99Us, blaster.latenessP99Us),
+    latenessMaxUs: Math.max(own.latenessMaxUs, blaster.latenessMaxUs),
+    latenessLastUs: Math.max(own.latenessLastUs, blaster.latenessLastUs),
+    cpuPercent: own.cpuPercent + (100 * blaster.cpuUs) / blaster.wallUs,
+  };
 }
 
 /** The measured part of a run, from the streams' counters, the lateness of each send (µs) and the CPU time used meanwhile. */
@@ -303,6 +404,7 @@ function summarise(lateness: Float64Array, cpu: NodeJS.CpuUsage, wallUs: number)
     cpuPercent: (100 * (cpu.user + cpu.system)) / wallUs,
     checked: streams.reduce((n, s) => n + s.checked, 0),
     checkFailed: streams.reduce((n, s) => n + s.checkFailed, 0),
+    blasterSent: 0,
   };
 }
 
@@ -327,9 +429,15 @@ async function handle(command: GeneratorCommand): Promise<GeneratorReply> {
         if (a === undefined || b === undefined) return;
         a.peer = b;
         b.peer = a;
+        a.relayPort = relay.a;
+        b.relayPort = relay.b;
         if (i % listenEvery !== 0) {
           stopReading(a);
           stopReading(b);
+          if (command.blaster === true) {
+            a.blastedWith = relay.keys === undefined ? '-' : relay.keys.aSend.key + relay.keys.aSend.salt;
+            b.blastedWith = relay.keys === undefined ? '-' : relay.keys.bSend.key + relay.keys.bSend.salt;
+          }
         }
         if (relay.keys === undefined) return;
         a.protect = keying(relay.keys.aSend);

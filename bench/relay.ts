@@ -9,8 +9,16 @@
  *                          [--warmup 2] [--srtp] [--check-every 10] [--workers 1]
  *                          [--relay-cores 0] [--sample-every 4] [--no-stop] [--retries 2]
  *                          [--noise-max 15] [--wait-max 1] [--late-max-us 2000]
- *                          [--unconnected] [--no-capture] [--no-reference] [--no-pin]
+ *                          [--unconnected] [--no-capture] [--no-reference] [--no-pin] [--blaster]
  *   npm run bench:relay -- --sipp [...]    real server between two SIPp (bench/relay-sipp.ts)
+ *
+ * --blaster: the calls that are not sampled (see Sampling) are sent by
+ * bench/relay-blaster.c, a C sender (libsrtp2, one sendmmsg per 1 ms slot)
+ * on the same schedule, instead of the generator's Node phones: a Node
+ * socket send costs about as much as the relay's own work per packet, so
+ * with relay threads on both cores of this machine (--workers 2
+ * --relay-cores 0,1) the Node generator alone cannot offer the load.
+ * Needs gcc and libsrtp2-dev.
  *
  * --srtp: every relay has SRTP (AES_CM_128_HMAC_SHA1_80, keys from
  * generateSrtpKeying) on both legs. Phone A protects what it sends with
@@ -132,6 +140,8 @@ const checkEvery = Number(option('check-every') ?? 10);
 /** One call in `sampleEvery` (a power of two) is captured and has phones that read: see the header. */
 const sampleEvery = 2 ** Math.round(Math.log2(Math.max(1, Number(option('sample-every') ?? 4))));
 const connectSockets = !flag('unconnected');
+/** The calls not sampled are sent by bench/relay-blaster.c (relay-generator.ts): for relays on both cores. */
+const useBlaster = flag('blaster');
 const useCapture = !flag('no-capture') && captureAvailable();
 const withReference = !flag('no-reference') && !srtp;
 const stopAtFirstBad = !flag('no-stop');
@@ -490,7 +500,7 @@ async function step(relay: RelayUnderTest, generator: Generator, calls: number, 
   const idleHeap = await relay.heapBytes();
   const { phones } = await generator.send({ type: 'open', calls }, 'opened');
   const relays = await relay.setUp(phones);
-  await generator.send({ type: 'connect', relays, checkEvery, listenEvery: sampleEvery }, 'connected');
+  await generator.send({ type: 'connect', relays, checkEvery, listenEvery: sampleEvery, blaster: useBlaster }, 'connected');
 
   const file = path.join(dir, `relay-${calls}.pcap`);
   const capture = useCapture ? await startCapture(file, captureFilter(), onGeneratorCore) : null;
@@ -791,7 +801,7 @@ function printReport(outcome: Outcome, assignment: readonly string[]): void {
       : 'capture: none (no dumpcap or not root; --no-capture): no delay, no jitter, loss end to end only',
   );
   console.log(
-    `sample: ${sampleEvery === 1 ? 'every call' : `1 call in ${sampleEvery}`} captured (BPF on the SSRC) and with phones that read what they receive; the others' phones leave their sockets unread; every call carries traffic`,
+    `sample: ${sampleEvery === 1 ? 'every call' : `1 call in ${sampleEvery}`} captured (BPF on the SSRC) and with phones that read what they receive; the others' phones leave their sockets unread; every call carries traffic${useBlaster ? "; the others' streams are sent by bench/relay-blaster.c (C, libsrtp2, one sendmmsg per 1 ms slot from one socket, same schedule; its packets and CPU are in the generator's figures, its lateness is per slot)" : ''}`,
   );
   console.log('loss %: relay loss (entered the relay, never left), from the capture; end loss: sent by a phone, never received by its peer (sampled calls)');
   console.log('jitter out: RFC 3550 interarrival jitter (A.8) of each stream leaving the relay, from capture time and RTP timestamp, mean over packets then over streams; jitter in: the same entering the relay (generator pacing); added jitter: the same estimator over consecutive added delays');

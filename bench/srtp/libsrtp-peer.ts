@@ -29,28 +29,38 @@ export function libsrtpUnavailableReason(): string | null {
   return null;
 }
 
-let built: string | null = null;
+const built = new Map<string, string>();
 
 /** Path of the compiled helper; compiles when no cached build matches. Throws with gcc's message when it cannot. */
 export function libsrtpPeerBinary(): string {
-  if (built !== null) return built;
-  const digest = createHash('sha256').update(readFileSync(SOURCE)).update(readFileSync(HEADER)).digest('hex').slice(0, 16);
-  const directory = path.join(tmpdir(), `voix-libsrtp-peer-${digest}`);
-  const binary = path.join(directory, 'libsrtp-peer');
+  return libsrtpToolBinary(SOURCE);
+}
+
+/**
+ * A C program of bench/ linked with libsrtp2 (libsrtp-peer.c, relay-blaster.c),
+ * compiled once per source and header version into the temporary directory.
+ */
+export function libsrtpToolBinary(source: string): string {
+  const cached = built.get(source);
+  if (cached !== undefined) return cached;
+  const name = path.basename(source, '.c');
+  const digest = createHash('sha256').update(readFileSync(source)).update(readFileSync(HEADER)).digest('hex').slice(0, 16);
+  const directory = path.join(tmpdir(), `voix-${name}-${digest}`);
+  const binary = path.join(directory, name);
   if (!existsSync(binary)) {
     mkdirSync(directory, { recursive: true });
     // Built under a private name then renamed, so two runs at once never see half a binary.
     const partial = `${binary}.${process.pid}`;
     try {
-      execFileSync('gcc', ['-O2', '-o', partial, SOURCE, '-lsrtp2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('gcc', ['-O2', '-o', partial, source, '-lsrtp2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       rmSync(partial, { force: true });
       const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
-      throw new Error(`cannot compile ${SOURCE} against libsrtp2 (apt-get install gcc libsrtp2-dev): ${stderr}`);
+      throw new Error(`cannot compile ${source} against libsrtp2 (apt-get install gcc libsrtp2-dev): ${stderr}`);
     }
     renameSync(partial, binary);
   }
-  built = binary;
+  built.set(source, binary);
   return binary;
 }
 

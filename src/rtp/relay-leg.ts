@@ -265,12 +265,30 @@ export class RelayLeg {
     if (peer !== null) peer.sendRtcp(packet, length);
   }
 
-  /** A packet from the peer leg's phone, `packet[0, length)` in clear, for this leg's phone. */
+  /**
+   * A packet from the peer leg's phone, `packet[0, length)` in clear, for
+   * this leg's phone. `packet` is the Buffer dgram gave for it and the
+   * caller does not read it again: the outbound transform may work in it.
+   */
   sendRtp(packet: Buffer, length: number): void {
     // The phone hears the player instead.
     if (this.playing) return;
     const transform = this.transforms.rtp;
     if (transform.outboundOverhead === 0) {
+      const outLength = transform.outbound(packet, length);
+      if (outLength < 0) {
+        this.packetsDropped++;
+        return;
+      }
+      if (this.rtp.send(packet, outLength) === null) return;
+      this.packetsSent++;
+      this.bytesSent += outLength;
+      return;
+    }
+    // SRTP to SRTP with tags of the same size: the inbound tag's bytes take
+    // the outbound tag, and the whole Buffer dgram gave for this packet goes
+    // out as it is (no copy, no Buffer view per send).
+    if (packet.length === length + transform.outboundOverhead) {
       const outLength = transform.outbound(packet, length);
       if (outLength < 0) {
         this.packetsDropped++;
@@ -302,7 +320,7 @@ export class RelayLeg {
       this.packetsDropped++;
       return;
     }
-    const out = ring.take();
+    const out = ring.take(length + transform.outboundOverhead);
     copyPacket(packet, length, out);
     const outLength = transform.outbound(out, length);
     if (outLength < 0) {
@@ -326,7 +344,7 @@ export class RelayLeg {
     }
     const ring = this.context.outboundBuffers;
     if (length + transform.outboundOverhead > ring.slotBytes) return;
-    const out = ring.take();
+    const out = ring.take(length + transform.outboundOverhead);
     copyPacket(packet, length, out);
     const outLength = transform.outbound(out, length);
     if (outLength < 0) return;
