@@ -341,7 +341,10 @@ export class Call {
       clock: this.services.clock,
       actions: {
         play: (prompts) => {
-          void this.media.playToCaller(prompts.map((p) => ({ kind: 'prompt', prompt: menuPromptId(p) }))).then((reason) => {
+          const ids = prompts.map(menuPromptId);
+          this.log.debug('menu play', { prompts: ids });
+          void this.media.playToCaller(ids.map((prompt) => ({ kind: 'prompt', prompt }))).then((reason) => {
+            this.log.debug('menu play ended', { prompts: ids, reason });
             // Only a play that ran to its end starts the menu's key timeout (a stopped or replaced one does not).
             if (reason === 'completed' && this.menu === session) session.onPlaybackEnded();
           });
@@ -380,7 +383,7 @@ export class Call {
       void this.endTransfer(routed.status, routed.why);
       return;
     }
-    this.log.info('menu transfer', { destination, reason, menu: origin.menu });
+    this.log.info('transfer routed', { destination, reason, menu: origin.menu });
     this.hunt = routed.hunt;
     this.transferring = true;
     const first = routed.hunt.first();

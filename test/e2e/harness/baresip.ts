@@ -280,6 +280,16 @@ export class Baresip {
     return this.control.command(name, params, timeoutMs);
   }
 
+  /**
+   * Presses a key in the current call: baresip's `sndcode` sends it as
+   * RFC 4733 telephone-event packets (start, updates, end three times) when
+   * the call negotiated telephone-event, as baresip 1.0 does by default.
+   */
+  async pressKey(key: string): Promise<void> {
+    const response = await this.command('sndcode', key);
+    if (!response.ok) throw new Error(`baresip sndcode ${key}: ${response.data}`);
+  }
+
   events(): readonly BaresipEvent[] {
     return this.control.events.items();
   }
