@@ -42,6 +42,7 @@ import { encodeLinear } from '../src/media/playout/g711.js';
 import type { MediaWorkerDiagnostics } from '../src/rtp/media-worker-protocol.js';
 import type { SrtpKeying } from '../src/rtp/media-protocol.js';
 import { WorkerMediaEngine } from '../src/rtp/worker-media-engine.js';
+import { takeBenchLock } from './relay-machine.js';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,35 +66,10 @@ const useCapture = !flag('no-capture') && spawnSync('dumpcap', ['--version']).st
 
 const PORT_MIN = 20000;
 const PORT_MAX = 24999;
-const LOCK = '/tmp/voix-bench.lock';
 const PERIOD_US = 20_000;
 const STREAMS_PER_RECEIVER = 100;
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
-
-// ---- the lock shared by the benchmarks of this machine ----
-
-async function takeLock(): Promise<void> {
-  for (let waited = 0; existsSync(LOCK); waited++) {
-    if (waited % 12 === 0) say(`${LOCK} exists (${readFileSync(LOCK, 'utf8').trim() || 'another benchmark'}): waiting`);
-    await sleep(5000);
-  }
-  writeFileSync(LOCK, `bench/playout.ts pid ${process.pid}\n`);
-  const release = (): void => {
-    try {
-      if (readFileSync(LOCK, 'utf8').includes(`pid ${process.pid}`)) unlinkSync(LOCK);
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', release);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      release();
-      process.exit(130);
-    });
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -462,7 +438,7 @@ gaps.sort((a, b) => b - a); process.stdout.write(JSON.stringify({ n: gaps.length
 
 // ---- main ----
 
-await takeLock();
+await takeBenchLock('bench/playout.ts', say);
 const command = `npx tsx bench/playout.ts ${process.argv.slice(2).join(' ')}`.trim();
 say(`${command}: capture ${useCapture ? 'on' : 'off'}, pinning ${pinning ? 'on' : 'off'}`);
 const loadBefore = os.loadavg();

@@ -5,7 +5,7 @@
  * noise, not a figure, and is run again).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** Cores of the machine (not of this process's affinity, which pinning narrows). */
@@ -170,6 +170,35 @@ export function killOnExit(child: ChildProcess): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const c of children) c.kill('SIGTERM');
+      process.exit(130);
+    });
+  }
+}
+
+const LOCK = '/tmp/voix-bench.lock';
+
+/**
+ * Waits until no other benchmark holds /tmp/voix-bench.lock, then holds it
+ * until this process ends (normally or by SIGINT/SIGTERM): two benchmarks
+ * at once on two cores measure each other.
+ */
+export async function takeBenchLock(name: string, say: (line: string) => void): Promise<void> {
+  for (let waited = 0; existsSync(LOCK); waited++) {
+    if (waited % 12 === 0) say(`${LOCK} exists (${readFileSync(LOCK, 'utf8').trim() || 'another benchmark'}): waiting`);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+  writeFileSync(LOCK, `${name} pid ${process.pid}\n`);
+  const release = (): void => {
+    try {
+      if (readFileSync(LOCK, 'utf8').includes(`pid ${process.pid}`)) unlinkSync(LOCK);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', release);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      release();
       process.exit(130);
     });
   }

@@ -73,7 +73,16 @@ export interface MediaPlayout {
   stopPlay(relayId: number, leg: LegName): Promise<boolean>;
 }
 
-/** One item saying `digits` one by one, with the prompt id `promptOf(digit)` gives each character. */
+/**
+ * One item saying `digits` one by one, with the prompt id `promptOf(digit)`
+ * gives each character. For French words, see sayNumber and
+ * src/media/prompts/french-numbers.ts (frenchDigitWords, sayPromptId).
+ */
 export function sayDigits(digits: string, promptOf: (digit: string) => string): PlaylistItem {
   return { kind: 'prompts', prompts: [...digits].map(promptOf) };
+}
+
+/** One item saying `words` (e.g. frenchNumberWords(42)) with the prompt id `promptOf(word)` gives each. */
+export function sayWords(words: readonly string[], promptOf: (word: string) => string): PlaylistItem {
+  return { kind: 'prompts', prompts: words.map(promptOf) };
 }
