@@ -41,14 +41,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeLinear } from '../src/media/playout/g711.js';
+import { pcmWav } from '../test/e2e/harness/audio.js';
 import { ASTERISK_SOUNDS_DIR, asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
-import { captureAvailable, startCapture } from './relay-capture.js';
-import { hasTaskset, killOnExit, machineLine, percentile, pinnedTo, processCpuMs, table, takeBenchLock } from './relay-machine.js';
+import { captureAvailable, forEachRtpRecord, startCapture } from './relay-capture.js';
+import { freePort, hasTaskset, killOnExit, machineLine, percentile, pinnedTo, processCpuMs, stopProcess, table, takeBenchLock } from './relay-machine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,17 +79,6 @@ const CAPTURE_EDGE_S = 1;
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ---- the prompt ----
 
 /** A speech-like test signal: a 300–900 Hz glide with syllable-rate amplitude, about −12 dBFS, 16-bit linear. */
@@ -104,25 +93,6 @@ function promptSamples(seconds: number): Float64Array {
     samples[i] = 8000 * envelope * Math.sin(phase);
   }
   return samples;
-}
-
-function wavFile(samples: Float64Array): Buffer {
-  const data = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] ?? 0))), 2 * i);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8, 'latin1');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(SAMPLE_RATE, 24);
-  header.writeUInt32LE(SAMPLE_RATE * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'latin1');
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
 }
 
 // ---- the servers ----
@@ -189,7 +159,7 @@ async function startVoixServer(dir: string, promptWav: string): Promise<Server> 
     password,
     version: `voix ${version} (${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()})`,
     pid: () => child.pid ?? null,
-    stop: () => stopChild(child),
+    stop: () => stopProcess(child, 10_000),
   };
 }
 
@@ -215,15 +185,6 @@ async function startAsteriskServer(rootfs: string, samples: Float64Array): Promi
     pid: () => asterisk.asteriskPid(),
     stop: () => asterisk.stop(),
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---- one step ----
@@ -334,24 +295,11 @@ type Analysis = Omit<StepResult, 'server' | 'calls' | 'cpuPercent' | 'sippFailed
 
 /** Streams of a classic pcap (Ethernet, as dumpcap -P writes on lo), by source port and SSRC, packets captured in [fromUs, toUs) (µs since the epoch). */
 function analyse(file: string, fromUs: number, toUs: number): Analysis {
-  const data = readFileSync(file);
-  const nano = data.readUInt32LE(0) === 0xa1b23c4d;
   const streams = new Map<string, { times: number[]; sequences: number[]; timestamps: number[] }>();
   let packets = 0;
-  for (let offset = 24; offset + 16 <= data.length; ) {
-    const seconds = data.readUInt32LE(offset);
-    const fraction = data.readUInt32LE(offset + 4);
-    const captured = data.readUInt32LE(offset + 8);
-    const frame = offset + 16;
-    offset = frame + captured;
-    if (offset > data.length || captured < 14 + 20 + 8 + 12 || data.readUInt16BE(frame + 12) !== 0x0800) continue;
-    const ip = frame + 14;
-    const udp = ip + (data.readUInt8(ip) & 0x0f) * 4;
-    const rtp = udp + 8;
-    if (rtp + 12 > frame + captured || data.readUInt8(rtp) >>> 6 !== 2) continue;
-    const timeUs = seconds * 1e6 + (nano ? fraction / 1000 : fraction);
-    if (timeUs < fromUs || timeUs >= toUs) continue;
-    const key = `${data.readUInt16BE(udp)}/${data.readUInt32BE(rtp + 8)}`;
+  forEachRtpRecord(file, (timeUs, sourcePort, _destinationPort, rtp, data) => {
+    if (timeUs < fromUs || timeUs >= toUs) return;
+    const key = `${sourcePort}/${data.readUInt32BE(rtp + 8)}`;
     let stream = streams.get(key);
     if (stream === undefined) {
       stream = { times: [], sequences: [], timestamps: [] };
@@ -361,7 +309,7 @@ function analyse(file: string, fromUs: number, toUs: number): Analysis {
     stream.sequences.push(data.readUInt16BE(rtp + 2));
     stream.timestamps.push(data.readUInt32BE(rtp + 4));
     packets++;
-  }
+  });
   const deltas: number[] = [];
   const jitters: number[] = [];
   const drifts: number[] = [];
@@ -422,7 +370,7 @@ async function main(): Promise<void> {
   const promptSeconds = Math.max(60, Math.ceil(maxCalls / rate + 3 + windowSeconds + 2 * CAPTURE_EDGE_S + 2 + 10));
   const samples = promptSamples(promptSeconds);
   const promptWav = path.join(dir, 'bench-prompt.wav');
-  writeFileSync(promptWav, wavFile(samples));
+  writeFileSync(promptWav, pcmWav(samples, SAMPLE_RATE));
   const rootfs = servers.includes('asterisk') ? ensureAsteriskRootfs(say) : '';
   const results: StepResult[] = [];
   const versions: string[] = [];

@@ -27,7 +27,7 @@
  *   the jitter the relay itself adds, whatever the sender's pacing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { killOnExit } from './relay-machine.js';
 
 export function captureAvailable(): boolean {
@@ -80,24 +80,19 @@ interface Packets {
   egress: Uint8Array;
 }
 
-function readPackets(file: string, isRelayPort: (port: number) => boolean): Packets {
+/**
+ * Each RTP packet (version 2; RTCP left out, RFC 5761 §4) of a classic
+ * little-endian pcap of Ethernet frames, as dumpcap -P writes on lo: its
+ * capture time (µs since the epoch), UDP ports and the offset of its RTP
+ * header in `data`.
+ */
+export function forEachRtpRecord(file: string, visit: (timeUs: number, sourcePort: number, destinationPort: number, rtp: number, data: Buffer) => void): void {
   const data = readFileSync(file);
   const magic = data.readUInt32LE(0);
   const nano = magic === 0xa1b23c4d;
   if (magic !== 0xa1b2c3d4 && !nano) throw new Error(`${file}: not a little-endian pcap file`);
   const linkType = data.readUInt32LE(20);
   if (linkType !== 1) throw new Error(`${file}: link type ${linkType}, expected Ethernet (1)`);
-  // Each record is at least 16 + 54 bytes.
-  const capacity = Math.ceil(data.length / 70) + 1;
-  const p: Packets = {
-    count: 0,
-    timeUs: new Float64Array(capacity),
-    relayPort: new Uint16Array(capacity),
-    ssrc: new Uint32Array(capacity),
-    sequence: new Uint16Array(capacity),
-    timestamp: new Uint32Array(capacity),
-    egress: new Uint8Array(capacity),
-  };
   for (let offset = 24; offset + 16 <= data.length; ) {
     const seconds = data.readUInt32LE(offset);
     const fraction = data.readUInt32LE(offset + 4);
@@ -105,7 +100,6 @@ function readPackets(file: string, isRelayPort: (port: number) => boolean): Pack
     const frame = offset + 16;
     offset = frame + captured;
     if (offset > data.length) break;
-    const timeUs = seconds * 1e6 + (nano ? fraction / 1000 : fraction);
     if (captured < 14 + 20 + 8 + 12 || data.readUInt16BE(frame + 12) !== 0x0800) continue;
     const ip = frame + 14;
     if (data.readUInt8(ip + 9) !== 17) continue;
@@ -115,11 +109,26 @@ function readPackets(file: string, isRelayPort: (port: number) => boolean): Pack
     // RTCP (RFC 5761 §4: second byte 192–223) travels on the odd ports; keep RTP only.
     const second = data.readUInt8(rtp + 1);
     if (second >= 192 && second <= 223) continue;
-    const sourcePort = data.readUInt16BE(udp);
-    const destinationPort = data.readUInt16BE(udp + 2);
+    visit(seconds * 1e6 + (nano ? fraction / 1000 : fraction), data.readUInt16BE(udp), data.readUInt16BE(udp + 2), rtp, data);
+  }
+}
+
+function readPackets(file: string, isRelayPort: (port: number) => boolean): Packets {
+  // Each record is at least 16 + 54 bytes.
+  const capacity = Math.ceil(statSync(file).size / 70) + 1;
+  const p: Packets = {
+    count: 0,
+    timeUs: new Float64Array(capacity),
+    relayPort: new Uint16Array(capacity),
+    ssrc: new Uint32Array(capacity),
+    sequence: new Uint16Array(capacity),
+    timestamp: new Uint32Array(capacity),
+    egress: new Uint8Array(capacity),
+  };
+  forEachRtpRecord(file, (timeUs, sourcePort, destinationPort, rtp, data) => {
     const fromRelay = isRelayPort(sourcePort);
     const toRelay = isRelayPort(destinationPort);
-    if (fromRelay === toRelay) continue;
+    if (fromRelay === toRelay) return;
     const i = p.count++;
     p.timeUs[i] = timeUs;
     p.relayPort[i] = fromRelay ? sourcePort : destinationPort;
@@ -127,7 +136,7 @@ function readPackets(file: string, isRelayPort: (port: number) => boolean): Pack
     p.sequence[i] = data.readUInt16BE(rtp + 2);
     p.timestamp[i] = data.readUInt32BE(rtp + 4);
     p.egress[i] = fromRelay ? 1 : 0;
-  }
+  });
   return p;
 }
 

@@ -60,13 +60,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rtpPcap } from '../test/e2e/harness/rtp.js';
 import { analyseRelayCapture, captureAvailable, startCapture, type Capture, type RelayTiming } from './relay-capture.js';
-import { MachineLoad, hasTaskset, killOnExit, machineLine, percentile, pin, pinnedTo, processCpuMs, processRssBytes, table, waitForQuiet } from './relay-machine.js';
+import { MachineLoad, freePort, hasTaskset, killOnExit, machineLine, percentile, pin, pinnedTo, processCpuMs, processRssBytes, stopProcess, table, waitForQuiet } from './relay-machine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -116,17 +115,6 @@ const onVoixCore = pinnedTo(VOIX_CORE, pinning);
 const onSippCore = pinnedTo(SIPP_CORE, pinning);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Voix {
   readonly child: ChildProcess;
@@ -180,15 +168,6 @@ async function startVoix(dir: string): Promise<Voix> {
   });
   child.stdout?.pipe(log);
   return { child, port, passwords };
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function sippArgs(remote: string | null, scenario: string, extra: string[]): string[] {

@@ -274,21 +274,10 @@ export class RelayLeg {
     // The phone hears the player instead.
     if (this.playing) return;
     const transform = this.transforms.rtp;
-    if (transform.outboundOverhead === 0) {
-      const outLength = transform.outbound(packet, length);
-      if (outLength < 0) {
-        this.packetsDropped++;
-        return;
-      }
-      if (this.rtp.send(packet, outLength) === null) return;
-      this.packetsSent++;
-      this.bytesSent += outLength;
-      return;
-    }
-    // SRTP to SRTP with tags of the same size: the inbound tag's bytes take
-    // the outbound tag, and the whole Buffer dgram gave for this packet goes
-    // out as it is (no copy, no Buffer view per send).
-    if (packet.length === length + transform.outboundOverhead) {
+    // In the Buffer dgram gave when nothing grows (plain RTP), or when the
+    // inbound SRTP tag's bytes can take the outbound tag (same size): the
+    // whole Buffer then goes out as it is (no copy, no Buffer view per send).
+    if (transform.outboundOverhead === 0 || packet.length === length + transform.outboundOverhead) {
       const outLength = transform.outbound(packet, length);
       if (outLength < 0) {
         this.packetsDropped++;

@@ -20,11 +20,15 @@ export interface ToneOptions {
 export function toneWav(options: ToneOptions): Buffer {
   const rate = options.sampleRate ?? 8000;
   const amplitude = (options.amplitude ?? 0.5) * 32767;
-  const samples = Math.round(options.seconds * rate);
-  const data = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i += 1) {
-    data.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * options.frequencyHz * i) / rate)), i * 2);
-  }
+  const samples = new Float64Array(Math.round(options.seconds * rate));
+  for (let i = 0; i < samples.length; i += 1) samples[i] = amplitude * Math.sin((2 * Math.PI * options.frequencyHz * i) / rate);
+  return pcmWav(samples, rate);
+}
+
+/** A mono 16-bit PCM WAV of `samples` (16-bit scale, rounded and clamped) at `rate` Hz. */
+export function pcmWav(samples: ArrayLike<number>, rate: number): Buffer {
+  const data = Buffer.alloc(samples.length * 2);
+  for (let i = 0; i < samples.length; i += 1) data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] ?? 0))), i * 2);
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'latin1');
   header.writeUInt32LE(36 + data.length, 4);
