@@ -62,6 +62,43 @@ const MIGRATIONS: readonly string[] = [
    )`,
   // The trunks' registration states, refreshed by the server every few seconds (JSON).
   `ALTER TABLE runtime_state ADD COLUMN trunks TEXT`,
+  // Outbound campaigns (src/dialer/campaign-store.ts): contacts imported from CSV, one row per call
+  // attempt written before its INVITE leaves, and the do-not-call list.
+  `CREATE TABLE campaigns (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     name TEXT NOT NULL UNIQUE,
+     purpose TEXT NOT NULL CHECK (purpose IN ('prospecting', 'customer')),
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE campaign_contacts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+     phone TEXT NOT NULL,
+     source_line INTEGER NOT NULL,
+     first_name TEXT,
+     last_name TEXT,
+     consent_given INTEGER,
+     consent_date TEXT,
+     consent_source TEXT,
+     customer INTEGER,
+     variables TEXT NOT NULL DEFAULT '{}',
+     UNIQUE (campaign_id, phone)
+   );
+   CREATE TABLE call_attempts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     contact_id INTEGER NOT NULL REFERENCES campaign_contacts (id),
+     phone TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     outcome TEXT
+   );
+   CREATE INDEX call_attempts_in_flight ON call_attempts (contact_id) WHERE outcome IS NULL;
+   CREATE INDEX call_attempts_by_phone ON call_attempts (phone, started_at);
+   CREATE TABLE do_not_call (
+     phone TEXT PRIMARY KEY,
+     added_at INTEGER NOT NULL,
+     source TEXT NOT NULL
+   )`,
 ];
 
 export const DATABASE_FILE = 'voix.db';
