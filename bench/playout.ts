@@ -31,10 +31,10 @@
  * them to the kernel). No pass/fail: figures only, with the command line.
  * Another benchmark's /tmp/voix-bench.lock makes this one wait.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createMemoryLogger } from '../src/log/logger.js';
@@ -42,7 +42,8 @@ import { encodeLinear } from '../src/media/playout/g711.js';
 import type { MediaWorkerDiagnostics } from '../src/rtp/media-worker-protocol.js';
 import type { SrtpKeying } from '../src/rtp/media-protocol.js';
 import { WorkerMediaEngine } from '../src/rtp/worker-media-engine.js';
-import { takeBenchLock } from './relay-machine.js';
+import { forEachRtpRecord, startCapture, type Capture } from './relay-capture.js';
+import { pinnedTo, takeBenchLock } from './relay-machine.js';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -149,59 +150,22 @@ s.bind(0, '127.0.0.1', () => { if (++bound === ${count}) process.stdout.write(JS
 
 // ---- capture ----
 
-interface Capture {
-  stop(): Promise<number>;
-}
-
 /** Captures what the relay ports send to `destinationPorts` (other processes may use the same port numbers meanwhile). */
-function startCapture(file: string, destinationPorts: readonly number[]): Promise<Capture> {
+function startPlayoutCapture(file: string, destinationPorts: readonly number[]): Promise<Capture> {
   const filter = `udp and src portrange ${PORT_MIN}-${PORT_MAX} and (${destinationPorts.map((p) => `dst port ${p}`).join(' or ')})`;
-  const args = ['-i', 'lo', '-f', filter, '-s', '64', '-B', '128', '-P', '-w', file];
-  const [command, rest] = pinning ? ['taskset', ['-c', '1', 'dumpcap', ...args]] : ['dumpcap', args];
-  const child: ChildProcess = spawn(command, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
-  process.once('exit', () => child.kill('SIGKILL'));
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!stderr.includes('Capturing on')) return;
-      resolve({
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => {
-              const match = /received\/dropped on interface '[^']*': (\d+)\/(\d+)/.exec(stderr);
-              done(match ? Number(match[2]) : Number.NaN);
-            });
-            child.kill('SIGINT');
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`dumpcap exited (${code}): ${stderr.trim()}`)));
-  });
+  return startCapture(file, filter, pinnedTo(1, pinning));
 }
 
 /** Capture time (µs, wall clock) and sequence number of each RTP packet, per source port. */
 function readCapture(file: string, fromUs: number, toUs: number): Map<number, { times: number[]; sequences: number[] }> {
-  const data = readFileSync(file);
-  const magic = data.readUInt32LE(0);
-  const nano = magic === 0xa1b23c4d;
-  if (magic !== 0xa1b2c3d4 && !nano) throw new Error(`${file}: not a little-endian pcap file`);
   const streams = new Map<number, { times: number[]; sequences: number[] }>();
-  for (let offset = 24; offset + 16 <= data.length; ) {
-    const timeUs = data.readUInt32LE(offset) * 1e6 + (nano ? data.readUInt32LE(offset + 4) / 1000 : data.readUInt32LE(offset + 4));
-    const captured = data.readUInt32LE(offset + 8);
-    const frame = offset + 16;
-    offset = frame + captured;
-    if (offset > data.length || timeUs < fromUs || timeUs > toUs) continue;
-    if (captured < 14 + 20 + 8 + 12 || data.readUInt16BE(frame + 12) !== 0x0800) continue;
-    const ip = frame + 14;
-    const udp = ip + (data.readUInt8(ip) & 0x0f) * 4;
-    const sourcePort = data.readUInt16BE(udp);
+  forEachRtpRecord(file, (timeUs, sourcePort, _destinationPort, rtp, data) => {
+    if (timeUs < fromUs || timeUs > toUs) return;
     let stream = streams.get(sourcePort);
     if (stream === undefined) streams.set(sourcePort, (stream = { times: [], sequences: [] }));
     stream.times.push(timeUs);
-    stream.sequences.push(data.readUInt16BE(udp + 8 + 2));
-  }
+    stream.sequences.push(data.readUInt16BE(rtp + 2));
+  });
   return streams;
 }
 
@@ -333,7 +297,7 @@ async function step(streams: number): Promise<Row> {
       relays.push(relay.relayId);
     }
 
-    const capture = useCapture ? await startCapture(path.join(dir, 'playout.pcap'), destinationPorts) : null;
+    const capture = useCapture ? await startPlayoutCapture(path.join(dir, 'playout.pcap'), destinationPorts) : null;
     // Every play asked at once, as a campaign answering many calls would.
     await Promise.all(relays.map((relayId) => engine.play(relayId, 'a', { playlist: [{ kind: 'prompt', prompt: 'bench' }, { kind: 'tone', tone: 'ringback', ms: null }], codec: 'PCMU', payloadType: 0 })));
     await sleep(warmupSeconds * 1000);
