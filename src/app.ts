@@ -36,6 +36,11 @@ import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock } from './util/clock.js';
+import { CampaignCalls } from './dialer/campaign-calls.js';
+import { CampaignStore } from './dialer/campaign-store.js';
+import { Dialer } from './dialer/dialer.js';
+import { PromptStore } from './media/prompts/prompt-store.js';
+import { newCallId } from './sip/builders.js';
 
 export const SERVER_HEADER = 'voix';
 
@@ -118,6 +123,8 @@ export interface StartOptions {
   readonly calendarNow?: () => number;
   /** The configuration's prompts, prepared (load-with-prompts.ts): loaded into the media workers at start. */
   readonly prompts?: ReadonlyMap<string, PreparedPrompt>;
+  /** The configuration file's directory: relative prompt files are found from it. */
+  readonly configDir?: string;
 }
 
 export class VoixServer {
@@ -136,6 +143,8 @@ export class VoixServer {
     readonly trunks: TrunkRegistrar,
     /** The prompts in the media workers: a reload loads the new configuration's before it applies it. */
     readonly prompts: PromptLibrary,
+    /** The campaign dialer: calls out while a campaign runs. */
+    private readonly dialer: Dialer,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
@@ -238,6 +247,7 @@ export class VoixServer {
     const cdrs = new CdrStore(db);
     const stale = cdrs.closeStaleCalls(clock.now());
     if (stale > 0) logger.warn('calls left open by the previous run closed', { calls: stale });
+    let router: CallRouter;
     const calls: CallCore = new CallCore({
       transactions,
       sender: transport,
@@ -249,7 +259,7 @@ export class VoixServer {
       localEndpoint: (t) => transport.localEndpoint(t),
       cdrs,
       config: () => runtime.current(),
-      router: new CallRouter({
+      router: (router = new CallRouter({
         config: () => runtime.current(),
         registrar,
         clock,
@@ -257,7 +267,7 @@ export class VoixServer {
         logger: logger.child({ component: 'routing' }),
         trunkCalls: (trunk): number => calls.callsThrough(trunk),
         ...(options.calendarNow !== undefined ? { calendarNow: options.calendarNow } : {}),
-      }),
+      })),
       openMedia: async (callId, caller) => {
         const relay = await media.allocate(callId);
         const sdpAddress = config.media.publicAddress ?? mediaAddress(config, transport.localEndpoint(caller.transport).host);
@@ -286,8 +296,30 @@ export class VoixServer {
     await prompts.load(options.prompts ?? new Map());
     for (const l of listeners) logger.info('listening', { transport: l.transport, address: l.address, port: l.port });
     trunks.start();
+    const calendarNow = options.calendarNow ?? (() => clock.now());
+    const campaignCalls = new CampaignCalls({
+      trunks: () => runtime.current().trunks,
+      target: (trunk, number, campaign) => router.trunkTarget(runtime.current(), trunk, number, { number: campaign.callerId, name: null }),
+      originate: (request) => calls.originate(request),
+      prompts: PromptStore.forDataDir(config.server.dataDir, options.configDir !== undefined ? { baseDir: options.configDir } : {}),
+      playout: media,
+      logger: logger.child({ component: 'dialer' }),
+      now: calendarNow,
+    });
+    const dialer = new Dialer({
+      store: new CampaignStore(db),
+      clock,
+      now: calendarNow,
+      campaigns: () => runtime.current().campaigns,
+      trunks: () => runtime.current().trunks,
+      trunkCalls: (trunk) => calls.callsThrough(trunk),
+      place: (call) => campaignCalls.place(call),
+      newCallId: () => newCallId(),
+      logger: logger.child({ component: 'dialer' }),
+    });
+    dialer.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer);
   }
 
   configGeneration(): number {
@@ -311,7 +343,10 @@ export class VoixServer {
   }
 
   async stop(): Promise<void> {
+    this.dialer.stopDialing();
     await this.calls.hangUpAll('server-stopped');
+    // The campaign calls just ended are recorded before the database closes.
+    await this.dialer.idle();
     // The unregistrations leave (and their challenges are answered) while the transports still run.
     await this.trunks.stop();
     await this.transport.stop();

@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ level: loaded.config.server.logLevel });
   logger.info('starting', { version: VERSION, config: args.configPath, pid: process.pid });
-  const server = await VoixServer.start(loaded.config, logger, new SystemClock(), { ...calendarClock(process.env['VOIX_CALENDAR_START'], logger), prompts: loaded.prompts });
+  const server = await VoixServer.start(loaded.config, logger, new SystemClock(), { ...calendarClock(process.env['VOIX_CALENDAR_START'], logger), prompts: loaded.prompts, configDir: path.dirname(path.resolve(args.configPath)) });
   const clock = new SystemClock();
   const stateDb = openDatabase(loaded.config.server.dataDir);
   const state = new RuntimeStateStore(stateDb);

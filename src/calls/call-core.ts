@@ -19,6 +19,7 @@ import type { CallRouter, CallerIdentity, RouteResult } from '../routing/call-ro
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
 import type { Clock } from '../util/clock.js';
 import { Call, type CallServices } from './call.js';
+import { OriginatedCall, type OriginateRequest, type OriginatedCallResult, type OriginatedCallServices } from './originated-call.js';
 import type { CallMedia, LegSignalling } from './call-media.js';
 import type { CdrStore, EndCause } from './cdr-store.js';
 
@@ -69,8 +70,11 @@ export class CallCore {
   private readonly calls = new Set<Call>();
   /** Calls through each trunk, for its max_calls. */
   private readonly trunkOf = new Map<Call, string>();
-  private readonly dialogs = new Map<string, { call: Call; side: LegName }>();
+  /** Calls voix places itself (the dialer). */
+  private readonly originated = new Set<OriginatedCall>();
+  private readonly dialogs = new Map<string, { call: Call | OriginatedCall; side: LegName }>();
   private readonly services: CallServices;
+  private readonly originatedServices: OriginatedCallServices;
 
   constructor(private readonly options: CallCoreOptions) {
     this.services = {
@@ -92,16 +96,42 @@ export class CallCore {
         this.trunkOf.delete(call);
       },
     };
+    this.originatedServices = {
+      ...this.services,
+      registerDialog: (callId, localTag, call, side) => this.dialogs.set(dialogKey(callId, localTag), { call, side }),
+      onEnded: (call) => this.originated.delete(call),
+    };
+  }
+
+  /**
+   * Places a call from voix itself (the dialer) to `request.target`; resolves
+   * when it is over. Without a free media port it fails at once as congestion.
+   */
+  async originate(request: OriginateRequest): Promise<OriginatedCallResult> {
+    let media: CallMedia;
+    try {
+      media = await this.options.openMedia(request.callId, request.target.signalling);
+    } catch (err) {
+      if (!(err instanceof MediaUnavailableError)) throw err;
+      this.options.logger.warn('no media port free', { callId: request.callId, error: err.message });
+      const now = this.options.clock.now();
+      return { outcome: 'congestion', status: 503, detail: 'no media port free in voix', answeredAt: null, endedAt: now };
+    }
+    const call = new OriginatedCall(this.originatedServices, request, media);
+    this.originated.add(call);
+    call.start();
+    return call.result();
   }
 
   activeCalls(): ActiveCall[] {
     return [...this.calls].map((c) => c.summary());
   }
 
-  /** Calls in progress through a trunk. */
+  /** Calls in progress through a trunk, both ways, the dialer's included. */
   callsThrough(trunk: string): number {
     let n = 0;
     for (const name of this.trunkOf.values()) if (name === trunk) n += 1;
+    for (const call of this.originated) if (call.trunk === trunk) n += 1;
     return n;
   }
 
@@ -197,7 +227,7 @@ export class CallCore {
 
   /** A key the media worker heard on a call's leg (RFC 4733 or in-band). */
   onDtmf(callId: string, digit: DtmfDigit, source: string): void {
-    for (const call of this.calls) {
+    for (const call of [...this.calls, ...this.originated]) {
       if (call.callId === callId) {
         call.onDtmf(digit, source);
         return;
@@ -247,11 +277,11 @@ export class CallCore {
   /** The relays of these calls are gone (a media worker died): the calls end. */
   async mediaLost(callIds: readonly string[]): Promise<void> {
     const lost = new Set(callIds);
-    await Promise.all([...this.calls].filter((c) => lost.has(c.callId)).map((c) => c.hangUp('failed')));
+    await Promise.all([...this.calls, ...this.originated].filter((c) => lost.has(c.callId)).map((c) => c.hangUp('failed')));
   }
 
   /** Ends every call (graceful shutdown). */
   async hangUpAll(cause: EndCause): Promise<void> {
-    await Promise.all([...this.calls].map((c) => c.hangUp(cause)));
+    await Promise.all([...this.calls, ...this.originated].map((c) => c.hangUp(cause)));
   }
 }

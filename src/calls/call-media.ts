@@ -43,6 +43,14 @@ export interface CallMedia {
    * voix's own G.711 endpoint in place of a callee.
    */
   answerLocally(offerFromCaller: Buffer): Promise<MediaOutcome>;
+  /**
+   * voix calls out itself (the dialer): the offer of its own G.711 endpoint
+   * (PCMU, PCMA, telephone-event) for leg a, the called party, with leg a's
+   * SRTP policy, as a relayed offer would be.
+   */
+  offerFromVoix(): MediaOutcome;
+  /** The called party's answer to offerFromVoix: leg a is configured as after answerLocally (voix plays to it and hears its keys). */
+  acceptAnswer(answer: Buffer): Promise<MediaOutcome>;
   /** Plays a prepared prompt to the caller `repeat` times after answerLocally: true when it played to the end, false when stopped. */
   play(promptId: string, repeat: number): Promise<boolean>;
   /** The caller hears `items` (prompts, tones, silence) from voix, replacing any play; resolves with why the play ended. */

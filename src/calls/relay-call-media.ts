@@ -29,6 +29,9 @@ function callerDtmf(plan: LegMediaPlan, local: { readonly codec: 'PCMU' | 'PCMA'
   return { telephoneEvent: null, inband: local.codec, inbandPayloadType: local.payloadType };
 }
 
+/** voix's own media endpoint on leg b: its port carries nothing, its SRTP policy is its own (see local-answer.ts). */
+const LOCAL_ENDPOINT: LegSignalling = { transport: 'udp', sourceAddress: null, srtpPolicy: 'off', cryptoAllowed: false };
+
 export class RelayCallMedia implements CallMedia {
   private session: MediaSession | null = null;
   /** Initial offers waiting for an answer, one per kind of callee contact (forks may differ in transport). */
@@ -36,6 +39,8 @@ export class RelayCallMedia implements CallMedia {
   private reofferPending: PendingOffer | null = null;
   private callee: LegSignalling | null = null;
   private released: Promise<RelayStats | null> | null = null;
+  /** voix's own offer to leg a (offerFromVoix), until the answer comes. */
+  private localOffer: PendingOffer | null = null;
   /** What voix's own endpoint agreed with the caller after answerLocally. */
   private local: { codec: 'PCMU' | 'PCMA'; payloadType: number; telephoneEvent: number | null } | null = null;
 
@@ -114,8 +119,7 @@ export class RelayCallMedia implements CallMedia {
   async answerLocally(offerFromCaller: Buffer): Promise<MediaOutcome> {
     const parsed = parseSessionDescription(offerFromCaller);
     if (!parsed.ok) return { ok: false, status: parsed.status, reason: parsed.reason };
-    // voix's endpoint stands on leg b: its port carries nothing, its policy is its own (see local-answer.ts).
-    const endpoint: LegSignalling = { transport: this.caller.transport, sourceAddress: null, srtpPolicy: 'off', cryptoAllowed: false };
+    const endpoint = LOCAL_ENDPOINT;
     const result = answerLocally(parsed.description, this.options(endpoint));
     if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
     this.callee = endpoint;
@@ -123,6 +127,53 @@ export class RelayCallMedia implements CallMedia {
     this.local = { codec: result.codec, payloadType: result.payloadType, telephoneEvent: result.telephoneEvent };
     await this.apply();
     return { ok: true, sdp: Buffer.from(serializeSessionDescription(result.answer)) };
+  }
+
+  offerFromVoix(): MediaOutcome {
+    const address = this.address;
+    const family = address.includes(':') ? 'IP6' : 'IP4';
+    // voix's endpoint stands on leg b, as in answerLocally; its offer is relayed to leg a like a phone's.
+    const own = parseSessionDescription(
+      [
+        'v=0',
+        `o=- 1 1 IN ${family} ${address}`,
+        's=voix',
+        `c=IN ${family} ${address}`,
+        't=0 0',
+        `m=audio ${this.relay.b.port} RTP/AVP 0 8 101`,
+        'a=rtpmap:0 PCMU/8000',
+        'a=rtpmap:8 PCMA/8000',
+        'a=rtpmap:101 telephone-event/8000',
+        'a=fmtp:101 0-15',
+        'a=ptime:20',
+        'a=sendrecv',
+        '',
+      ].join('\r\n'),
+    );
+    if (!own.ok) return { ok: false, status: 500, reason: `voix's own offer does not parse: ${own.reason}` };
+    const result = relayOffer(own.description, 'b', this.options(LOCAL_ENDPOINT), null);
+    if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
+    this.localOffer = result.pending;
+    return { ok: true, sdp: Buffer.from(serializeSessionDescription(result.offer)) };
+  }
+
+  async acceptAnswer(answer: Buffer): Promise<MediaOutcome> {
+    const pending = this.localOffer;
+    if (pending === null) return { ok: false, status: 500, reason: 'voix made no offer' };
+    const parsed = parseSessionDescription(answer);
+    if (!parsed.ok) return { ok: false, status: 488, reason: parsed.reason };
+    const result = relayAnswer(parsed.description, pending, this.options(LOCAL_ENDPOINT));
+    if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
+    const formats = result.session.plan.a.payloadTypes;
+    const voice = formats.find((f) => (f.encodingName.toUpperCase() === 'PCMU' || f.encodingName.toUpperCase() === 'PCMA') && f.clockRate === 8000);
+    if (voice === undefined) return { ok: false, status: 488, reason: 'the answer has neither PCMU nor PCMA, which voix plays prompts in' };
+    const event = formats.find((f) => f.encodingName.toLowerCase() === 'telephone-event' && f.clockRate === 8000);
+    this.localOffer = null;
+    this.callee = LOCAL_ENDPOINT;
+    this.session = result.session;
+    this.local = { codec: voice.encodingName.toUpperCase() === 'PCMU' ? 'PCMU' : 'PCMA', payloadType: voice.payloadType, telephoneEvent: event?.payloadType ?? null };
+    await this.apply();
+    return { ok: true, sdp: answer };
   }
 
   async play(promptId: string, repeat: number): Promise<boolean> {

@@ -17,7 +17,7 @@ import { parseTimeCondition, type TimeCondition } from '../rules/time-conditions
 import type { RawConfig } from './schema.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { InboundRouteConfig, MenuChoice, MenuConfig, MessageConfig, PromptSpec, RingGroupConfig, TrunkConfig } from './types.js';
+import type { CampaignConfig, InboundRouteConfig, MenuChoice, MenuConfig, MessageConfig, PromptSpec, RingGroupConfig, TrunkConfig } from './types.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -37,6 +37,7 @@ export interface CompiledDialplan {
   readonly inboundRoutes: readonly InboundRouteConfig[];
   readonly outboundRoutes: readonly OutboundRoute[];
   readonly trunks: readonly TrunkConfig[];
+  readonly campaigns: readonly CampaignConfig[];
 }
 
 /**
@@ -137,6 +138,7 @@ function compileTrunks(raw: RawConfig, issues: DialplanIssue[]): TrunkConfig[] {
       inboundAddresses: t.inbound_addresses,
       srtp: t.srtp ?? (t.transport === 'tls' ? 'required' : 'off'),
       maxCalls: t.max_calls,
+      callsPerSecond: t.calls_per_second,
     });
   });
   return trunks;
@@ -258,6 +260,40 @@ function compileGroups(raw: RawConfig, extensions: ReadonlySet<string>, issues: 
 }
 
 type RawPrompt = RawConfig['messages'][number]['prompt'];
+
+function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, baseDir: string, issues: DialplanIssue[]): CampaignConfig[] {
+  const seen = new Map<string, number>();
+  return raw.campaigns.map((c, index): CampaignConfig => {
+    const at = (...rest: (string | number)[]): KeyPath => ['campaigns', index, ...rest];
+    const first = seen.get(c.name);
+    if (first !== undefined) issues.push({ severity: 'error', path: at('name'), message: `duplicate campaign name "${c.name}" (first at campaigns[${first}])` });
+    else seen.set(c.name, index);
+    if (!trunkNames.has(c.trunk)) issues.push({ severity: 'error', path: at('trunk'), message: `no trunk named "${c.trunk}"` });
+    if (c.hours !== undefined) {
+      const parsed = parseTimeCondition(c.hours);
+      if (!parsed.ok) for (const e of parsed.errors) issues.push({ severity: 'error', path: [...at('hours'), ...splitRelativePath(e.path)], message: e.message });
+    }
+    const rule = (r: { delay: number; max_retries: number }) => ({ afterSeconds: r.delay, maxRetries: r.max_retries });
+    return {
+      name: c.name,
+      purpose: c.purpose,
+      trunk: c.trunk,
+      callerId: c.caller_id ?? null,
+      callsPerSecond: c.calls_per_second,
+      maxCalls: c.max_calls,
+      ringSeconds: c.ring_time,
+      message: promptSpec(c.message, baseDir, at('message'), issues),
+      optOutKey: c.opt_out_key === false ? null : c.opt_out_key,
+      optOutConfirmation: promptSpec(c.opt_out_confirmation, baseDir, at('opt_out_confirmation'), issues),
+      hours: c.hours ?? null,
+      maxAttempts: c.max_attempts,
+      attemptPeriodDays: c.attempt_period,
+      quietDaysAfterRefusal: c.quiet_after_refusal,
+      consentRequired: c.consent_required ?? null,
+      retry: { busy: rule(c.retry.busy), 'no-answer': rule(c.retry.no_answer), failed: rule(c.retry.failed), congestion: rule(c.retry.congestion), unknown: rule(c.retry.unknown) },
+    };
+  });
+}
 
 function promptSpec(raw: RawPrompt, baseDir: string, path: KeyPath, issues: DialplanIssue[]): PromptSpec {
   const prompt: PromptSpec = 'text' in raw ? { kind: 'text', text: raw.text, voice: raw.voice ?? 'fr' } : { kind: 'file', path: resolve(baseDir, raw.file) };
@@ -407,6 +443,7 @@ export function compileDialplan(raw: RawConfig, baseDir = '.'): { readonly dialp
   const trunks = compileTrunks(raw, issues);
   const trunkNames = new Set(raw.trunks.map((t) => t.name));
   const outboundRoutes = compileOutbound(raw, trunkNames, issues);
+  const campaigns = compileCampaigns(raw, trunkNames, baseDir, issues);
   const extensions = new Set(raw.users.map((u) => u.extension));
   const groups = compileGroups(raw, extensions, issues);
   const taken = new Map<string, string>([...raw.users.map((u): [string, string] => [u.extension, "a user's extension"]), ...groups.map((g): [string, string] => [g.number, 'a group number'])]);
@@ -422,5 +459,5 @@ export function compileDialplan(raw: RawConfig, baseDir = '.'): { readonly dialp
     inboundRoutes = compileInbound(raw, resolver, trunkNames, timeConditions, timeConditionsValid, issues);
   }
   if (numberingPlan === null || issues.some((i) => i.severity === 'error')) return { dialplan: null, issues };
-  return { dialplan: { permissionClasses, numberingPlan, groups, messages, menus, timeConditions, inboundRoutes, outboundRoutes, trunks }, issues };
+  return { dialplan: { permissionClasses, numberingPlan, groups, messages, menus, timeConditions, inboundRoutes, outboundRoutes, trunks, campaigns }, issues };
 }

@@ -36,7 +36,7 @@ export function isAddressOrCidr(value: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-const nameSchema = (what: string) =>
+export const nameSchema = (what: string) =>
   z.string().regex(NAME, `must be 1 to 40 letters, digits, "-" or "_", starting with a letter or digit`).meta({ description: `Nom ${what} (lettres, chiffres, - et _).` });
 
 /** A number a call can be sent to: resolved like a number dialled by a user. */
@@ -49,7 +49,7 @@ export const destinationSchema = () =>
         'Destination : un numéro composé comme par un utilisateur (entre guillemets) — un poste, un groupe, ou un numéro extérieur soumis au plan de numérotation, aux classes de droits et aux routes sortantes.',
     });
 
-const e164Schema = () => z.string().regex(/^\+[1-9][0-9]{5,14}$/, 'must be an E.164 number: "+" then 6 to 15 digits, like "+33123456789"');
+export const e164Schema = () => z.string().regex(/^\+[1-9][0-9]{5,14}$/, 'must be an E.164 number: "+" then 6 to 15 digits, like "+33123456789"');
 
 export const userDialplanFields = {
   permission: z
@@ -239,6 +239,12 @@ const trunkSchema = z
       }),
     srtp: z.enum(SRTP_VALUES).optional().meta({ description: 'SRTP vers l’opérateur : par défaut required en TLS, off sinon.' }),
     max_calls: z.int().min(1).max(1000).default(10).meta({ description: 'Appels simultanés au plus par ce trunk (limite la facture en cas de fraude).' }),
+    calls_per_second: z
+      .number()
+      .positive()
+      .max(200)
+      .default(5)
+      .meta({ description: 'Nouveaux appels par seconde que l’automate d’appels peut lancer par ce trunk, toutes campagnes confondues.' }),
   })
   .superRefine((trunk, ctx) => {
     // Toll fraud starts with an open door: every trunk authenticates.

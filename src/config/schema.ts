@@ -22,6 +22,7 @@ import {
   trunksSchema,
   userDialplanFields,
 } from './schema-dialplan.js';
+import { campaignsSchema } from './schema-campaigns.js';
 
 export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export const DIGEST_ALGORITHMS = ['SHA-256', 'MD5'] as const;
@@ -379,6 +380,7 @@ export const configSchema = z
     inbound_routes: inboundRoutesSchema,
     outbound_routes: outboundRoutesSchema,
     trunks: trunksSchema,
+    campaigns: campaignsSchema,
   })
   .superRefine((config, ctx) => {
     // A user whose only hash is for an algorithm voix does not offer could never authenticate.

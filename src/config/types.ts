@@ -6,7 +6,7 @@
 import type { PermissionClass } from '../rules/dial-permissions.js';
 import type { NumberingPlan } from '../rules/numbering-plan.js';
 import type { OutboundRoute } from '../rules/outbound-routing.js';
-import type { TimeCondition } from '../rules/time-conditions.js';
+import type { TimeCondition, TimeConditionSpec } from '../rules/time-conditions.js';
 
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
@@ -225,6 +225,44 @@ export interface TrunkConfig {
   readonly srtp: SrtpPolicy;
   /** Simultaneous calls through this trunk (both directions). */
   readonly maxCalls: number;
+  /** New calls per second the dialer may start through this trunk, all campaigns together. */
+  readonly callsPerSecond: number;
+}
+
+/** How an attempt's outcome is retried (src/dialer/retry-policy.ts). */
+export interface CampaignRetryRule {
+  readonly afterSeconds: number;
+  readonly maxRetries: number;
+}
+
+/**
+ * An outbound campaign (src/dialer): who may be called and when, how fast,
+ * and what they hear. Its contacts, attempts and state are in the database.
+ */
+export interface CampaignConfig {
+  readonly name: string;
+  /** prospecting needs each contact's recorded consent (loi n° 2025-594); customer (a contract in force) does not. */
+  readonly purpose: 'prospecting' | 'customer';
+  readonly trunk: string;
+  /** E.164 number presented; null: the trunk's. */
+  readonly callerId: string | null;
+  readonly callsPerSecond: number;
+  readonly maxCalls: number;
+  readonly ringSeconds: number;
+  /** Played on answer; a text may name contact fields in braces ({prenom}, {nom}, any column). */
+  readonly message: PromptSpec;
+  /** The key that puts the number on the do-not-call list; null: none. */
+  readonly optOutKey: string | null;
+  readonly optOutConfirmation: PromptSpec;
+  /** Calling hours in the contact's time zone; null: the legal ones (Monday–Friday 10–13 h and 14–20 h, not on public holidays). */
+  readonly hours: Omit<TimeConditionSpec, 'timezone'> | null;
+  readonly maxAttempts: number;
+  readonly attemptPeriodDays: number;
+  readonly quietDaysAfterRefusal: number;
+  /** null: as the purpose says (required for prospecting). */
+  readonly consentRequired: boolean | null;
+  /** Retry rules by outcome (busy, no-answer, failed, congestion, unknown); the others never retry. */
+  readonly retry: Readonly<Record<'busy' | 'no-answer' | 'failed' | 'congestion' | 'unknown', CampaignRetryRule>>;
 }
 
 export interface MediaConfig {
@@ -277,6 +315,7 @@ export interface VoixConfig {
   readonly inboundRoutes: readonly InboundRouteConfig[];
   readonly outboundRoutes: readonly OutboundRoute[];
   readonly trunks: readonly TrunkConfig[];
+  readonly campaigns: readonly CampaignConfig[];
 }
 
 /** One problem found in a config file; `line` and `column` are 1-based, or 0 when the file could not be read at all. */

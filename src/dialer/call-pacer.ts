@@ -12,17 +12,33 @@
  * actual start: never a burst to make up for lost time.
  */
 export class CallPacer {
-  readonly intervalMs: number;
   private theoreticalStartMs = Number.NEGATIVE_INFINITY;
   private activeCalls = 0;
+  private rate = 1;
+  private cap = 1;
 
-  constructor(
-    readonly callsPerSecond: number,
-    readonly maxConcurrent: number,
-  ) {
+  constructor(callsPerSecond: number, maxConcurrent: number) {
+    this.reconfigure(callsPerSecond, maxConcurrent);
+  }
+
+  get callsPerSecond(): number {
+    return this.rate;
+  }
+
+  get maxConcurrent(): number {
+    return this.cap;
+  }
+
+  get intervalMs(): number {
+    return 1000 / this.rate;
+  }
+
+  /** A new pace (a reload): the calls in progress still count, the next start keeps its place on the grid. */
+  reconfigure(callsPerSecond: number, maxConcurrent: number): void {
     if (!(callsPerSecond > 0) || !Number.isFinite(callsPerSecond)) throw new RangeError(`calls per second must be a positive number, got ${callsPerSecond}`);
     if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new RangeError(`maximum concurrent calls must be a positive integer, got ${maxConcurrent}`);
-    this.intervalMs = 1000 / callsPerSecond;
+    this.rate = callsPerSecond;
+    this.cap = maxConcurrent;
   }
 
   get active(): number {
@@ -31,12 +47,12 @@ export class CallPacer {
 
   /** Whether a call may start at `nowMs`. */
   canStart(nowMs: number): boolean {
-    return this.activeCalls < this.maxConcurrent && nowMs >= this.theoreticalStartMs;
+    return this.activeCalls < this.cap && nowMs >= this.theoreticalStartMs;
   }
 
   /** When a call could start at the earliest, if none ends meanwhile; Infinity while every slot is taken. */
   nextStartMs(nowMs: number): number {
-    if (this.activeCalls >= this.maxConcurrent) return Number.POSITIVE_INFINITY;
+    if (this.activeCalls >= this.cap) return Number.POSITIVE_INFINITY;
     return Math.max(nowMs, this.theoreticalStartMs);
   }
 

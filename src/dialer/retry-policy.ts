@@ -6,14 +6,14 @@
  *
  * Defaults, as a call-centre would set them: busy lines free up quickly,
  * an unanswered phone is tried later in the day, a network failure soon,
- * an attempt lost in a crash ('unknown') like a failure; an answered or
- * rejected call is never retried.
+ * an attempt lost in a crash ('unknown') like a failure; an answered,
+ * declined or opted-out call is never retried.
  */
 import type { AttemptOutcome } from './campaign-store.js';
 
 export interface RetryRule {
-  /** Minutes before the next try. */
-  readonly afterMinutes: number;
+  /** Seconds before the next try. */
+  readonly afterSeconds: number;
   /** Tries after the first for this outcome; 0: never again. */
   readonly maxRetries: number;
 }
@@ -21,13 +21,14 @@ export interface RetryRule {
 export type RetryRules = Readonly<Record<AttemptOutcome, RetryRule>>;
 
 export const DEFAULT_RETRY_RULES: RetryRules = {
-  answered: { afterMinutes: 0, maxRetries: 0 },
-  rejected: { afterMinutes: 0, maxRetries: 0 },
-  busy: { afterMinutes: 15, maxRetries: 3 },
-  'no-answer': { afterMinutes: 120, maxRetries: 2 },
-  failed: { afterMinutes: 30, maxRetries: 2 },
-  congestion: { afterMinutes: 5, maxRetries: 5 },
-  unknown: { afterMinutes: 30, maxRetries: 2 },
+  answered: { afterSeconds: 0, maxRetries: 0 },
+  'opted-out': { afterSeconds: 0, maxRetries: 0 },
+  rejected: { afterSeconds: 0, maxRetries: 0 },
+  busy: { afterSeconds: 15 * 60, maxRetries: 3 },
+  'no-answer': { afterSeconds: 2 * 3600, maxRetries: 2 },
+  failed: { afterSeconds: 30 * 60, maxRetries: 2 },
+  congestion: { afterSeconds: 5 * 60, maxRetries: 5 },
+  unknown: { afterSeconds: 30 * 60, maxRetries: 2 },
 };
 
 export type RetryDecision = { readonly retry: true; readonly at: number } | { readonly retry: false; readonly final: AttemptOutcome };
@@ -43,5 +44,5 @@ export function afterAttempt(rules: RetryRules, outcomes: readonly AttemptOutcom
   const rule = rules[outcome];
   const retriesSoFar = outcomes.filter((o) => o === outcome).length - 1;
   if (retriesSoFar >= rule.maxRetries) return { retry: false, final: outcome };
-  return { retry: true, at: endedAt + rule.afterMinutes * 60_000 };
+  return { retry: true, at: endedAt + rule.afterSeconds * 1000 };
 }

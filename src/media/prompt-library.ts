@@ -7,15 +7,24 @@
  * error with its key path, so it never surprises a caller.
  */
 import type { MenuConfig, PromptSpec, VoixConfig } from '../config/types.js';
+import { campaignPromptDefinitions } from '../dialer/campaign-prompts.js';
 import { menuPromptDefinitions } from '../ivr/menu-prompts.js';
 import type { MediaPlayout } from './playout/playout-protocol.js';
 import type { PreparedPrompt, PromptStore } from './prompts/prompt-store.js';
 
-/** Every prompt the configuration can play, by prompt id: a message's is its number, a menu's `menu/<number>/<which>`. */
-export function promptDefinitions(config: Pick<VoixConfig, 'messages' | 'menus'>): Map<string, PromptSpec> {
+type PromptedConfig = Pick<VoixConfig, 'messages' | 'menus' | 'campaigns'>;
+
+/**
+ * Every prompt the configuration can play, by prompt id: a message's is its
+ * number, a menu's `menu/<number>/<which>`, a campaign's
+ * `campaign/<name>/<which>` (a message naming contact fields is made per
+ * contact when it is called).
+ */
+export function promptDefinitions(config: PromptedConfig): Map<string, PromptSpec> {
   const definitions = new Map<string, PromptSpec>();
   for (const message of config.messages) definitions.set(message.number, message.prompt);
   for (const [id, spec] of menuPromptDefinitions(config.menus)) definitions.set(id, spec);
+  for (const [id, spec] of campaignPromptDefinitions(config.campaigns)) definitions.set(id, spec);
   return definitions;
 }
 
@@ -27,7 +36,9 @@ const MENU_PROMPT_KEYS: Readonly<Record<string, string>> = {
 };
 
 /** The key path of a prompt id in the configuration file, for error messages. */
-export function promptKeyPath(config: Pick<VoixConfig, 'messages' | 'menus'>, promptId: string): (string | number)[] {
+export function promptKeyPath(config: PromptedConfig, promptId: string): (string | number)[] {
+  const campaign = /^campaign\/(.+)\/(message|opt-out)$/.exec(promptId);
+  if (campaign !== null) return ['campaigns', config.campaigns.findIndex((c) => c.name === campaign[1]), campaign[2] === 'message' ? 'message' : 'opt_out_confirmation'];
   const menu = /^menu\/(\d+)\/(.+)$/.exec(promptId);
   if (menu !== null) {
     const index = config.menus.findIndex((m: MenuConfig) => m.number === menu[1]);
@@ -45,7 +56,7 @@ export interface PromptProblem {
 export type PreparedPrompts = { readonly ok: true; readonly prompts: ReadonlyMap<string, PreparedPrompt>; readonly warnings: readonly string[] } | { readonly ok: false; readonly problems: readonly PromptProblem[] };
 
 /** Converts (or reads from the cache) every prompt of `config`. */
-export async function preparePrompts(store: PromptStore, config: Pick<VoixConfig, 'messages' | 'menus'>): Promise<PreparedPrompts> {
+export async function preparePrompts(store: PromptStore, config: PromptedConfig): Promise<PreparedPrompts> {
   const definitions = promptDefinitions(config);
   if (definitions.size === 0) return { ok: true, prompts: new Map(), warnings: [] };
   const result = await store.prepare(definitions);

@@ -372,6 +372,30 @@ export class CallRouter {
     return { transport, sourceAddress, srtpPolicy, cryptoAllowed: transport === 'tls' || config.security.sdesOverPlaintext };
   }
 
+  /**
+   * voix's INVITE to `number` through `trunk`, presenting `callerId.number`
+   * (else the trunk's caller id, else its account); the dialer's calls use it
+   * too, once their campaign's permission to use the trunk is settled.
+   */
+  trunkTarget(config: VoixConfig, trunk: TrunkConfig, number: string, callerId: { readonly number: string | null; readonly name: string | null }): CallTarget {
+    const presented = callerId.number ?? trunk.callerId ?? trunk.username;
+    const uriTo = sipUri({ user: number, host: trunk.domain });
+    return {
+      label: `trunk ${trunk.name} ${number}`,
+      requestUri: uriTo,
+      destination: { transport: trunk.transport, address: trunk.host, port: trunk.port },
+      route: [],
+      signalling: this.signalling(config, trunk.transport, null, trunk.srtp),
+      from: { displayName: callerId.name, uri: sipUri({ user: presented, host: trunk.domain }) },
+      to: { displayName: null, uri: uriTo },
+      contactUser: trunk.username,
+      // RFC 3325: the identity voix asserts to a provider that trusts it.
+      extraHeaders: [['P-Asserted-Identity', `<sip:${presented}@${trunk.domain}>`]],
+      credentials: { username: trunk.authUsername, password: trunk.password },
+      trunk: trunk.name,
+    };
+  }
+
   // ---------------------------------------------------------------------------
   // Outside numbers: permission, route, trunk.
 
@@ -395,23 +419,7 @@ export class CallRouter {
       return end(503, `trunk ${trunk.name} is at its call limit`, 'Trunk Busy');
     }
     this.options.logger.info('outbound call', { callId: request.callId, caller: user.extension, number: selection.number, route: selection.route, trunk: trunk.name, category: classification.category });
-    const presented = user.callerId.number ?? trunk.callerId ?? trunk.username;
-    const uriTo = sipUri({ user: selection.number, host: trunk.domain });
-    const from = { displayName: user.callerId.name ?? user.displayName, uri: sipUri({ user: presented, host: trunk.domain }) };
-    const target: CallTarget = {
-      label: `trunk ${trunk.name} ${selection.number}`,
-      requestUri: uriTo,
-      destination: { transport: trunk.transport, address: trunk.host, port: trunk.port },
-      route: [],
-      signalling: this.signalling(config, trunk.transport, null, trunk.srtp),
-      from,
-      to: { displayName: null, uri: uriTo },
-      contactUser: trunk.username,
-      // RFC 3325: the identity voix asserts to a provider that trusts it.
-      extraHeaders: [['P-Asserted-Identity', `<sip:${presented}@${trunk.domain}>`]],
-      credentials: { username: trunk.authUsername, password: trunk.password },
-      trunk: trunk.name,
-    };
+    const target = this.trunkTarget(config, trunk, selection.number, { number: user.callerId.number, name: user.callerId.name ?? user.displayName });
     return {
       attempt: { label: `trunk ${trunk.name}`, targets: [target], ringSeconds: null },
       onFail: (outcome, status) => (status === 401 || status === 407 ? end(503, `trunk ${trunk.name} refused voix's credentials`, 'Trunk Authentication Failed') : endFor(outcome, status)),

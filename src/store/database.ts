@@ -99,6 +99,19 @@ const MIGRATIONS: readonly string[] = [
      added_at INTEGER NOT NULL,
      source TEXT NOT NULL
    )`,
+  // The dialer's schedule (src/dialer/dialer.ts): a campaign's state as the operator set it, each
+  // contact's next attempt time or final result, and what each attempt's call was.
+  `ALTER TABLE campaigns ADD COLUMN state TEXT NOT NULL DEFAULT 'created';
+   ALTER TABLE campaigns ADD COLUMN state_changed_at INTEGER;
+   ALTER TABLE campaign_contacts ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE campaign_contacts ADD COLUMN waiting_reason TEXT;
+   ALTER TABLE campaign_contacts ADD COLUMN result TEXT;
+   ALTER TABLE campaign_contacts ADD COLUMN result_detail TEXT;
+   ALTER TABLE campaign_contacts ADD COLUMN result_at INTEGER;
+   ALTER TABLE call_attempts ADD COLUMN call_id TEXT;
+   ALTER TABLE call_attempts ADD COLUMN sip_status INTEGER;
+   ALTER TABLE call_attempts ADD COLUMN detail TEXT;
+   CREATE INDEX campaign_contacts_due ON campaign_contacts (campaign_id, next_attempt_at) WHERE result IS NULL`,
 ];
 
 export const DATABASE_FILE = 'voix.db';

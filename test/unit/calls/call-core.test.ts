@@ -25,6 +25,8 @@ import { parseRequest } from '../../support/messages.js';
 import { configFromYaml, userLines } from '../../support/config.js';
 import { CallRouter } from '../../../src/routing/call-router.js';
 import type { VoixConfig } from '../../../src/config/types.js';
+import type { CallTarget } from '../../../src/calls/call-target.js';
+import { sipUri } from '../../../src/sip/uri.js';
 
 class RecordingSender implements MessageSender {
   readonly sent: Array<{ message: AnySipMessage; destination: Destination }> = [];
@@ -73,6 +75,14 @@ class FakeMedia implements CallMedia {
   }
   isSecure(): boolean {
     return false;
+  }
+  answers: Buffer[] = [];
+  offerFromVoix(): MediaOutcome {
+    return this.refuse ?? { ok: true, sdp: Buffer.from('voix-offer') };
+  }
+  async acceptAnswer(answer: Buffer): Promise<MediaOutcome> {
+    this.answers.push(answer);
+    return { ok: true, sdp: answer };
   }
   plays: Array<{ promptId: string; repeat: number; finish: (played: boolean) => void }> = [];
   async answerLocally(): Promise<MediaOutcome> {
@@ -718,5 +728,164 @@ menus:
     await settle();
     expect(w.sender.requests('BYE', '192.0.2.10')).toHaveLength(1);
     expect(w.calls.activeCalls()).toHaveLength(0);
+  });
+});
+
+describe('CallCore.originate (the dialer’s calls)', () => {
+  const TARGET: CallTarget = {
+    label: 'trunk operateur +33610000001',
+    requestUri: sipUri({ user: '+33610000001', host: 'sip.operateur.test' }),
+    destination: { transport: 'udp', address: '192.0.2.50', port: 5060 },
+    route: [],
+    signalling: { transport: 'udp', sourceAddress: null, srtpPolicy: 'off', cryptoAllowed: false },
+    from: { displayName: null, uri: sipUri({ user: '+33100000000', host: 'sip.operateur.test' }) },
+    to: { displayName: null, uri: sipUri({ user: '+33610000001', host: 'sip.operateur.test' }) },
+    contactUser: 'compte',
+    extraHeaders: [['P-Asserted-Identity', '<sip:+33100000000@sip.operateur.test>']],
+    credentials: { username: 'compte', password: 'secret-du-compte' },
+    trunk: 'operateur',
+  };
+  const MESSAGE = [{ kind: 'prompt', prompt: 'campaign/relance/message' }] as const;
+  const CONFIRMATION = [{ kind: 'prompt', prompt: 'campaign/relance/opt-out' }] as const;
+
+  function originate(w: World, callId: string, onOptOut: () => void = () => undefined) {
+    return w.calls.originate({ callId, origin: 'campaign relance', target: TARGET, ringSeconds: 20, message: MESSAGE, optOutKey: '9', optOutConfirmation: CONFIRMATION, onOptOut });
+  }
+
+  function fromTrunk(w: World, method: string, callId: string, cseq: number, extra: string[] = [], body?: string): SipRequest {
+    const invite = w.sender.requests('INVITE', '192.0.2.50').at(-1)!;
+    return parseRequest(
+      [
+        `${method} sip:compte@192.0.2.1:5060 SIP/2.0`,
+        `Via: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKtrunk-${method}-${cseq}`,
+        `From: <sip:+33610000001@sip.operateur.test>;tag=callee`,
+        `To: <sip:+33100000000@sip.operateur.test>;tag=${tagOf(invite.from)}`,
+        `Call-ID: ${callId}`,
+        `CSeq: ${cseq} ${method}`,
+        ...extra,
+        ...(body !== undefined ? [`Content-Length: ${Buffer.byteLength(body)}`, '', body] : ['Content-Length: 0', '', '']),
+      ].join('\n'),
+    );
+  }
+
+  const TRUNK_FLOW: Flow = { ...FLOW_A, remoteAddress: '192.0.2.50', remotePort: 5060 };
+
+  it('sends voix’s offer through the trunk, acknowledges the 200, plays the message, then hangs up: answered', async () => {
+    const w = createWorld();
+    const result = originate(w, 'out-1');
+    await settle();
+    const invite = w.sender.requests('INVITE', '192.0.2.50')[0]!;
+    expect(invite.body.toString()).toBe('voix-offer');
+    expect(invite.uri).toMatchObject({ user: '+33610000001', host: 'sip.operateur.test' });
+    expect(invite.headers.get('p-asserted-identity')).toBe('<sip:+33100000000@sip.operateur.test>');
+    expect(w.calls.callsThrough('operateur')).toBe(1);
+
+    answer(w, invite, 180, 'callee');
+    answer(w, invite, 200, 'callee', 'sdp-from-callee');
+    await settle();
+    expect(w.sender.requests('ACK', '192.0.2.50')).toHaveLength(1);
+    expect(w.media.answers.map(String)).toEqual(['sdp-from-callee']);
+    expect(w.media.playlists.map((p) => p.items)).toEqual([MESSAGE]);
+
+    w.media.playlists[0]!.finish('completed');
+    await settle();
+    expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
+    await expect(result).resolves.toMatchObject({ outcome: 'answered', status: 200, detail: 'message played' });
+    expect(w.media.released).toBe(1);
+    expect(w.calls.callsThrough('operateur')).toBe(0);
+  });
+
+  it.each([
+    [486, 'busy'],
+    [603, 'rejected'],
+    [503, 'congestion'],
+    [404, 'failed'],
+    [480, 'no-answer'],
+  ] as const)('maps a %i from the trunk to %s', async (status, outcome) => {
+    const w = createWorld();
+    const result = originate(w, `out-${status}`);
+    await settle();
+    answer(w, w.sender.requests('INVITE', '192.0.2.50')[0]!, status, 'callee');
+    await expect(result).resolves.toMatchObject({ outcome, status });
+    // The transaction layer acknowledges the failure (RFC 3261 §17.1.1.3).
+    expect(w.sender.requests('ACK', '192.0.2.50')).toHaveLength(1);
+  });
+
+  it('cancels at the ring timeout and ends as no-answer when the 487 comes', async () => {
+    const w = createWorld();
+    const result = originate(w, 'out-ring');
+    await settle();
+    const invite = w.sender.requests('INVITE', '192.0.2.50')[0]!;
+    answer(w, invite, 180, 'callee');
+    w.clock.advance(19_999);
+    expect(w.sender.requests('CANCEL', '192.0.2.50')).toHaveLength(0);
+    w.clock.advance(1);
+    expect(w.sender.requests('CANCEL', '192.0.2.50')).toHaveLength(1);
+    answer(w, invite, 487, 'callee');
+    await expect(result).resolves.toMatchObject({ outcome: 'no-answer', status: 487 });
+  });
+
+  it('hangs up a callee that answers after the ring timeout (CANCEL/200 race): no-answer', async () => {
+    const w = createWorld();
+    const result = originate(w, 'out-race');
+    await settle();
+    const invite = w.sender.requests('INVITE', '192.0.2.50')[0]!;
+    answer(w, invite, 180, 'callee');
+    w.clock.advance(20_000);
+    answer(w, invite, 200, 'callee', 'sdp-from-callee');
+    await settle();
+    expect(w.sender.requests('ACK', '192.0.2.50')).toHaveLength(1);
+    expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
+    await expect(result).resolves.toMatchObject({ outcome: 'no-answer' });
+    expect(w.media.playlists).toHaveLength(0);
+  });
+
+  it('answers the provider’s 407 with the trunk’s credentials, on a new CSeq', async () => {
+    const w = createWorld();
+    void originate(w, 'out-auth');
+    await settle();
+    const first = w.sender.requests('INVITE', '192.0.2.50')[0]!;
+    answer(w, first, 407, 'prov', undefined, [['Proxy-Authenticate', 'Digest realm="operateur", nonce="n1", algorithm=MD5, qop="auth"']]);
+    await settle();
+    const invites = w.sender.requests('INVITE', '192.0.2.50');
+    expect(invites).toHaveLength(2);
+    expect(invites[1]!.cseq.seq).toBe(2);
+    expect(invites[1]!.headers.get('proxy-authorization')).toMatch(/^Digest username="compte", realm="operateur"/);
+    expect(invites[1]!.body.toString()).toBe('voix-offer');
+  });
+
+  it('the opt-out key records the opt-out at once, plays the confirmation, hangs up: opted-out', async () => {
+    const w = createWorld();
+    let optOuts = 0;
+    const result = originate(w, 'out-optout', () => optOuts++);
+    await settle();
+    answer(w, w.sender.requests('INVITE', '192.0.2.50')[0]!, 200, 'callee', 'sdp-from-callee');
+    await settle();
+    w.calls.onDtmf('out-optout', '5', 'rfc4733');
+    expect(optOuts).toBe(0);
+    w.calls.onDtmf('out-optout', '9', 'rfc4733');
+    w.calls.onDtmf('out-optout', '9', 'rfc4733');
+    expect(optOuts).toBe(1);
+    expect(w.media.playlists.map((p) => p.items)).toEqual([MESSAGE, CONFIRMATION]);
+    w.media.playlists[0]!.finish('replaced');
+    w.media.playlists[1]!.finish('completed');
+    await settle();
+    expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
+    await expect(result).resolves.toMatchObject({ outcome: 'opted-out', status: 200 });
+  });
+
+  it('a BYE from the callee during the message ends the call as answered; its SIP INFO keys are heard', async () => {
+    const w = createWorld();
+    const result = originate(w, 'out-bye');
+    await settle();
+    answer(w, w.sender.requests('INVITE', '192.0.2.50')[0]!, 200, 'callee', 'sdp-from-callee');
+    await settle();
+    w.layer.receiveRequest(fromTrunk(w, 'INFO', 'out-bye', 2, ['Content-Type: application/dtmf-relay'], 'Signal=1\r\nDuration=160\r\n'), TRUNK_FLOW);
+    await settle();
+    expect(w.lines.filter((l) => l['msg'] === 'dtmf').map((l) => l['digit'])).toEqual(['1']);
+    w.layer.receiveRequest(fromTrunk(w, 'BYE', 'out-bye', 3), TRUNK_FLOW);
+    await settle();
+    expect(w.sender.statuses('out-bye', 'BYE')).toEqual([200]);
+    await expect(result).resolves.toMatchObject({ outcome: 'answered', detail: 'hung up during the message' });
   });
 });

@@ -588,6 +588,7 @@ describe('a complete valid file', () => {
       inboundAddresses: [],
       srtp: 'required',
       maxCalls: 10,
+      callsPerSecond: 5,
     });
     expect(backup).toMatchObject({ port: 5060, transport: 'udp', domain: '192.0.2.10', authUsername: 'auth-id', register: false, srtp: 'off', callerId: null, inboundAddresses: ['192.0.2.0/24'] });
   });

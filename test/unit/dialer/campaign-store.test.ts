@@ -67,8 +67,8 @@ describe('CampaignStore', () => {
     expect(other.prepare('SELECT phone, outcome FROM call_attempts WHERE id = ?').get(attempt.id)).toEqual({ phone: '+33612345678', outcome: null });
     expect(() => store.beginAttempt(contact, T0 + 2000)).toThrow(/already has attempt .* in flight/);
 
-    expect(store.finishAttempt(attempt.id, 'busy', T0 + 5000)).toBe(true);
-    expect(store.finishAttempt(attempt.id, 'answered', T0 + 6000), 'an ended attempt is not ended again').toBe(false);
+    expect(store.finishAttempt(attempt.id, { outcome: 'busy', at: T0 + 5000 })).toBe(true);
+    expect(store.finishAttempt(attempt.id, { outcome: 'answered', at: T0 + 6000 }), 'an ended attempt is not ended again').toBe(false);
     const next = store.beginAttempt(contact, T0 + 60_000);
     expect(store.attempts(contact).map((a) => [a.id, a.outcome])).toEqual([
       [attempt.id, 'busy'],
@@ -87,7 +87,7 @@ describe('CampaignStore', () => {
     await importContacts(file, store.contactSink(campaign.id));
     const ids = ['+33612345678', '+33612345679', '+33612345680'].map((phone) => store.contactId(campaign.id, phone) ?? -1);
     const done = store.beginAttempt(ids[0] ?? -1, T0);
-    store.finishAttempt(done.id, 'answered', T0 + 30_000);
+    store.finishAttempt(done.id, { outcome: 'answered', at: T0 + 30_000 });
     const lost = [store.beginAttempt(ids[1] ?? -1, T0 + 1000), store.beginAttempt(ids[2] ?? -1, T0 + 2000)];
     // The process dies: nothing more is written by it.
     before.close();
@@ -96,7 +96,7 @@ describe('CampaignStore', () => {
     const reconciled = restarted.reconcileInFlight(T0 + 120_000);
     expect(reconciled.map((a) => [a.id, a.outcome, a.endedAt])).toEqual(lost.map((a) => [a.id, 'unknown', T0 + 120_000]));
     expect(restarted.reconcileInFlight(T0 + 130_000), 'nothing left in flight').toEqual([]);
-    expect(restarted.finishAttempt(lost[0]?.id ?? -1, 'answered', T0 + 140_000), 'the lost call cannot be ended as something else').toBe(false);
+    expect(restarted.finishAttempt(lost[0]?.id ?? -1, { outcome: 'answered', at: T0 + 140_000 }), 'the lost call cannot be ended as something else').toBe(false);
     expect(restarted.attempts(ids[0] ?? -1).map((a) => a.outcome)).toEqual(['answered']);
     // The scheduler may call the contact again, as a new attempt.
     expect(restarted.beginAttempt(ids[1] ?? -1, T0 + 200_000).outcome).toBeNull();
@@ -115,7 +115,7 @@ describe('CampaignStore', () => {
     }
     for (const [i, at] of [T0 - 40 * DAY, T0 - 20 * DAY, T0 - 1 * DAY].entries()) {
       const attempt = store.beginAttempt(contacts[i % 2] ?? -1, at);
-      store.finishAttempt(attempt.id, 'no-answer', at + 30_000);
+      store.finishAttempt(attempt.id, { outcome: 'no-answer', at: at + 30_000 });
     }
     expect(store.attemptsToNumberSince('+33612345678', T0 - 30 * DAY)).toBe(2);
     expect(store.attemptsToNumberSince('+33612345678', T0 - 60 * DAY)).toBe(3);

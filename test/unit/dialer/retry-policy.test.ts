@@ -26,7 +26,7 @@ describe('afterAttempt', () => {
   });
 
   it('follows a campaign’s own rules', () => {
-    const rules: RetryRules = { ...DEFAULT_RETRY_RULES, 'no-answer': { afterMinutes: 10, maxRetries: 0 } };
+    const rules: RetryRules = { ...DEFAULT_RETRY_RULES, 'no-answer': { afterSeconds: 600, maxRetries: 0 } };
     expect(afterAttempt(rules, ['no-answer'], END)).toEqual({ retry: false, final: 'no-answer' });
     expect(() => afterAttempt(rules, [], END)).toThrow(RangeError);
   });

@@ -31,6 +31,7 @@ export const TRUNK: TrunkConfig = {
   inboundAddresses: [],
   srtp: 'off',
   maxCalls: 10,
+  callsPerSecond: 5,
 };
 
 export interface SentRequest {
