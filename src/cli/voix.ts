@@ -8,6 +8,9 @@
  *   voix registrations [--json]         list registered phones (also while voix is stopped)
  *   voix calls [--recent N] [--json]    calls in progress, or the last N calls
  *   voix user list|add|passwd ...       accounts in the configuration file (user-commands.ts)
+ *   voix campaign import|list|start|pause|resume|stop|status|export ...
+ *                                       outbound campaigns (campaign-commands.ts)
+ *   voix dnc add|remove|list|import ... the do-not-call list (campaign-commands.ts)
  *
  * Every command takes --config FILE. Exit codes: 0 success, 1 internal error
  * (a bug, or the server did not answer a reload), 2 user error (bad
@@ -18,6 +21,7 @@ import type { VoixConfig } from '../config/types.js';
 import { readActiveCalls, readRecentCalls, type CdrRow } from '../calls/cdr-store.js';
 import { readBindings } from '../store/sqlite-binding-store.js';
 import { VERSION, loadConfigAndPromptsReporting, loadConfigReporting, parseCommonArgs } from './args.js';
+import { campaign, dnc } from './campaign-commands.js';
 import { jsonOnly, parseOptions } from './options.js';
 import { EXIT_INTERNAL, EXIT_USER, UserError, formatTable, openExistingDatabase, out, printJson } from './output.js';
 import { reload, status } from './server-commands.js';
@@ -37,10 +41,26 @@ Commands:
   user add EXT     add an account with a generated password, shown once
                    [--name NAME] [--transports tls,udp,tcp] [--password-length N | --password-stdin]
   user passwd EXT  give an account a new password (generated, or --password-stdin)
+  campaign import NAME FILE.csv
+                   add the contacts of a CSV file to a campaign of the configuration file
+                   (rejected rows and duplicates in FILE.csv.import-report.txt)
+  campaign list    the campaigns, their state and progress
+  campaign start|pause|resume|stop NAME
+                   drive the dialer of the running voix (it applies the change within a second)
+  campaign status NAME
+                   a campaign's progress; --watch redraws it every second with a rate and an ETA
+  campaign export NAME
+                   each contact's result and attempts [--format csv|json] [--output FILE]
+  dnc add NUMBER   put a number on the do-not-call list [--reason TEXT]
+  dnc remove NUMBER
+                   take a number off the do-not-call list
+  dnc list         the do-not-call list
+  dnc import FILE  add the numbers of a file (one per line, or a CSV's first column)
   version          print the version
 
-status, reload, registrations, calls and user list/add/passwd take --json
-for scripts. FILE defaults to $VOIX_CONFIG or /etc/voix/voix.yaml.
+status, reload, registrations, calls, user list/add/passwd, campaign
+import/list/status and dnc list take --json for scripts. The configuration
+file (--config FILE) defaults to $VOIX_CONFIG or /etc/voix/voix.yaml.
 `;
 
 async function loadOrFail(configPath: string): Promise<VoixConfig> {
@@ -188,6 +208,10 @@ async function main(argv: string[]): Promise<number> {
       return reload(args.configPath, extra);
     case 'user':
       return user(args.configPath, extra);
+    case 'campaign':
+      return campaign(args.configPath, extra);
+    case 'dnc':
+      return dnc(args.configPath, extra);
   }
   if (extra.length > 0) throw new UserError(`unexpected argument: ${extra[0]}`);
   switch (command) {

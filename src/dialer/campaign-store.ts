@@ -185,6 +185,11 @@ export class CampaignStore {
     this.db.prepare('UPDATE campaigns SET state = ?, state_changed_at = ? WHERE id = ?').run(state, at, campaignId);
   }
 
+  /** The dialer's end of a campaign: only if it is still running (a pause or stop the operator just wrote wins); true when done. */
+  completeIfRunning(campaignId: number, at: number): boolean {
+    return this.db.prepare("UPDATE campaigns SET state = 'completed', state_changed_at = ? WHERE id = ? AND state = 'running'").run(at, campaignId).changes === 1;
+  }
+
   /** A purpose changed in the configuration applies to the contacts not yet called. */
   setCampaignPurpose(campaignId: number, purpose: CampaignPurpose): void {
     this.db.prepare('UPDATE campaigns SET purpose = ? WHERE id = ?').run(purpose, campaignId);
@@ -242,6 +247,7 @@ export class CampaignStore {
       const inFlight = this.db.prepare('SELECT id FROM call_attempts WHERE contact_id = ? AND outcome IS NULL').get(contactId) as { id: number } | undefined;
       if (inFlight !== undefined) throw new CampaignStoreError(`contact ${contactId} already has attempt ${inFlight.id} in flight`);
       const id = Number(this.db.prepare('INSERT INTO call_attempts (contact_id, phone, started_at, call_id) VALUES (?, ?, ?, ?)').run(contactId, contact.phone, at, callId).lastInsertRowid);
+      this.db.prepare('UPDATE campaign_contacts SET waiting_reason = NULL WHERE id = ?').run(contactId);
       return { id, contactId, phone: contact.phone, startedAt: at, endedAt: null, outcome: null, callId, sipStatus: null, detail: null };
     }).immediate();
   }

@@ -300,7 +300,7 @@ export class Dialer {
     const { store, logger } = this.options;
     for (const campaign of running) {
       if ((this.callsOf.get(campaign.id) ?? 0) > 0 || store.nextDueAt(campaign.id) !== null) continue;
-      store.setCampaignState(campaign.id, 'completed', this.options.now());
+      if (!store.completeIfRunning(campaign.id, this.options.now())) continue;
       this.announced.delete(campaign.name);
       logger.info('campaign completed', { campaign: campaign.name, ...store.progress(campaign.id).results });
     }
