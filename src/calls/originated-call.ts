@@ -28,12 +28,12 @@ import { viaTransport, type MessageSender, type TransportProtocol } from '../sip
 import { cloneSipUri } from '../sip/uri.js';
 import { answerChallenge, INITIAL_CLIENT_AUTH_STATE, type ClientAuthState } from '../trunks/client-authentication.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { CALL_ALLOW } from './call.js';
 import type { CallMedia } from './call-media.js';
 import type { CallTarget } from './call-target.js';
 import type { CdrStore, EndCause, HangupBy } from './cdr-store.js';
 
 const SDP = 'application/sdp';
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
 /** RFC 3261 §9.1: without a final response 64*T1 after a CANCEL, the INVITE is given up. */
 const CANCEL_GIVE_UP_MS = 32_000;
 
@@ -186,7 +186,7 @@ export class OriginatedCall {
     const headers = new Headers();
     for (const p of target.route) headers.append('Route', p);
     headers.append('Contact', `<sip:${target.contactUser}@${local.host}:${local.port};transport=${transport}>`);
-    headers.append('Allow', ALLOW);
+    headers.append('Allow', CALL_ALLOW);
     headers.append('User-Agent', this.services.serverHeader);
     for (const [name, value] of target.extraHeaders) headers.append(name, value);
     if (sdp !== null) headers.append('Content-Type', SDP);
@@ -375,7 +375,7 @@ export class OriginatedCall {
         return;
       }
       case 'OPTIONS':
-        this.respond(tx, request, 200, [['Allow', ALLOW]]);
+        this.respond(tx, request, 200, [['Allow', CALL_ALLOW]]);
         return;
       case 'INFO': {
         const info = parseSipInfoDtmf(request.headers.get('content-type') ?? '', request.body.toString('utf8'));
@@ -388,7 +388,7 @@ export class OriginatedCall {
         return;
       }
       default:
-        this.respond(tx, request, 405, [['Allow', ALLOW]]);
+        this.respond(tx, request, 405, [['Allow', CALL_ALLOW]]);
     }
   }
 

@@ -11,7 +11,7 @@
  * Every command writes through a CommandIo, so tests drive the clock and
  * read what was printed.
  */
-import { constants as fsConstants, chownSync, createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
+import { constants as fsConstants, chownSync, createReadStream, existsSync, statSync } from 'node:fs';
 import { access, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,7 +27,7 @@ import { databasePath, openDatabase, type Db } from '../store/database.js';
 import { readRuntimeState } from '../store/runtime-state-store.js';
 import { parseOptions } from './options.js';
 import { EXIT_NOTHING, EXIT_OK, UserError, formatTable, openExistingDatabase } from './output.js';
-import { SYSTEM_PROBE, formatDuration, serverLiveness, type ProcessProbe, type ServerLiveness } from './server-process.js';
+import { SYSTEM_PROBE, formatDuration, sameFile, serverLiveness, type ProcessProbe, type ServerLiveness } from './server-process.js';
 
 export const CAMPAIGN_USAGE = `usage: voix campaign import NAME FILE.csv [--json]
        voix campaign list [--json]
@@ -151,17 +151,6 @@ function openForWriting(config: VoixConfig): Db {
 
 function liveness(db: Db, io: CommandIo): ServerLiveness {
   return serverLiveness(readRuntimeState(db), io.probe);
-}
-
-function sameFile(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');

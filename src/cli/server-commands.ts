@@ -3,7 +3,7 @@
  * running server, through the runtime state it keeps in its database and,
  * for reload, a SIGHUP.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,21 +18,10 @@ import { readBindings } from '../store/sqlite-binding-store.js';
 import { loadConfigReporting } from './args.js';
 import { jsonOnly } from './options.js';
 import { EXIT_INTERNAL, EXIT_NOTHING, EXIT_OK, EXIT_USER, UserError, err, openExistingDatabase, out, printJson } from './output.js';
-import { formatDuration, serverLiveness, waitForReload } from './server-process.js';
+import { formatDuration, sameFile, serverLiveness, waitForReload } from './server-process.js';
 
 /** How long `voix reload` waits for the server's outcome. */
 const RELOAD_TIMEOUT_MS = 10_000;
-
-function sameFile(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
-}
 
 function describeReload(record: ReloadRecord): string {
   const when = new Date(record.at).toISOString();

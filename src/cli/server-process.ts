@@ -3,6 +3,8 @@
  * (store/runtime-state-store.ts), whether that process is still the voix that
  * wrote it, and waiting for it to report a reload.
  */
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import type { ReloadRecord } from '../config/reload-controller.js';
 import type { RuntimeState } from '../store/runtime-state-store.js';
 import { processExists, processStartTime } from '../util/process-identity.js';
@@ -61,4 +63,16 @@ export function formatDuration(ms: number): string {
   if (hours > 0) return `${hours}h ${pad(minutes)}m`;
   if (minutes > 0) return `${minutes}m ${pad(seconds)}s`;
   return `${seconds}s`;
+}
+
+/** Whether two paths name the same file (symbolic links followed; a missing file compared by its absolute path). */
+export function sameFile(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
