@@ -39,6 +39,7 @@ import { SystemClock, type Clock } from './util/clock.js';
 import { CampaignCalls } from './dialer/campaign-calls.js';
 import { CampaignStore } from './dialer/campaign-store.js';
 import { Dialer } from './dialer/dialer.js';
+import { AdminApi } from './admin/admin-api.js';
 import { PromptStore } from './media/prompts/prompt-store.js';
 import { newCallId } from './sip/builders.js';
 
@@ -145,6 +146,8 @@ export class VoixServer {
     readonly prompts: PromptLibrary,
     /** The campaign dialer: calls out while a campaign runs. */
     private readonly dialer: Dialer,
+    /** The read-only HTTP API, when admin.listen enables it. */
+    private readonly admin: AdminApi | null,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
@@ -306,8 +309,9 @@ export class VoixServer {
       logger: logger.child({ component: 'dialer' }),
       now: calendarNow,
     });
+    const campaignStore = new CampaignStore(db);
     const dialer = new Dialer({
-      store: new CampaignStore(db),
+      store: campaignStore,
       clock,
       now: calendarNow,
       campaigns: () => runtime.current().campaigns,
@@ -318,8 +322,21 @@ export class VoixServer {
       logger: logger.child({ component: 'dialer' }),
     });
     dialer.start();
+    const adminListen = config.admin.listen;
+    const admin =
+      adminListen === null
+        ? null
+        : new AdminApi({
+            address: adminListen.address,
+            port: adminListen.port,
+            campaigns: campaignStore,
+            configuredCampaigns: () => runtime.current().campaigns,
+            now: calendarNow,
+            logger: logger.child({ component: 'admin' }),
+          });
+    await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin);
   }
 
   configGeneration(): number {
@@ -343,6 +360,7 @@ export class VoixServer {
   }
 
   async stop(): Promise<void> {
+    await this.admin?.stop();
     this.dialer.stopDialing();
     await this.calls.hangUpAll('server-stopped');
     // The campaign calls just ended are recorded before the database closes.

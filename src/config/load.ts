@@ -309,6 +309,7 @@ function toVoixConfig(raw: RawConfig, dialplan: CompiledDialplan, baseDir: strin
       },
       sdesOverPlaintext: raw.security.sdes_over_plaintext,
     },
+    admin: { listen: endpoint(raw.admin.listen) },
     ...dialplan,
   };
 }

@@ -51,10 +51,11 @@ const RESTART_ONLY: readonly RestartOnlySetting[] = [
   { key: 'media.port_max', changed: (a, b) => a.media.portMax !== b.media.portMax },
   { key: 'media.workers', changed: (a, b) => a.media.workers !== b.media.workers },
   { key: 'auth.nonce_lifetime', changed: (a, b) => a.auth.nonceLifetimeSeconds !== b.auth.nonceLifetimeSeconds },
+  { key: 'admin.listen', changed: (a, b) => !same(a.admin.listen, b.admin.listen) },
 ];
 
 /** Top-level sections this file looks into itself; any other one is compared whole. */
-const DETAILED_SECTIONS: ReadonlySet<string> = new Set(['server', 'media', 'auth', 'users', 'registrar', 'calls', 'security']);
+const DETAILED_SECTIONS: ReadonlySet<string> = new Set(['server', 'media', 'auth', 'users', 'registrar', 'calls', 'security', 'admin']);
 
 /** `permissionClasses` → `permission_classes`: the file's name of a section. */
 function fileKey(section: string): string {
@@ -106,6 +107,7 @@ export function planReload(running: VoixConfig, next: VoixConfig): ReloadPlan {
     ...next,
     server: running.server,
     media: running.media,
+    admin: running.admin,
     auth: { ...next.auth, nonceLifetimeSeconds: running.auth.nonceLifetimeSeconds },
     users: realmChanged ? running.users : next.users,
   };

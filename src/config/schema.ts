@@ -362,6 +362,25 @@ const securitySchema = z
   .prefault({})
   .meta({ description: 'Protection contre les attaques par force brute.' });
 
+const adminSchema = z
+  .strictObject({
+    listen: z
+      .union(
+        [
+          z.literal(false),
+          z.strictObject({
+            address: ipAddress().default('127.0.0.1').meta({ description: 'Adresse d’écoute ; 127.0.0.1 par défaut (la machine seule : l’API ne demande pas de mot de passe).' }),
+            port: port().default(8088).meta({ description: 'Port HTTP.' }),
+          }),
+        ],
+        { error: 'must be false (disabled) or a mapping with address and port' },
+      )
+      .default(false)
+      .meta({ description: 'Écoute HTTP de l’API d’administration (lecture seule, JSON) : { address, port }, ou false (par défaut) pour la désactiver.' }),
+  })
+  .prefault({})
+  .meta({ description: 'API HTTP d’administration : avancement des campagnes en JSON, état de santé.' });
+
 export const configSchema = z
   .strictObject({
     server: serverSchema,
@@ -371,6 +390,7 @@ export const configSchema = z
     media: mediaSchema,
     calls: callsSchema,
     security: securitySchema,
+    admin: adminSchema,
     permission_classes: permissionClassesSchema,
     numbering_plan: numberingPlanSchema,
     groups: groupsSchema,

@@ -305,6 +305,7 @@ export interface VoixConfig {
   readonly media: MediaConfig;
   readonly calls: CallsConfig;
   readonly security: SecurityConfig;
+  readonly admin: AdminConfig;
   readonly groups: readonly RingGroupConfig[];
   readonly messages: readonly MessageConfig[];
   readonly menus: readonly MenuConfig[];
@@ -316,6 +317,11 @@ export interface VoixConfig {
   readonly outboundRoutes: readonly OutboundRoute[];
   readonly trunks: readonly TrunkConfig[];
   readonly campaigns: readonly CampaignConfig[];
+}
+
+/** The administration HTTP API (read-only JSON), or null when disabled. */
+export interface AdminConfig {
+  readonly listen: ListenEndpoint | null;
 }
 
 /** One problem found in a config file; `line` and `column` are 1-based, or 0 when the file could not be read at all. */

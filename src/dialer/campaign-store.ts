@@ -371,6 +371,11 @@ export class CampaignStore {
     };
   }
 
+  /** Contacts of a campaign that got their final result at or after `since`: the recent pace of a campaign. */
+  resultsSince(campaignId: number, since: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result_at >= ?').get(campaignId, since) as { n: number }).n;
+  }
+
   /** Every contact of a campaign with its result and attempts, in file order. */
   report(campaignId: number): ContactReport[] {
     const contacts = this.db

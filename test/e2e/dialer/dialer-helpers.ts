@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { makeTempDir, startVoix, type VoixServer } from '../harness/index.js';
+import { getFreePort, makeTempDir, startVoix, type VoixServer } from '../harness/index.js';
 import { startCalleeSimulator, type CalleeSimulator } from './callee-simulator.js';
 
 export const TRUNK = 'reseau';
@@ -18,6 +18,8 @@ export interface DialerLab {
   readonly voix: VoixServer;
   readonly simulator: CalleeSimulator;
   readonly dir: string;
+  /** Base URL of voix's administration API (http://127.0.0.1:port). */
+  readonly adminUrl: string;
 }
 
 export interface DialerLabOptions {
@@ -33,14 +35,16 @@ export const MESSAGE = { text: 'Bonjour {prenom}, ceci est un message de la camp
 export async function startDialerLab(options: DialerLabOptions): Promise<DialerLab> {
   const simulator = await startCalleeSimulator();
   const calendarStart = options.calendarStart === undefined ? TUESDAY_MORNING : options.calendarStart;
+  const adminPort = await getFreePort('127.0.0.1');
   const voix = await startVoix({
     config: {
+      admin: { listen: { address: '127.0.0.1', port: adminPort } },
       trunks: [{ name: TRUNK, host: '127.0.0.1', port: simulator.port, transport: 'udp', username: 'voix', password: 'secret-du-reseau', register: false, calls_per_second: 20, max_calls: 50 }],
       campaigns: options.campaigns.map((c) => ({ trunk: TRUNK, message: MESSAGE, ...c })),
     },
     ...(calendarStart !== null ? { env: { VOIX_CALENDAR_START: calendarStart } } : {}),
   });
-  return { voix, simulator, dir: await makeTempDir('dialer') };
+  return { voix, simulator, dir: await makeTempDir('dialer'), adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
 export interface CsvContact {

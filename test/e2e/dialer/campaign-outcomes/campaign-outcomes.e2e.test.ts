@@ -93,6 +93,11 @@ it('AUTO-CAMPAGNE-01: a campaign of 52 contacts against a simulated network ends
   const list = JSON.parse(await voixCli(voix, ['dnc', 'list', '--json'])) as Array<{ phone: string }>;
   const optOuts = contacts.filter((c) => c.behaviour === 'opt-out').map((c) => c.phone);
   expect(list.map((e) => e.phone).sort()).toEqual([...doNotCall, ...optOuts].sort());
+  // The administration API says the same as the export.
+  const api = (await (await fetch(`${lab.adminUrl}/api/campaigns/relance`)).json()) as { state: string; contacts: number; done: number; results: Record<string, number> };
+  const counted: Record<string, number> = {};
+  for (const c of results.values()) counted[c.result ?? 'none'] = (counted[c.result ?? 'none'] ?? 0) + 1;
+  expect(api).toMatchObject({ state: 'completed', contacts: contacts.length, done: contacts.length, results: counted });
   const simulated = await simulator.stop();
   expect(simulated.failed, simulated.errors).toBe(0);
 });
