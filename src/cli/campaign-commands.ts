@@ -17,12 +17,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { formatConfigIssue, loadConfigFile } from '../config/load.js';
 import type { CampaignConfig, VoixConfig } from '../config/types.js';
 import { CampaignStore, CampaignStoreError, type Campaign, type CampaignProgress, type CampaignState, type ContactReport } from '../dialer/campaign-store.js';
 import { ContactFileError, detectEncoding, importContacts, type ContactSink, type ImportSummary, type ImportedContact } from '../dialer/contact-import.js';
-import { createImportReport, importReportPath } from '../dialer/import-report.js';
+import { ImportReportError, createImportReport } from '../dialer/import-report.js';
+import { normalisePhoneNumber } from '../dialer/phone-number.js';
 import { databasePath, openDatabase, type Db } from '../store/database.js';
 import { readRuntimeState } from '../store/runtime-state-store.js';
 import { parseOptions } from './options.js';
@@ -80,19 +80,6 @@ export const PROCESS_IO: CommandIo = {
 };
 
 // ---- shared ----
-
-/** contact-import.ts's default region: numbers written nationally are French. */
-const DEFAULT_REGION: CountryCode = 'FR';
-
-/** E.164 for a number as people write it (06 12 34 56 78, +33 6…, 0033 6…), or null when it is not a valid number. */
-export function normalisePhoneNumber(raw: string, region: CountryCode = DEFAULT_REGION): string | null {
-  try {
-    const number = parsePhoneNumberFromString(raw.trim(), region);
-    return number !== undefined && number.isValid() ? number.number : null;
-  } catch {
-    return null;
-  }
-}
 
 async function loadConfig(configPath: string, io: CommandIo): Promise<VoixConfig> {
   const loaded = await loadConfigFile(configPath);
@@ -183,6 +170,13 @@ async function checkReadableFile(file: string): Promise<void> {
 
 // ---- voix campaign import ----
 
+/** The import report cannot be written: a UserError saying so, and what to do when it is a matter of permissions. */
+function reportUserError(error: unknown, after = ''): unknown {
+  if (!(error instanceof ImportReportError)) return error;
+  const hint = ['EACCES', 'EPERM', 'EROFS'].includes(error.code ?? '') ? ' (copy the file to a folder you can write to)' : '';
+  return new UserError(`${error.message}${hint}${after}`);
+}
+
 /**
  * Contacts committed per write transaction during an import: one commit per
  * row is five times slower (200,000 rows: 20 s against 3.6 s), and the
@@ -214,15 +208,31 @@ async function importCommand(configPath: string, words: readonly string[], io: C
   const config = await loadConfig(configPath, io);
   const campaignConfig = configuredCampaign(config, name, configPath);
   await checkReadableFile(file);
-  const reportPath = importReportPath(file);
-  try {
-    await access(path.dirname(path.resolve(file)), fsConstants.W_OK);
-    if (existsSync(reportPath)) await access(reportPath, fsConstants.W_OK);
-  } catch (error) {
-    throw new UserError(`cannot write the import report ${reportPath}: ${(error as Error).message} (copy the file to a folder you can write to)`);
-  }
+  const report = createImportReport(file);
+  await report.ready.catch((error: unknown) => {
+    throw reportUserError(error);
+  });
+  const reportPath = report.path;
+  let problems = 0;
+  let reportClosed = false;
+  /** Why a broken file stopped the import, as the report says it. */
+  let fileProblem: string | null = null;
+  const abandonReport = async (error: unknown): Promise<void> => {
+    if (reportClosed) return;
+    // The reason is on stderr too; the report says it to whoever reads the report later.
+    const reason = fileProblem ?? (error instanceof UserError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`);
+    await report.abort(reason).catch(() => undefined);
+    // A report that would say nothing but its title and why the import stopped is not left next to the file.
+    if (problems === 0) await unlink(reportPath).catch(() => undefined);
+  };
 
-  const db = openForWriting(config);
+  let db: Db;
+  try {
+    db = openForWriting(config);
+  } catch (error) {
+    await abandonReport(error);
+    throw error;
+  }
   try {
     const store = new CampaignStore(db);
     // The campaign row is created with its first contact: an import that adds nobody (a wrong file) leaves no empty campaign behind.
@@ -254,13 +264,10 @@ async function importCommand(configPath: string, words: readonly string[], io: C
         return outcome;
       },
     };
-    const report = createImportReport(file);
-    let problems = 0;
     let shown = 0;
     let summary: ImportSummary;
     try {
       summary = await importContacts(file, counting, {
-        defaultCountry: DEFAULT_REGION,
         onProblem: (problem) => {
           problems++;
           report.onProblem(problem);
@@ -271,16 +278,25 @@ async function importCommand(configPath: string, words: readonly string[], io: C
         },
       });
     } catch (error) {
-      if (!(error instanceof ContactFileError)) throw error;
-      // A report that would say nothing but its title is not left next to the file.
-      if (problems === 0) await unlink(reportPath).catch(() => undefined);
+      const fileError = error instanceof ContactFileError;
+      try {
+        // A broken file: what was added before the error stays (importing the fixed file again reports it as duplicates).
+        // A failure of the database, or a bug: the batch it interrupted is undone, with the campaign row if the batch created it.
+        if (db.inTransaction) db.exec(fileError ? 'COMMIT' : 'ROLLBACK');
+      } catch {
+        // The import's own error says more than a COMMIT or ROLLBACK that failed in its wake.
+      }
+      // Not the file's fault: it goes up as it is, and voix reports an internal error.
+      if (!fileError) throw error;
       const before = added > 0 ? `\n${added} contact(s) from the lines before the error were added to campaign ${name}; importing the fixed file again adds the others (those already added are reported as duplicates)` : '';
-      throw new UserError(`${error.message}${before}`);
-    } finally {
-      // What was added before an error stays: importing the file again reports it as duplicates.
-      if (db.inTransaction) db.exec('COMMIT');
+      fileProblem = `${error.message}${before}`;
+      throw new UserError(problems > 0 ? `${fileProblem}\nthe rows rejected before the error are in ${reportPath}` : fileProblem);
     }
-    await report.finish(summary);
+    if (db.inTransaction) db.exec('COMMIT');
+    reportClosed = true;
+    await report.finish(summary).catch((error: unknown) => {
+      throw reportUserError(error, `; the contacts were imported all the same (${summary.imported} added to campaign ${name})`);
+    });
     const current = store.campaign(name);
     const contacts = current === null ? 0 : store.contactCount(current.id);
     const state = current === null ? null : current.state;
@@ -321,6 +337,9 @@ async function importCommand(configPath: string, words: readonly string[], io: C
     if (current === null) io.out(`campaign ${name} has no contacts yet: nothing was added`);
     else io.out(`campaign ${name} has ${contacts} contact(s), state ${state}: ${nextStep(name, state)}`);
     return EXIT_OK;
+  } catch (error) {
+    await abandonReport(error);
+    throw error;
   } finally {
     db.close();
   }
@@ -786,8 +805,8 @@ function numberArgument(positionals: readonly string[]): string {
   if (positionals.length === 0) throw new UserError(`missing phone number\n${DNC_USAGE}`);
   const raw = positionals.join(' ');
   const phone = normalisePhoneNumber(raw);
-  if (phone === null) throw new UserError(`invalid phone number "${raw}" (region ${DEFAULT_REGION}): write it like 06 12 34 56 78 or +33 6 12 34 56 78`);
-  return phone;
+  if (!phone.ok) throw new UserError(`${phone.message}: write it like 06 12 34 56 78 or +33 6 12 34 56 78`);
+  return phone.e164;
 }
 
 async function dncAdd(configPath: string, words: readonly string[], io: CommandIo): Promise<number> {
@@ -898,17 +917,17 @@ async function dncImport(configPath: string, words: readonly string[], io: Comma
       const phone = normalisePhoneNumber(raw);
       const isHeader = !seenData;
       seenData = true;
-      if (phone === null) {
+      if (!phone.ok) {
         // A first line of words ("numero;date") is a header, not a mistake.
         if (isHeader && /\p{L}/u.test(raw)) {
           header = lineNumber;
           continue;
         }
         rejected++;
-        io.err(`${file}:${lineNumber}: invalid phone number "${raw}" (region ${DEFAULT_REGION})`);
+        io.err(`${file}:${lineNumber}: ${phone.message}`);
         continue;
       }
-      batch.push({ phone, line: lineNumber });
+      batch.push({ phone: phone.e164, line: lineNumber });
       if (batch.length >= DNC_BATCH) {
         flush.immediate(batch);
         batch = [];

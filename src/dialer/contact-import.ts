@@ -14,8 +14,8 @@
  *   nationally, consent (given or not, date, source) and the customer
  *   relationship; every other column is kept as a variable for prompts.
  *
- * Numbers are normalised to E.164 with libphonenumber-js, default region
- * FR. Nothing is dropped silently: a row that cannot be used (no phone,
+ * Numbers are normalised to E.164 by phone-number.ts, default region FR.
+ * Nothing is dropped silently: a row that cannot be used (no phone,
  * an invalid number, an unknown country, a consent value that means
  * neither yes nor no, a row with more fields than the header) is rejected
  * with its line number and the reason; a number already imported is
@@ -28,7 +28,8 @@ import { open } from 'node:fs/promises';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
+import { DEFAULT_PHONE_REGION, normalisePhoneNumber } from './phone-number.js';
 
 export type CsvEncoding = 'utf-8' | 'windows-1252';
 export type CsvDelimiter = ';' | ',' | '\t';
@@ -78,7 +79,14 @@ export interface ImportSummary {
 /** Told each problem as it is found (the report is written from this, so problems are not kept in memory). */
 export type ProblemListener = (problem: ImportProblem & { readonly kind: 'rejected' | 'duplicate' }) => void;
 
-export class ContactFileError extends Error {}
+/**
+ * The file itself cannot be imported: unreadable, empty, no phone column,
+ * not valid CSV. What the person importing it can fix; any other failure
+ * (the sink's database, a bug) is not one of these.
+ */
+export class ContactFileError extends Error {
+  override readonly name = 'ContactFileError';
+}
 
 export interface ImportOptions {
   /** Region for numbers written nationally, when a row has no country; default FR. */
@@ -188,9 +196,11 @@ function yesNo(value: string): boolean | null {
 
 /**
  * Reads `file` and gives every usable row to `sink`; problems go to
- * `options.onProblem` as they are found. Rejects (ContactFileError) only
- * when the file as a whole cannot be read: missing, empty, or without a
- * phone column.
+ * `options.onProblem` as they are found. Rejects with a ContactFileError
+ * only when the file as a whole cannot be used: missing or unreadable,
+ * empty, without a phone column, or not valid CSV (a quote never closed).
+ * An error of the sink or of `onProblem` is rethrown as it is: it says
+ * nothing about the file.
  */
 export async function importContacts(file: string, sink: ContactSink, options: ImportOptions = {}): Promise<ImportSummary> {
   let format: { encoding: CsvEncoding; delimiter: CsvDelimiter };
@@ -199,7 +209,7 @@ export async function importContacts(file: string, sink: ContactSink, options: I
   } catch (err) {
     throw new ContactFileError(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const defaultCountry = options.defaultCountry ?? 'FR';
+  const defaultCountry = options.defaultCountry ?? DEFAULT_PHONE_REGION;
   const report = options.onProblem ?? (() => undefined);
   let roles: ColumnRole[] | null = null;
   let headers: string[] = [];
@@ -237,24 +247,14 @@ export async function importContacts(file: string, sink: ContactSink, options: I
       return i < 0 ? '' : (fields[i] ?? '').trim();
     };
     const rawPhone = value('phone');
-    if (rawPhone === '') {
-      reject(line, 'empty phone number');
-      return;
-    }
     const rawCountry = value('country').toUpperCase();
-    if (rawCountry !== '' && !/^[A-Z]{2}$/.test(rawCountry)) {
+    if (rawPhone !== '' && rawCountry !== '' && !/^[A-Z]{2}$/.test(rawCountry)) {
       reject(line, `country ${JSON.stringify(value('country'))} is not a two-letter ISO code (FR, BE, CH…)`);
       return;
     }
-    const country = (rawCountry === '' ? defaultCountry : rawCountry) as CountryCode;
-    let number;
-    try {
-      number = parsePhoneNumberFromString(rawPhone, country);
-    } catch {
-      number = undefined;
-    }
-    if (number === undefined || !number.isValid()) {
-      reject(line, `invalid phone number ${JSON.stringify(rawPhone)} (region ${country})`);
+    const phone = normalisePhoneNumber(rawPhone, rawCountry === '' ? defaultCountry : rawCountry);
+    if (!phone.ok) {
+      reject(line, phone.message);
       return;
     }
     let consent: ContactConsent | null = null;
@@ -280,7 +280,7 @@ export async function importContacts(file: string, sink: ContactSink, options: I
     });
     const outcome = await sink.add({
       line,
-      phone: number.number,
+      phone: phone.e164,
       firstName: value('firstName') || null,
       lastName: value('lastName') || null,
       consent,
@@ -292,20 +292,31 @@ export async function importContacts(file: string, sink: ContactSink, options: I
       return;
     }
     duplicates++;
-    report({ kind: 'duplicate', line, reason: `${number.number} already imported from line ${outcome.duplicateOfLine}` });
+    report({ kind: 'duplicate', line, reason: `${phone.e164} already imported from line ${outcome.duplicateOfLine}` });
   };
 
   const parser = parse({ delimiter: format.delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true });
+  // What failed while a row was handled, other than the file: the sink (a database error) or the listener. The pipeline
+  // rejects with it; it goes to the caller as it is, where the reading or the parsing of the file becomes a ContactFileError.
+  let rowFailure: Error | null = null;
   const rowsOut = new Writable({
     objectMode: true,
     write(record: { record: string[]; info: { lines: number } }, _encoding, callback) {
-      handleRow(record.record, record.info.lines).then(() => callback(), callback);
+      handleRow(record.record, record.info.lines).then(
+        () => callback(),
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          if (!(failure instanceof ContactFileError)) rowFailure = failure;
+          callback(failure);
+        },
+      );
     },
   });
   try {
     await pipeline(createReadStream(file), new TextDecoding(format.encoding), parser, rowsOut);
   } catch (err) {
     if (err instanceof ContactFileError) throw err;
+    if (rowFailure !== null) throw rowFailure;
     throw new ContactFileError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (roles === null) throw new ContactFileError(`${file}: empty file (no header line)`);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/store/database.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ENTRY = path.join(REPO, 'src/cli/voix.ts');
@@ -80,5 +81,22 @@ describe('voix campaign and voix dnc (real entry point)', () => {
     const bare = await voix('campaign');
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('usage: voix campaign import NAME FILE.csv');
+  });
+
+  it('a database failure during an import exits 1 as an internal error, not 2 as a problem of the file', async () => {
+    const db = openDatabase(path.join(dir, 'data'));
+    db.exec(`CREATE TRIGGER disk_on_fire BEFORE INSERT ON campaign_contacts BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    db.close();
+    writeFileSync(path.join(dir, 'more.csv'), 'téléphone\n07 12 34 56 78\n');
+    try {
+      const failed = await voix('campaign', 'import', 'relance', path.join(dir, 'more.csv'));
+
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^voix: internal error \(a bug\): .*disk on fire/m);
+    } finally {
+      const cleanup = openDatabase(path.join(dir, 'data'));
+      cleanup.exec('DROP TRIGGER disk_on_fire');
+      cleanup.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * beside it; what they print is captured by a fake CommandIo whose clock
  * the test moves.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,14 +13,13 @@ import {
   campaign,
   csvField,
   dnc,
-  normalisePhoneNumber,
   progressBar,
   type CommandIo,
   type StateAction,
 } from '../../../src/cli/campaign-commands.js';
 import { UserError } from '../../../src/cli/output.js';
 import { CampaignStore, type CampaignState } from '../../../src/dialer/campaign-store.js';
-import { openDatabase, type Db } from '../../../src/store/database.js';
+import { databasePath, openDatabase, type Db } from '../../../src/store/database.js';
 import { RuntimeStateStore } from '../../../src/store/runtime-state-store.js';
 
 const T0 = Date.UTC(2026, 10, 26, 9, 0, 0);
@@ -167,6 +166,46 @@ describe('voix campaign import', () => {
     await expect(run('import', 'relance', broken)).rejects.toThrow(/Quote Not Closed[^]*\n1 contact\(s\) from the lines before the error were added to campaign relance/);
     const s = store();
     expect(s.contactCount(s.campaign('relance')?.id ?? 0)).toBe(1);
+  });
+
+  it('a file broken after a rejected row: the report keeps the row and ends with why the import stopped', async () => {
+    const broken = file('broken.csv', ['téléphone;nom', '0612345678;Anne', '12345;Paul', '0612345679;"Marc', '0612345670;Léa'].join('\n'));
+
+    const failure = await run('import', 'relance', broken).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(UserError);
+    expect((failure as Error).message).toMatch(new RegExp(`\\nthe rows rejected before the error are in ${broken}\\.import-report\\.txt$`));
+    const report = readFileSync(`${broken}.import-report.txt`, 'utf8');
+    expect(report).toContain('line 3: rejected: invalid phone number "12345" (region FR)');
+    expect(report).toMatch(/\nimport stopped: .*broken\.csv: Quote Not Closed[^]*\n$/);
+    expect(report).not.toMatch(/rows read|rows rejected before the error/);
+  });
+
+  it('a database failure during the import is not the file’s fault: it goes up as an internal error, the batch is undone, the report says why', async () => {
+    const db = openDatabase(path.join(dir, 'data'));
+    dbs.push(db);
+    const s = new CampaignStore(db);
+    s.createCampaign('relance', 'customer', T0);
+    db.exec(`CREATE TRIGGER disk_on_fire BEFORE INSERT ON campaign_contacts WHEN NEW.phone = '+33612345679' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    const csv = file('contacts.csv', ['téléphone', '0612345678', '12345', '0612345679', '0612345670'].join('\n'));
+
+    const failure = await run('import', 'relance', csv).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(UserError);
+    expect((failure as Error).message).toBe('disk on fire');
+    const campaignId = s.campaign('relance')?.id ?? 0;
+    expect(s.contactCount(campaignId)).toBe(0);
+    expect(readFileSync(`${csv}.import-report.txt`, 'utf8')).toMatch(/line 3: rejected: .*\n\nimport stopped: internal error: disk on fire\n$/);
+  });
+
+  it('a report that cannot be written is a user error naming it, before anything is imported', async () => {
+    const csv = file('contacts.csv', CONTACTS);
+    // A directory where the report should be: unwritable even for root.
+    mkdirSync(`${csv}.import-report.txt`);
+
+    await expect(run('import', 'relance', csv)).rejects.toThrow(new UserError(`cannot write the import report ${csv}.import-report.txt: EISDIR: illegal operation on a directory, open '${csv}.import-report.txt'`));
+    expect(existsSync(databasePath(path.join(dir, 'data')))).toBe(false);
   });
 
   it('refuses a campaign that is not in the configuration, naming the known ones', async () => {
@@ -489,11 +528,5 @@ describe('helpers', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('=HYPERLINK("x")', true)).toBe('"\'=HYPERLINK(""x"")"');
     expect(csvField('+33612345678')).toBe('+33612345678');
-  });
-
-  it('normalisePhoneNumber: French by default, E.164 out, null when invalid', () => {
-    expect(normalisePhoneNumber('06 12 34 56 78')).toBe('+33612345678');
-    expect(normalisePhoneNumber('0033 1 23 45 67 89')).toBe('+33123456789');
-    expect(normalisePhoneNumber('12345')).toBeNull();
   });
 });

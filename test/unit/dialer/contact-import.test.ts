@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactFileError, detectDelimiter, detectEncoding, importContacts, type ContactSink, type ImportedContact, type ImportProblem } from '../../../src/dialer/contact-import.js';
 import { createImportReport, importReportPath } from '../../../src/dialer/import-report.js';
+import { normalisePhoneNumber } from '../../../src/dialer/phone-number.js';
 
 class MemorySink implements ContactSink {
   readonly contacts: ImportedContact[] = [];
@@ -127,6 +128,46 @@ describe('importContacts', () => {
     await expect(importContacts(path.join(dir, 'missing.csv'), new MemorySink())).rejects.toThrow(/missing\.csv: cannot read/);
   });
 
+  it('a file that is not valid CSV (a quote never closed) is a ContactFileError naming the file', async () => {
+    const broken = await csv('unclosed.csv', 'téléphone;nom\n0612345678;Anne\n0612345679;"Marc\n');
+
+    const failure = importContacts(broken, new MemorySink());
+
+    await expect(failure).rejects.toThrow(ContactFileError);
+    await expect(failure).rejects.toThrow(/unclosed\.csv: Quote Not Closed/);
+  });
+
+  it('an error of the sink (its database) is not the file’s: it is rethrown as it is, not as a ContactFileError', async () => {
+    const file = await csv('sink-fails.csv', 'téléphone\n0612345678\n0612345679\n');
+    const databaseDown = Object.assign(new Error('SQLITE_IOERR: disk I/O error'), { code: 'SQLITE_IOERR' });
+    const sink: ContactSink = { add: () => Promise.reject(databaseDown) };
+
+    const failure = importContacts(file, sink);
+
+    await expect(failure).rejects.toBe(databaseDown);
+    await expect(failure).rejects.not.toBeInstanceOf(ContactFileError);
+  });
+
+  it('an error of the problem listener (the report) is rethrown as it is too', async () => {
+    const file = await csv('listener-fails.csv', 'téléphone\n123\n');
+    const listenerBug = new TypeError('report is not a function');
+
+    const failure = importContacts(file, new MemorySink(), {
+      onProblem: () => {
+        throw listenerBug;
+      },
+    });
+
+    await expect(failure).rejects.toBe(listenerBug);
+  });
+
+  it('reads a Réunion number written nationally, as a French file writes it, in +262', async () => {
+    const { sink, problems } = await run(await csv('reunion.csv', 'téléphone\n0692 12 34 56\n0262 12 34 56\n'));
+
+    expect(problems).toEqual([]);
+    expect(sink.contacts.map((c) => c.phone)).toEqual(['+262692123456', '+262262123456']);
+  });
+
   it('streams a large file: 20 000 rows, each imported once, line numbers kept', async () => {
     const lines = ['telephone;ref'];
     for (let i = 0; i < 20_000; i++) lines.push(`06${String(10_000_000 + i).padStart(8, '0')};ref-${i}`);
@@ -169,5 +210,60 @@ describe('import report', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('normalisePhoneNumber', () => {
+  it('reads a French number written nationally, and gives E.164', () => {
+    expect(normalisePhoneNumber('0612345678')).toEqual({ ok: true, e164: '+33612345678' });
+    expect(normalisePhoneNumber('01 23 45 67 89')).toEqual({ ok: true, e164: '+33123456789' });
+    // Excel drops the leading 0 of a number it takes for an integer.
+    expect(normalisePhoneNumber('612345678')).toEqual({ ok: true, e164: '+33612345678' });
+  });
+
+  it('reads international forms: E.164, spaced, and the 00 prefix', () => {
+    expect(normalisePhoneNumber('+33612345678')).toEqual({ ok: true, e164: '+33612345678' });
+    expect(normalisePhoneNumber('+33 6 12 34 56 78')).toEqual({ ok: true, e164: '+33612345678' });
+    expect(normalisePhoneNumber('0033 1 23 45 67 89')).toEqual({ ok: true, e164: '+33123456789' });
+    expect(normalisePhoneNumber('+32 470 12 34 56')).toEqual({ ok: true, e164: '+32470123456' });
+  });
+
+  it('ignores spaces, dots, dashes and edge blanks', () => {
+    for (const written of ['06 12 34 56 78', '06.12.34.56.78', '06-12-34-56-78', '  0612345678 ', '(0)6 12 34 56 78']) {
+      expect(normalisePhoneNumber(written), written).toEqual({ ok: true, e164: '+33612345678' });
+    }
+  });
+
+  it('reads a number written nationally in the region given (a row’s country)', () => {
+    expect(normalisePhoneNumber('0470 12 34 56', 'BE')).toEqual({ ok: true, e164: '+32470123456' });
+    expect(normalisePhoneNumber('079 123 45 67', 'CH')).toEqual({ ok: true, e164: '+41791234567' });
+    // Without a region, the same digits are a French number.
+    expect(normalisePhoneNumber('0470 12 34 56')).toEqual({ ok: true, e164: '+33470123456' });
+  });
+
+  it('reads a Réunion number in +262: written internationally, or nationally as in France (0692…, 0262…)', () => {
+    expect(normalisePhoneNumber('+262 692 12 34 56')).toEqual({ ok: true, e164: '+262692123456' });
+    expect(normalisePhoneNumber('0692 12 34 56')).toEqual({ ok: true, e164: '+262692123456' });
+    expect(normalisePhoneNumber('0262 12 34 56')).toEqual({ ok: true, e164: '+262262123456' });
+    expect(normalisePhoneNumber('0692 12 34 56', 'RE')).toEqual({ ok: true, e164: '+262692123456' });
+    // The other overseas departments of the French plan too (Guadeloupe, Martinique), and metropolitan numbers stay +33.
+    expect(normalisePhoneNumber('0690 12 34 56')).toEqual({ ok: true, e164: '+590690123456' });
+    expect(normalisePhoneNumber('0696 12 34 56')).toEqual({ ok: true, e164: '+596696123456' });
+    expect(normalisePhoneNumber('0699 12 34 56')).toEqual({ ok: true, e164: '+33699123456' });
+  });
+
+  it('rejects with a reason naming the number: invalid, too short, too long, not a number, empty, unknown region', () => {
+    // The right length, but the national 0 is not written after +33.
+    expect(normalisePhoneNumber('+33 0 12 34 56 78')).toEqual({ ok: false, rejection: 'invalid', message: 'invalid phone number "+33 0 12 34 56 78" (region FR)' });
+    expect(normalisePhoneNumber('12345')).toEqual({ ok: false, rejection: 'too-short', message: 'invalid phone number "12345" (region FR)' });
+    expect(normalisePhoneNumber('06 12 34')).toEqual({ ok: false, rejection: 'too-short', message: 'invalid phone number "06 12 34" (region FR)' });
+    expect(normalisePhoneNumber('06 12 34 56 78 90 12 34')).toEqual({ ok: false, rejection: 'too-long', message: 'invalid phone number "06 12 34 56 78 90 12 34" (region FR)' });
+    expect(normalisePhoneNumber('numéro')).toEqual({ ok: false, rejection: 'not-a-number', message: '"numéro" is not a phone number' });
+    expect(normalisePhoneNumber('  ')).toEqual({ ok: false, rejection: 'empty', message: 'empty phone number' });
+    expect(normalisePhoneNumber('0470 12 34 56', 'ZZ')).toEqual({
+      ok: false,
+      rejection: 'unknown-region',
+      message: 'phone number "0470 12 34 56": unknown region "ZZ" (a two-letter ISO code such as FR, BE, CH)',
+    });
   });
 });
