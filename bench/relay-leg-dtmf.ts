@@ -60,7 +60,7 @@ function leg(forward: boolean, dtmf: LegConfig['dtmf']): RelayLeg {
   const b = new RelayLeg('b', 40002, legSockets(), context, {});
   a.pairWith(b);
   b.pairWith(a);
-  a.listenForDtmf({ dtmfReceived: () => undefined });
+  a.listenForDtmf({ dtmfReceived: () => undefined, answeringMachine: () => undefined });
   const base = { expectedSource: '127.0.0.1', srtp: null, clockRates: { 0: 8000, 101: 8000 } };
   a.configure({ ...base, remote: { address: '127.0.0.1', rtpPort: 1, rtcpPort: 1 }, forward, dtmf });
   b.configure({ ...base, remote: null, forward: true });

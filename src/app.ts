@@ -246,6 +246,8 @@ export class VoixServer {
       onPlayout: (event) => playout.onEvent(event),
       // Keys the caller sends while voix answers it (menus): RFC 4733 events or in-band tones, found in the workers.
       onDtmf: (event) => calls.onDtmf(event.callId, event.digit, event.source),
+      // Whether a call voix placed reached a person or an answering machine.
+      onAmd: (event) => calls.onAmd(event.callId, event.verdict, event.reason),
     });
     const cdrs = new CdrStore(db);
     const stale = cdrs.closeStaleCalls(clock.now());

@@ -17,8 +17,9 @@ import type { Flow, MessageSender, TransportProtocol } from '../sip/transport/ty
 import { isSipUri, isTelUri } from '../sip/uri.js';
 import type { CallRouter, CallerIdentity, RouteResult } from '../routing/call-router.js';
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
+import type { AmdReason, AmdVerdict } from '../media/answering-machine-detector.js';
 import type { Clock } from '../util/clock.js';
-import { Call, type CallServices } from './call.js';
+import { Call, type CallEnding, type CallerLeg, type CallServices } from './call.js';
 import { OriginatedCall, type OriginateRequest, type OriginatedCallResult, type OriginatedCallServices } from './originated-call.js';
 import type { CallMedia, LegSignalling } from './call-media.js';
 import type { CdrStore, EndCause } from './cdr-store.js';
@@ -100,6 +101,7 @@ export class CallCore {
       ...this.services,
       registerDialog: (callId, localTag, call, side) => this.dialogs.set(dialogKey(callId, localTag), { call, side }),
       onEnded: (call) => this.originated.delete(call),
+      handOver: (from, leg, media, destination, keyFilter) => this.handOver(from, leg, media, destination, keyFilter),
     };
   }
 
@@ -125,6 +127,28 @@ export class CallCore {
 
   activeCalls(): ActiveCall[] {
     return [...this.calls].map((c) => c.summary());
+  }
+
+  /**
+   * An answered campaign call goes on to an internal number (a menu, a user,
+   * a group) as a Call whose caller is the called party, like a call from
+   * the campaign's trunk: it can reach internal numbers only.
+   */
+  private handOver(from: OriginatedCall, leg: Extract<CallerLeg, { kind: 'placed' }>, media: CallMedia, destination: string, keyFilter: (digit: DtmfDigit, call: Call) => boolean): Promise<CallEnding> | null {
+    const trunk = this.options.config().trunks.find((t) => t.name === from.trunk);
+    const number = from.calledNumber;
+    if (trunk === undefined) return null;
+    const call = new Call(this.services, { extension: number, name: number }, { extension: destination, name: destination }, leg, media, from.signalling);
+    this.originated.delete(from);
+    this.calls.add(call);
+    this.trunkOf.set(call, trunk.name);
+    call.startPlaced(
+      { caller: { kind: 'trunk', trunk, number, name: null }, dialled: destination, callId: leg.callId, source: { address: trunk.host, port: trunk.port, transport: trunk.transport } },
+      destination,
+      { menu: from.origin, permissionClass: 'internal' },
+      keyFilter,
+    );
+    return call.whenEnded();
   }
 
   /** Calls in progress through a trunk, both ways, the dialer's included. */
@@ -218,7 +242,7 @@ export class CallCore {
       await media.release();
       return;
     }
-    const call = new Call(this.services, callerParty, routed.callee, tx, media, callerSignalling);
+    const call = new Call(this.services, callerParty, routed.callee, { kind: 'invite', tx }, media, callerSignalling);
     this.calls.add(call);
     const trunk = caller.kind === 'trunk' ? caller.trunk.name : routed.trunk;
     if (trunk !== null) this.trunkOf.set(call, trunk);
@@ -230,6 +254,16 @@ export class CallCore {
     for (const call of [...this.calls, ...this.originated]) {
       if (call.callId === callId) {
         call.onDtmf(digit, source);
+        return;
+      }
+    }
+  }
+
+  /** The verdict of the answering-machine detection on a call voix placed. */
+  onAmd(callId: string, verdict: AmdVerdict, reason: AmdReason): void {
+    for (const call of this.originated) {
+      if (call.callId === callId) {
+        call.onAmd(verdict, reason);
         return;
       }
     }

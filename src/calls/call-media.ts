@@ -4,6 +4,7 @@
  * interface hides SDP details and the media engine from it.
  */
 import type { SrtpPolicy } from '../config/types.js';
+import type { AmdSettings } from '../media/answering-machine-detector.js';
 import type { PlayEndReason, PlaylistItem } from '../media/playout/playout-protocol.js';
 import type { LegName, RelayStats } from '../rtp/media-protocol.js';
 import type { TransportProtocol } from '../sip/transport/types.js';
@@ -49,8 +50,12 @@ export interface CallMedia {
    * SRTP policy, as a relayed offer would be.
    */
   offerFromVoix(): MediaOutcome;
-  /** The called party's answer to offerFromVoix: leg a is configured as after answerLocally (voix plays to it and hears its keys). */
-  acceptAnswer(answer: Buffer): Promise<MediaOutcome>;
+  /**
+   * The called party's answer to offerFromVoix: leg a is configured as after
+   * answerLocally (voix plays to it and hears its keys), with
+   * answering-machine detection when `amd` is given.
+   */
+  acceptAnswer(answer: Buffer, amd?: AmdSettings | null): Promise<MediaOutcome>;
   /** Plays a prepared prompt to the caller `repeat` times after answerLocally: true when it played to the end, false when stopped. */
   play(promptId: string, repeat: number): Promise<boolean>;
   /** The caller hears `items` (prompts, tones, silence) from voix, replacing any play; resolves with why the play ended. */

@@ -26,6 +26,7 @@ import type { VoixConfig } from '../config/types.js';
 import { menuPromptId } from '../ivr/menu-prompts.js';
 import { MenuSession, type MenuTransferOrigin } from '../ivr/menu-session.js';
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
+import type { PlaylistItem } from '../media/playout/playout-protocol.js';
 import { parseSipInfoDtmf } from '../media/dtmf/sip-info.js';
 import type { CallRouter, RouteRequest } from '../routing/call-router.js';
 import { isAnnouncement, isHuntEnd, isMenuEntry, outcomeOf, type Announcement, type MenuEntry, type Attempt, type CallTarget, type Hunt, type HuntStep, type Party } from './call-target.js';
@@ -59,6 +60,33 @@ export type { Party } from './call-target.js';
 const MAX_ATTEMPTS = 20;
 
 type CallState = 'ringing' | 'answering' | 'answered' | 'confirmed' | 'ended';
+
+/**
+ * Leg A of a call: the caller's INVITE, or a call voix placed itself (the
+ * campaign dialer) that is handed over once answered, to reach a menu or
+ * an agent the way a menu's choice does.
+ */
+export type CallerLeg =
+  | { readonly kind: 'invite'; readonly tx: ServerInviteTransaction }
+  | {
+      readonly kind: 'placed';
+      readonly callId: string;
+      /** voix's tag in the dialog it established as UAC. */
+      readonly localTag: string;
+      readonly dialog: Dialog;
+      readonly destination: Destination;
+      /** The called party's SDP (its answer): what the offers to the next callee are cut from. */
+      readonly sdp: Buffer;
+      readonly cdrId: number | null;
+      readonly answeredAt: number;
+    };
+
+/** How a call ended, for whoever waits for it (a handed-over campaign call). */
+export interface CallEnding {
+  readonly status: number;
+  readonly cause: EndCause;
+  readonly by: HangupBy;
+}
 
 type ForkState = 'calling' | 'early' | 'answered' | 'failed';
 
@@ -148,7 +176,7 @@ export class Call {
   readonly startedAt: number;
   private answeredAt: number | null = null;
   private cdrId: number | null = null;
-  private readonly aTag = newTag();
+  private readonly aTag: string;
   private aDialog: Dialog | null = null;
   private readonly aDestination: Destination;
   private readonly forks: Fork[] = [];
@@ -172,22 +200,37 @@ export class Call {
   private readonly sessionTimers: Record<LegName, SessionTimer | null> = { a: null, b: null };
   private readonly log: Logger;
   private ending = false;
+  private resolveEnded: (ending: CallEnding) => void = () => undefined;
+  private readonly ended = new Promise<CallEnding>((resolve) => (this.resolveEnded = resolve));
+  /** Keys taken before the menu sees them (a handed-over campaign call's opt-out key): true when taken. */
+  private keyFilter: ((digit: DtmfDigit, call: Call) => boolean) | null = null;
 
   constructor(
     private readonly services: CallServices,
     readonly caller: Party,
     readonly callee: Party,
-    private readonly inviteTx: ServerInviteTransaction,
+    private readonly leg: CallerLeg,
     private readonly media: CallMedia,
     private readonly callerSignalling: LegSignalling,
   ) {
     this.startedAt = services.clock.now();
-    this.aDestination = destinationOfFlow(inviteTx.flow);
-    this.log = services.logger.child({ callId: inviteTx.request.callId, caller: caller.extension, callee: callee.extension });
+    this.aTag = leg.kind === 'placed' ? leg.localTag : newTag();
+    this.aDestination = leg.kind === 'placed' ? leg.destination : destinationOfFlow(leg.tx.flow);
+    this.log = services.logger.child({ callId: this.callId, caller: caller.extension, callee: callee.extension });
   }
 
   get callId(): string {
-    return this.inviteTx.request.callId;
+    return this.leg.kind === 'placed' ? this.leg.callId : this.leg.tx.request.callId;
+  }
+
+  /** Resolves when the call is over. */
+  whenEnded(): Promise<CallEnding> {
+    return this.ended;
+  }
+
+  /** The caller's SDP offer (or, for a placed call, the called party's SDP). */
+  private callerSdp(): Buffer | null {
+    return this.leg.kind === 'placed' ? this.leg.sdp : sdpBody(this.leg.tx.request);
   }
 
   get isEnded(): boolean {
@@ -200,7 +243,7 @@ export class Call {
 
   /** Whether the INVITE that started the call is the one a CANCEL targets. */
   isInviteTransaction(tx: ServerInviteTransaction): boolean {
-    return tx === this.inviteTx;
+    return this.leg.kind === 'invite' && tx === this.leg.tx;
   }
 
   summary(): { callId: string; caller: string; callee: string; state: string; startedAt: number; answeredAt: number | null } {
@@ -227,6 +270,42 @@ export class Call {
     this.respondToCaller(100);
     this.hunt = hunt;
     this.runStep(hunt.first());
+  }
+
+  /**
+   * Takes over a call voix placed and the called party answered (leg A is
+   * already confirmed, its media answered by voix): it goes to `destination`
+   * — a menu, a user, a group — as a menu's choice does, the called party
+   * hearing ringback while it rings. `keyFilter` sees each key first.
+   */
+  startPlaced(routeRequest: RouteRequest, destination: string, origin: { readonly menu: string; readonly permissionClass: string }, keyFilter: (digit: DtmfDigit, call: Call) => boolean): void {
+    if (this.leg.kind !== 'placed') throw new Error('startPlaced is for a call voix placed');
+    this.routeRequest = routeRequest;
+    this.cdrId = this.leg.cdrId;
+    this.answeredAt = this.leg.answeredAt;
+    this.aDialog = this.leg.dialog;
+    this.state = 'confirmed';
+    this.localAnswered = true;
+    this.keyFilter = keyFilter;
+    this.services.registerDialog(this.callId, this.aTag, this, 'a');
+    this.services.registerDialog(this.bCallId, this.bTag, this, 'b');
+    this.transferFromMenu(destination, 'campaign', origin);
+  }
+
+  /** voix ends the call with a last announcement to leg A (a campaign's opt-out confirmation): nothing else plays, then BYE. */
+  async endWithAnnouncement(items: readonly PlaylistItem[]): Promise<void> {
+    if (this.state === 'ended') return;
+    this.menu?.stop();
+    this.menu = null;
+    this.transferring = false;
+    this.services.clock.clearTimer(this.ringTimer);
+    for (const fork of this.forks) if (fork !== this.winner) this.cancelFork(fork);
+    await this.media.playToCaller(items);
+    // The other side may have hung up while it played.
+    if (this.isEnded) return;
+    this.sendBye('a');
+    this.sendBye('b');
+    await this.finish(200, 'normal', 'voix');
   }
 
   /** Whether the call is looking for someone to answer: ringing, or transferring after voix answered. */
@@ -259,7 +338,7 @@ export class Call {
   private runAttempt(attempt: Attempt): void {
     this.attempt += 1;
     this.log.info('ringing', { attempt: this.attempt, target: attempt.label, contacts: attempt.targets.length });
-    const offer = sdpBody(this.inviteTx.request);
+    const offer = this.callerSdp();
     const failures: number[] = [];
     let sent = 0;
     for (const target of attempt.targets) {
@@ -302,7 +381,7 @@ export class Call {
    * G.711 endpoint). False when the call ended or failed instead.
    */
   private async answerItself(): Promise<boolean> {
-    const offer = sdpBody(this.inviteTx.request);
+    const offer = this.callerSdp();
     if (offer === null) {
       await this.fail(488, 'voix needs the caller’s SDP offer to answer itself');
       return false;
@@ -371,11 +450,12 @@ export class Call {
   onDtmf(digit: DtmfDigit, source: string): void {
     if (this.state === 'ended') return;
     this.log.debug('dtmf', { digit, source });
+    if (this.keyFilter?.(digit, this) === true) return;
     this.menu?.onDigit(digit);
   }
 
   /** A menu's choice: a new hunt while the caller stays answered and hears ringback. */
-  private transferFromMenu(destination: string, reason: string, origin: MenuTransferOrigin): void {
+  private transferFromMenu(destination: string, reason: string, origin: Pick<MenuTransferOrigin, 'menu' | 'permissionClass'>): void {
     const request = this.routeRequest;
     if (request === null || this.state === 'ended') return;
     const routed = this.services.router.routeFromMenu(request, destination, origin.permissionClass);
@@ -417,18 +497,21 @@ export class Call {
     }
     headers.append('Server', this.services.serverHeader);
     if (options.body !== undefined && options.body !== null) headers.append('Content-Type', SDP);
-    const response = createResponse(this.inviteTx.request, status, {
+    // A placed call's leg A was answered by the called party: voix never responds on it.
+    if (this.leg.kind !== 'invite') return;
+    const request = this.leg.tx.request;
+    const response = createResponse(request, status, {
       toTag: this.aTag,
       headers,
       ...(options.body !== undefined && options.body !== null ? { body: options.body } : {}),
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
     });
     if (status > 100 && status < 300 && this.aDialog === null) {
-      this.aDialog = Dialog.forUas(this.inviteTx.request, this.aTag, status >= 200 ? 'confirmed' : 'early');
+      this.aDialog = Dialog.forUas(request, this.aTag, status >= 200 ? 'confirmed' : 'early');
     } else if (status >= 200 && status < 300 && this.aDialog !== null) {
       this.aDialog.state = 'confirmed';
     }
-    this.inviteTx.sendResponse(response);
+    this.leg.tx.sendResponse(response);
   }
 
   /** The caller cancelled (RFC 3261 §9.2): 487 to the INVITE, CANCEL to every contact. */
@@ -503,7 +586,7 @@ export class Call {
     if (sdp !== null) headers.append('Content-Type', SDP);
     const via = this.via(target.destination.transport);
     via.params.push({ name: 'branch', value: newBranch() });
-    const maxForwards = Math.max(0, (this.inviteTx.request.maxForwards ?? 70) - 1);
+    const maxForwards = Math.max(0, ((this.leg.kind === 'invite' ? this.leg.tx.request.maxForwards : null) ?? 70) - 1);
     this.bCseq += 1;
     const invite = new SipRequest('INVITE', cloneSipUri(target.requestUri), {
       via: [via],
@@ -912,7 +995,7 @@ export class Call {
 
   /** Headers of voix's 2xx to the caller's INVITE: the interval agreed on leg A. */
   private sessionTimerHeadersForA(): Array<readonly [string, string]> {
-    return this.sessionTimerHeadersFor('a', this.inviteTx.request);
+    return this.leg.kind === 'invite' ? this.sessionTimerHeadersFor('a', this.leg.tx.request) : [];
   }
 
   private sessionTimerHeadersFor(side: LegName, request: SipRequest): Array<readonly [string, string]> {
@@ -1008,5 +1091,6 @@ export class Call {
       durationSeconds: this.answeredAt === null ? 0 : Math.round((endedAt - this.answeredAt) / 1000),
     });
     this.services.onEnded(this);
+    this.resolveEnded({ status, cause, by });
   }
 }

@@ -13,6 +13,7 @@
  * answer), with the SIP status and a detail for the report.
  */
 import type { Logger } from '../log/logger.js';
+import type { AmdReason, AmdSettings, AmdVerdict } from '../media/answering-machine-detector.js';
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
 import { parseSipInfoDtmf } from '../media/dtmf/sip-info.js';
 import type { PlaylistItem } from '../media/playout/playout-protocol.js';
@@ -29,7 +30,8 @@ import { cloneSipUri } from '../sip/uri.js';
 import { answerChallenge, INITIAL_CLIENT_AUTH_STATE, type ClientAuthState } from '../trunks/client-authentication.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { CALL_ALLOW } from './call.js';
-import type { CallMedia } from './call-media.js';
+import type { Call, CallEnding, CallerLeg } from './call.js';
+import type { CallMedia, LegSignalling } from './call-media.js';
 import type { CallTarget } from './call-target.js';
 import type { CdrStore, EndCause, HangupBy } from './cdr-store.js';
 
@@ -37,7 +39,14 @@ const SDP = 'application/sdp';
 /** RFC 3261 §9.1: without a final response 64*T1 after a CANCEL, the INVITE is given up. */
 const CANCEL_GIVE_UP_MS = 32_000;
 
-export type OriginatedOutcome = 'answered' | 'opted-out' | 'busy' | 'no-answer' | 'rejected' | 'congestion' | 'failed';
+export type OriginatedOutcome = 'answered' | 'machine' | 'opted-out' | 'busy' | 'no-answer' | 'rejected' | 'congestion' | 'failed';
+
+/** Answering-machine detection for a call, and what voix does when it finds one. */
+export interface OriginateAmd {
+  readonly settings: AmdSettings;
+  /** hangup: voix hangs up at once; message: the message is played to the machine, then voix hangs up. */
+  readonly onMachine: 'hangup' | 'message';
+}
 
 export interface OriginatedCallResult {
   readonly outcome: OriginatedOutcome;
@@ -62,6 +71,13 @@ export interface OriginateRequest {
   readonly optOutConfirmation: readonly PlaylistItem[];
   /** Called at once when the opt-out key is pressed (the dialer records it before anything else can fail). */
   readonly onOptOut: () => void;
+  /** Listen for an answering machine before playing anything; null: play the message at once. */
+  readonly amd: OriginateAmd | null;
+  /**
+   * After the message, a person is put through to this internal number (a
+   * menu, a user, a group) instead of being hung up on; null: voix hangs up.
+   */
+  readonly connect: string | null;
 }
 
 export interface OriginatedCallServices {
@@ -75,6 +91,12 @@ export interface OriginatedCallServices {
   registerDialog(callId: string, localTag: string, call: OriginatedCall, side: LegName): void;
   unregisterDialog(callId: string, localTag: string): void;
   onEnded(call: OriginatedCall): void;
+  /**
+   * The answered call goes on as a B2BUA call (call.ts) to `destination`;
+   * resolves when that call ends, or null when it cannot be handed over.
+   * The Call owns the media, the dialog and the CDR from then on.
+   */
+  handOver(from: OriginatedCall, leg: Extract<CallerLeg, { kind: 'placed' }>, media: CallMedia, destination: string, keyFilter: (digit: DtmfDigit, call: Call) => boolean): Promise<CallEnding> | null;
 }
 
 /** How a final status the trunk gave maps to the dialer's outcomes. */
@@ -89,6 +111,7 @@ export function originatedOutcomeOf(status: number): OriginatedOutcome {
 function endCauseOf(outcome: OriginatedOutcome): EndCause {
   switch (outcome) {
     case 'answered':
+    case 'machine':
     case 'opted-out':
       return 'normal';
     case 'busy':
@@ -103,7 +126,7 @@ function endCauseOf(outcome: OriginatedOutcome): EndCause {
   }
 }
 
-type State = 'calling' | 'answering' | 'answered' | 'ended';
+type State = 'calling' | 'answering' | 'answered' | 'handed-over' | 'ended';
 
 export class OriginatedCall {
   private state: State = 'calling';
@@ -121,6 +144,11 @@ export class OriginatedCall {
   private cdrId: number | null = null;
   private answeredAt: number | null = null;
   private optedOut = false;
+  /** The answering-machine verdict, once the detector gave it. */
+  private machine: { readonly verdict: AmdVerdict; readonly reason: AmdReason } | null = null;
+  private amdTimer: TimerHandle | undefined;
+  /** The called party's SDP answer: what a hand-over cuts the next offers from. */
+  private answerSdp: Buffer | null = null;
   private readonly log: Logger;
   private readonly done: Promise<OriginatedCallResult>;
   private resolve: (result: OriginatedCallResult) => void = () => undefined;
@@ -141,6 +169,20 @@ export class OriginatedCall {
 
   get trunk(): string | null {
     return this.request.target.trunk;
+  }
+
+  /** The number called, as sent to the trunk. */
+  get calledNumber(): string {
+    return this.request.target.to.uri.user ?? this.request.target.label;
+  }
+
+  /** For logs and the CDR: "campaign relance". */
+  get origin(): string {
+    return this.request.origin;
+  }
+
+  get signalling(): LegSignalling {
+    return this.request.target.signalling;
   }
 
   /** The outcome, when the call is over. */
@@ -279,7 +321,8 @@ export class OriginatedCall {
     this.state = 'answering';
     this.services.clock.clearTimer(this.ringTimer);
     const answer = response.body.length > 0 ? response.body : null;
-    const accepted = answer === null ? null : await this.media.acceptAnswer(answer);
+    this.answerSdp = answer;
+    const accepted = answer === null ? null : await this.media.acceptAnswer(answer, this.request.amd?.settings ?? null);
     if (this.state !== 'answering') return;
     if (accepted === null || !accepted.ok) {
       this.log.warn('answer unusable', { reason: accepted === null ? 'no SDP in the 2xx' : accepted.reason });
@@ -291,15 +334,85 @@ export class OriginatedCall {
     this.answeredAt = this.services.clock.now();
     if (this.cdrId !== null) this.services.cdrs?.answered(this.cdrId, this.answeredAt, this.request.target.destination.transport, { caller: false, callee: this.media.isSecure('a') });
     this.log.info('answered', { srtp: this.media.isSecure('a') });
-    void this.playMessage();
+    const amd = this.request.amd;
+    if (amd === null) {
+      void this.playMessage();
+      return;
+    }
+    // The detector gives its verdict within its total time; a lost verdict (a worker restarted) counts as unsure.
+    this.amdTimer = this.services.clock.setTimer(amd.settings.totalMs + 1000, () => this.onAmd('unsure', 'too-long'));
+  }
+
+  /** The verdict of the answering-machine detection on the called party's audio. */
+  onAmd(verdict: AmdVerdict, reason: AmdReason): void {
+    if (this.state !== 'answered' || this.machine !== null || this.request.amd === null) return;
+    this.services.clock.clearTimer(this.amdTimer);
+    this.machine = { verdict, reason };
+    this.log.info('answering machine detection', { verdict, reason });
+    if (verdict !== 'machine') {
+      void this.playMessage();
+      return;
+    }
+    if (this.request.amd.onMachine === 'message') {
+      void this.playMessage();
+      return;
+    }
+    this.sendBye();
+    void this.finish('machine', 200, `answering machine (${reason}): hung up`, 'voix');
   }
 
   private async playMessage(): Promise<void> {
     const reason = await this.media.playToCaller(this.request.message);
     if (reason !== 'completed' || this.state !== 'answered' || this.optedOut) return;
     this.log.info('message played');
+    const connect = this.request.connect;
+    if (connect !== null && this.machine?.verdict !== 'machine') {
+      await this.handOver(connect);
+      return;
+    }
     this.sendBye();
-    await this.finish('answered', 200, 'message played', 'voix');
+    if (this.machine?.verdict === 'machine') await this.finish('machine', 200, `answering machine (${this.machine.reason}): message left`, 'voix');
+    else await this.finish('answered', 200, 'message played', 'voix');
+  }
+
+  /** The called party goes on to `destination` in a Call; this call's result waits for that call's end. */
+  private async handOver(destination: string): Promise<void> {
+    const dialog = this.dialog;
+    const answer = this.answerSdp;
+    if (dialog === null || answer === null || this.answeredAt === null) return;
+    const leg = {
+      kind: 'placed' as const,
+      callId: this.callId,
+      localTag: this.localTag,
+      dialog,
+      destination: this.request.target.destination,
+      sdp: answer,
+      cdrId: this.cdrId,
+      answeredAt: this.answeredAt,
+    };
+    const keyFilter = (digit: DtmfDigit, call: Call): boolean => {
+      if (digit !== this.request.optOutKey || this.optedOut) return false;
+      this.optedOut = true;
+      this.log.info('opt-out', { digit, source: 'menu' });
+      this.request.onOptOut();
+      void call.endWithAnnouncement(this.request.optOutConfirmation);
+      return true;
+    };
+    const ending = this.services.handOver(this, leg, this.media, destination, keyFilter);
+    if (ending === null) {
+      this.sendBye();
+      await this.finish('answered', 200, `could not be put through to ${destination}`, 'voix');
+      return;
+    }
+    this.state = 'handed-over';
+    this.services.clock.clearTimer(this.amdTimer);
+    this.log.info('put through', { destination });
+    const end = await ending;
+    this.state = 'ended';
+    const outcome = this.optedOut ? 'opted-out' : 'answered';
+    const detail = this.optedOut ? `opt-out key ${this.request.optOutKey ?? ''} pressed after being put through to ${destination}` : `put through to ${destination}: ${end.cause}, hung up by ${end.by}`;
+    this.log.info('call ended', { outcome, status: end.status, detail });
+    this.resolve({ outcome, status: 200, detail, answeredAt: this.answeredAt, endedAt: this.services.clock.now() });
   }
 
   /** A key from the called party: RFC 4733 or in-band (media worker) or SIP INFO. */
@@ -360,7 +473,9 @@ export class OriginatedCall {
       case 'BYE':
         this.respond(tx, request, 200);
         this.log.info('hang-up', { by: 'callee' });
-        await this.finish(this.optedOut ? 'opted-out' : 'answered', 200, this.optedOut ? 'opted out, then hung up' : 'hung up during the message', 'callee');
+        if (this.optedOut) await this.finish('opted-out', 200, 'opted out, then hung up', 'callee');
+        else if (this.machine?.verdict === 'machine') await this.finish('machine', 200, `answering machine (${this.machine.reason}): it hung up`, 'callee');
+        else await this.finish('answered', 200, this.machine === null && this.request.amd !== null ? 'hung up before the detection ended' : 'hung up during the message', 'callee');
         return;
       case 'INVITE':
       case 'UPDATE': {
@@ -425,6 +540,7 @@ export class OriginatedCall {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.services.clock.clearTimer(this.ringTimer);
+    this.services.clock.clearTimer(this.amdTimer);
     let stats: RelayStats | null = null;
     try {
       stats = await this.media.release();

@@ -5,7 +5,8 @@
  */
 import type { MediaPlayout, PlayEndReason, PlaylistItem } from '../media/playout/playout-protocol.js';
 import type { PlayoutTracker } from '../media/playout-tracker.js';
-import type { AllocatedRelay, LegDtmfConfig, LegName, MediaEngine, RelayStats } from '../rtp/media-protocol.js';
+import type { AmdSettings } from '../media/answering-machine-detector.js';
+import type { AllocatedRelay, LegAmdConfig, LegDtmfConfig, LegName, MediaEngine, RelayStats } from '../rtp/media-protocol.js';
 import { answerLocally } from '../sdp/local-answer.js';
 import { legConfig, relayAnswer, relayOffer, type LegMediaPlan, type MediaSession, type PendingOffer, type RelayOptions } from '../sdp/offer-answer.js';
 import { parseSessionDescription } from '../sdp/parser.js';
@@ -39,6 +40,8 @@ export class RelayCallMedia implements CallMedia {
   private reofferPending: PendingOffer | null = null;
   private callee: LegSignalling | null = null;
   private released: Promise<RelayStats | null> | null = null;
+  /** Answering-machine detection on leg a (a call voix placed), from acceptAnswer. */
+  private amd: LegAmdConfig | null = null;
   /** voix's own offer to leg a (offerFromVoix), until the answer comes. */
   private localOffer: PendingOffer | null = null;
   /** What voix's own endpoint agreed with the caller after answerLocally. */
@@ -157,7 +160,7 @@ export class RelayCallMedia implements CallMedia {
     return { ok: true, sdp: Buffer.from(serializeSessionDescription(result.offer)) };
   }
 
-  async acceptAnswer(answer: Buffer): Promise<MediaOutcome> {
+  async acceptAnswer(answer: Buffer, amd: AmdSettings | null = null): Promise<MediaOutcome> {
     const pending = this.localOffer;
     if (pending === null) return { ok: false, status: 500, reason: 'voix made no offer' };
     const parsed = parseSessionDescription(answer);
@@ -172,6 +175,7 @@ export class RelayCallMedia implements CallMedia {
     this.callee = LOCAL_ENDPOINT;
     this.session = result.session;
     this.local = { codec: voice.encodingName.toUpperCase() === 'PCMU' ? 'PCMU' : 'PCMA', payloadType: voice.payloadType, telephoneEvent: event?.payloadType ?? null };
+    this.amd = amd === null ? null : { ...amd, law: this.local.codec, payloadType: voice.payloadType };
     await this.apply();
     return { ok: true, sdp: answer };
   }
@@ -247,7 +251,7 @@ export class RelayCallMedia implements CallMedia {
     const a = legConfig(session.plan.a, this.caller.sourceAddress ?? session.plan.a.remote?.address ?? null);
     if (this.local !== null) {
       // voix itself is the other end: what the caller sends goes nowhere, and leg b (voix's own address in the SDP) stays unconfigured.
-      await this.engine.configure(this.relay.relayId, 'a', { ...a, forward: false, dtmf: callerDtmf(session.plan.a, this.local) });
+      await this.engine.configure(this.relay.relayId, 'a', { ...a, forward: false, dtmf: callerDtmf(session.plan.a, this.local), amd: this.amd });
       return;
     }
     await this.engine.configure(this.relay.relayId, 'a', a);

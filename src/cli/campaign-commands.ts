@@ -19,8 +19,9 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatConfigIssue, loadConfigFile } from '../config/load.js';
 import type { CampaignConfig, VoixConfig } from '../config/types.js';
-import { CampaignStore, CampaignStoreError, type Campaign, type CampaignProgress, type CampaignState, type ContactReport } from '../dialer/campaign-store.js';
+import { CampaignStore, CampaignStoreError, type Campaign, type CampaignState, type ContactReport } from '../dialer/campaign-store.js';
 import { ContactFileError, detectEncoding, importContacts, type ContactSink, type ImportSummary, type ImportedContact } from '../dialer/contact-import.js';
+import { campaignStatusJson, type CampaignStatusView } from '../dialer/campaign-status.js';
 import { ImportReportError, createImportReport } from '../dialer/import-report.js';
 import { normalisePhoneNumber } from '../dialer/phone-number.js';
 import { databasePath, openDatabase, type Db } from '../store/database.js';
@@ -504,33 +505,8 @@ export function progressBar(done: number, total: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(fraction * 100)}% (${done}/${total})`;
 }
 
-export interface StatusView {
-  readonly campaign: string;
-  readonly purpose: string;
-  readonly state: CampaignState;
-  readonly configured: boolean;
-  readonly progress: CampaignProgress;
-}
-
-/** What `status --json` prints: one object, for scripts and a future HTTP API. */
-export function statusJson(view: StatusView, now: number): Record<string, unknown> {
-  const p = view.progress;
-  return {
-    campaign: view.campaign,
-    purpose: view.purpose,
-    state: view.state,
-    configured: view.configured,
-    contacts: p.contacts,
-    done: p.done,
-    percent: p.contacts === 0 ? 0 : Math.floor((p.done * 100) / p.contacts),
-    results: p.results,
-    waiting: p.waiting,
-    inFlight: p.inFlight,
-    attempts: p.attempts,
-    // A contact never scheduled waits for time 0: due now.
-    nextAttemptAt: p.nextAttemptAt === null ? null : iso(Math.max(p.nextAttemptAt, now)),
-  };
-}
+/** What status shows: the campaign's state and progress (the JSON form is the administration API's, campaign-status.ts). */
+export type StatusView = CampaignStatusView;
 
 /** Contacts finished per minute over a watch, and when the rest should be done. */
 export interface WatchRate {
@@ -591,7 +567,7 @@ async function statusCommand(configPath: string, words: readonly string[], io: C
       return { campaign: name, purpose: configured?.purpose ?? current.purpose, state: current.state, configured: configured !== undefined, progress: store.progress(current.id) };
     };
     if (json) {
-      io.out(JSON.stringify(statusJson(view(), io.now()), null, 2));
+      io.out(JSON.stringify(campaignStatusJson(view(), io.now()), null, 2));
       return EXIT_OK;
     }
     const server = liveness(db, io);

@@ -261,7 +261,7 @@ function compileGroups(raw: RawConfig, extensions: ReadonlySet<string>, issues: 
 
 type RawPrompt = RawConfig['messages'][number]['prompt'];
 
-function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, baseDir: string, issues: DialplanIssue[]): CampaignConfig[] {
+function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, internal: ReadonlySet<string>, baseDir: string, issues: DialplanIssue[]): CampaignConfig[] {
   const seen = new Map<string, number>();
   return raw.campaigns.map((c, index): CampaignConfig => {
     const at = (...rest: (string | number)[]): KeyPath => ['campaigns', index, ...rest];
@@ -269,6 +269,7 @@ function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, baseD
     if (first !== undefined) issues.push({ severity: 'error', path: at('name'), message: `duplicate campaign name "${c.name}" (first at campaigns[${first}])` });
     else seen.set(c.name, index);
     if (!trunkNames.has(c.trunk)) issues.push({ severity: 'error', path: at('trunk'), message: `no trunk named "${c.trunk}"` });
+    if (c.connect !== undefined && !internal.has(c.connect)) issues.push({ severity: 'error', path: at('connect'), message: `"${c.connect}" is no user, group, menu or message of this file` });
     if (c.hours !== undefined) {
       const parsed = parseTimeCondition(c.hours);
       if (!parsed.ok) for (const e of parsed.errors) issues.push({ severity: 'error', path: [...at('hours'), ...splitRelativePath(e.path)], message: e.message });
@@ -285,6 +286,8 @@ function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, baseD
       message: promptSpec(c.message, baseDir, at('message'), issues),
       optOutKey: c.opt_out_key === false ? null : c.opt_out_key,
       optOutConfirmation: promptSpec(c.opt_out_confirmation, baseDir, at('opt_out_confirmation'), issues),
+      connect: c.connect ?? null,
+      answeringMachine: c.answering_machine === false ? null : c.answering_machine,
       hours: c.hours ?? null,
       maxAttempts: c.max_attempts,
       attemptPeriodDays: c.attempt_period,
@@ -443,7 +446,6 @@ export function compileDialplan(raw: RawConfig, baseDir = '.'): { readonly dialp
   const trunks = compileTrunks(raw, issues);
   const trunkNames = new Set(raw.trunks.map((t) => t.name));
   const outboundRoutes = compileOutbound(raw, trunkNames, issues);
-  const campaigns = compileCampaigns(raw, trunkNames, baseDir, issues);
   const extensions = new Set(raw.users.map((u) => u.extension));
   const groups = compileGroups(raw, extensions, issues);
   const taken = new Map<string, string>([...raw.users.map((u): [string, string] => [u.extension, "a user's extension"]), ...groups.map((g): [string, string] => [g.number, 'a group number'])]);
@@ -452,6 +454,7 @@ export function compileDialplan(raw: RawConfig, baseDir = '.'): { readonly dialp
   const internalOthers = new Set([...groups.map((g) => g.number), ...messages.map((m) => m.number), ...raw.menus.map((m) => m.number)]);
   const resolver: Resolver | null = numberingPlan === null ? null : { plan: numberingPlan, extensions, groups: internalOthers, routes: outboundRoutes };
   const menus = compileMenus(raw, taken, baseDir, permissionClasses, timeConditions, timeConditionsValid, resolver, issues);
+  const campaigns = compileCampaigns(raw, trunkNames, new Set([...extensions, ...internalOthers]), baseDir, issues);
   checkUsers(raw, permissionClasses, resolver, issues);
   let inboundRoutes: InboundRouteConfig[] = [];
   if (resolver !== null) {

@@ -45,6 +45,21 @@ const campaignSchema = z
     opt_out_confirmation: promptSchema()
       .default({ text: 'Votre numéro a été retiré de nos listes d’appel. Au revoir.' })
       .meta({ description: 'Message joué après la touche d’opposition, avant de raccrocher.' }),
+    connect: z
+      .string()
+      .regex(/^\d{2,10}$/, 'must be an internal number of 2 to 10 digits: a menu, a user or a group')
+      .optional()
+      .meta({
+        description:
+          'Après le message, l’appelé qui décroche est mis en relation avec ce numéro interne : un menu vocal (par exemple 1 = parler à quelqu’un), un poste ou un groupe d’agents ; sans connect, voix raccroche après le message. La touche d’opposition reste active dans le menu.',
+      }),
+    answering_machine: z
+      .union([z.literal(false), z.enum(['hangup', 'message'])], { error: 'must be false, hangup or message' })
+      .default(false)
+      .meta({
+        description:
+          'Détection des répondeurs (énergie et silences des premières secondes) : hangup (raccrocher, issue « machine »), message (laisser le message au répondeur) ou false (par défaut : pas de détection, le message part au décroché).',
+      }),
     hours: hoursSchema.optional(),
     max_attempts: z.int().min(1).max(100).default(4).meta({ description: 'Tentatives au plus par numéro sur attempt_period jours, toutes campagnes confondues (loi : 4).' }),
     attempt_period: z.int().min(1).max(365).default(30).meta({ description: 'Période (jours) sur laquelle max_attempts compte (loi : 30).' }),

@@ -254,6 +254,10 @@ export interface CampaignConfig {
   /** The key that puts the number on the do-not-call list; null: none. */
   readonly optOutKey: string | null;
   readonly optOutConfirmation: PromptSpec;
+  /** After the message, a person is put through to this internal number (a menu, a user, a group); null: voix hangs up. */
+  readonly connect: string | null;
+  /** Answering-machine detection: what voix does with a machine (hang up, or leave the message); null: no detection. */
+  readonly answeringMachine: 'hangup' | 'message' | null;
   /** Calling hours in the contact's time zone; null: the legal ones (Monday–Friday 10–13 h and 14–20 h, not on public holidays). */
   readonly hours: Omit<TimeConditionSpec, 'timezone'> | null;
   readonly maxAttempts: number;

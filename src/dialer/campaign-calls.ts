@@ -9,6 +9,7 @@ import type { OriginateRequest, OriginatedCallResult } from '../calls/originated
 import type { CallTarget } from '../calls/call-target.js';
 import type { CampaignConfig, TrunkConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { DEFAULT_AMD_SETTINGS } from '../media/answering-machine-detector.js';
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
 import type { MediaPlayout } from '../media/playout/playout-protocol.js';
 import type { PromptStore } from '../media/prompts/prompt-store.js';
@@ -45,6 +46,8 @@ export class CampaignCalls {
         optOutKey: campaign.optOutKey as DtmfDigit | null,
         optOutConfirmation: [{ kind: 'prompt', prompt: campaignOptOutId(campaign.name) }],
         onOptOut: call.onOptOut,
+        connect: campaign.connect,
+        amd: campaign.answeringMachine === null ? null : { settings: DEFAULT_AMD_SETTINGS, onMachine: campaign.answeringMachine },
       });
     } finally {
       await message.release();

@@ -28,11 +28,12 @@ export type CampaignPurpose = 'prospecting' | 'customer';
 export type CampaignState = 'created' | 'running' | 'paused' | 'stopped' | 'completed';
 
 /**
- * How an attempt ended. 'opted-out': answered, and the contact pressed the
+ * How an attempt ended. 'machine': an answering machine answered (when the
+ * campaign detects them); 'opted-out': answered, and the contact pressed the
  * opt-out key; 'rejected': the contact declined the call (603); 'unknown':
  * in flight when voix stopped without ending it (a crash).
  */
-export type AttemptOutcome = 'answered' | 'opted-out' | 'busy' | 'no-answer' | 'failed' | 'congestion' | 'rejected' | 'unknown';
+export type AttemptOutcome = 'answered' | 'machine' | 'opted-out' | 'busy' | 'no-answer' | 'failed' | 'congestion' | 'rejected' | 'unknown';
 
 /**
  * A contact's final result: its last attempt's outcome, or why it was never

@@ -59,7 +59,7 @@ const DECISIONS_PER_TURN = 500;
 
 function retryRules(config: CampaignConfig): RetryRules {
   const never = { afterSeconds: 0, maxRetries: 0 };
-  return { answered: never, 'opted-out': never, rejected: never, ...config.retry };
+  return { answered: never, machine: never, 'opted-out': never, rejected: never, ...config.retry };
 }
 
 export class Dialer {

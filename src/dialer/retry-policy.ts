@@ -23,6 +23,7 @@ export type RetryRules = Readonly<Record<AttemptOutcome, RetryRule>>;
 export const DEFAULT_RETRY_RULES: RetryRules = {
   answered: { afterSeconds: 0, maxRetries: 0 },
   'opted-out': { afterSeconds: 0, maxRetries: 0 },
+  machine: { afterSeconds: 0, maxRetries: 0 },
   rejected: { afterSeconds: 0, maxRetries: 0 },
   busy: { afterSeconds: 15 * 60, maxRetries: 3 },
   'no-answer': { afterSeconds: 2 * 3600, maxRetries: 2 },

@@ -9,6 +9,7 @@
  * has its own keys.
  */
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
+import type { AmdReason, AmdSettings, AmdVerdict } from '../media/answering-machine-detector.js';
 
 export type SrtpSuite = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
 
@@ -55,6 +56,33 @@ export interface LegConfig {
    * listens to the phone (a voice menu): detection costs CPU per packet.
    */
   readonly dtmf?: LegDtmfConfig | null;
+  /**
+   * Answering-machine detection on the first seconds of what this leg's
+   * phone sends (a call voix placed); absent or null: none. One verdict,
+   * reported as an AmdEvent.
+   */
+  readonly amd?: LegAmdConfig | null;
+}
+
+/** Answering-machine detection on a leg: the thresholds, and which packets carry the phone's G.711 voice. */
+export interface LegAmdConfig extends AmdSettings {
+  readonly law: 'PCMU' | 'PCMA';
+  readonly payloadType: number;
+}
+
+/** The verdict of a leg's answering-machine detection (worker to main thread). */
+export interface RelayAmdEvent {
+  readonly relayId: number;
+  readonly leg: LegName;
+  readonly verdict: AmdVerdict;
+  readonly reason: AmdReason;
+  /** Audio analysed before the verdict (ms). */
+  readonly afterMs: number;
+}
+
+/** A RelayAmdEvent with the call the relay belongs to. */
+export interface AmdEvent extends RelayAmdEvent {
+  readonly callId: string;
 }
 
 /** Which DTMF a leg looks for in what its phone sends. */

@@ -18,6 +18,7 @@ import {
   UnknownRelayError,
   type LegConfig,
   type LegName,
+  type RelayAmdEvent,
   type RelayDtmfEvent,
   type RelayStats,
 } from './media-protocol.js';
@@ -75,6 +76,8 @@ export class MediaWorkerHost {
     emit: (event: PlayoutEvent) => void = () => undefined,
     /** A digit a leg's DTMF detection found (LegConfig.dtmf). */
     private readonly emitDtmf: (event: RelayDtmfEvent) => void = () => undefined,
+    /** The verdict of a leg's answering-machine detection (LegConfig.amd). */
+    private readonly emitAmd: (event: RelayAmdEvent) => void = () => undefined,
   ) {
     // Filtered here: a burst of debug lines (one per latch) would otherwise be cloned and posted for nothing.
     const minimum = LOG_LEVELS.indexOf(settings.logLevel);
@@ -172,6 +175,7 @@ export class MediaWorkerHost {
     );
     const dtmfListener: RelayDtmfListener = {
       dtmfReceived: (leg, digit, source) => this.emitDtmf({ relayId, leg, digit, source }),
+      answeringMachine: (leg, verdict, reason, afterMs) => this.emitAmd({ relayId, leg, verdict, reason, afterMs }),
     };
     relay.a.listenForDtmf(dtmfListener);
     relay.b.listenForDtmf(dtmfListener);

@@ -8,7 +8,7 @@
 import type { G711Codec, PlayoutEvent, PlayRequest } from '../media/playout/playout-protocol.js';
 import type { PlayoutSchedulerOptions } from '../media/playout/playout-scheduler.js';
 import type { WorkerPlayoutStats } from '../media/playout/worker-playout.js';
-import type { LegConfig, LegName, RelayDtmfEvent, RelayStats } from './media-protocol.js';
+import type { LegConfig, LegName, RelayAmdEvent, RelayDtmfEvent, RelayStats } from './media-protocol.js';
 
 /** What a worker is given at start (in workerData.settings). */
 export interface MediaWorkerSettings {
@@ -114,11 +114,13 @@ export type MediaWorkerMessage =
   /** Unsolicited news from the worker's players. */
   | { readonly kind: 'playout'; readonly event: PlayoutEvent }
   /** Unsolicited: a digit a leg's DTMF detection found (LegConfig.dtmf). */
-  | { readonly kind: 'dtmf'; readonly event: RelayDtmfEvent };
+  | { readonly kind: 'dtmf'; readonly event: RelayDtmfEvent }
+  /** Unsolicited: the verdict of a leg's answering-machine detection (LegConfig.amd). */
+  | { readonly kind: 'amd'; readonly event: RelayAmdEvent };
 
 export function isMediaWorkerMessage(value: unknown): value is MediaWorkerMessage {
   if (typeof value !== 'object' || value === null || !('kind' in value)) return false;
-  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log' || value.kind === 'playout' || value.kind === 'dtmf';
+  return value.kind === 'ready' || value.kind === 'response' || value.kind === 'log' || value.kind === 'playout' || value.kind === 'dtmf' || value.kind === 'amd';
 }
 
 export function isMediaWorkerRequestMessage(value: unknown): value is MediaWorkerRequestMessage {

@@ -40,6 +40,7 @@ const host = new MediaWorkerHost(
   undefined,
   (event) => post({ kind: 'playout', event }),
   (event) => post({ kind: 'dtmf', event }),
+  (event) => post({ kind: 'amd', event }),
 );
 
 port.on('message', (message: unknown) => {

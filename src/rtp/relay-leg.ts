@@ -26,6 +26,7 @@ import { copyPacket, type OutboundBufferRing } from './outbound-buffers.js';
 import { PLAIN_LEG, type LegTransforms } from './packet-transform.js';
 import { RtpReceptionStatistics } from './reception-statistics.js';
 import { legDtmfConfigProblem, RelayLegDtmf } from './relay-leg-dtmf.js';
+import { AnsweringMachineDetector, type AmdReason, type AmdVerdict } from '../media/answering-machine-detector.js';
 import { RelayPort } from './relay-port.js';
 import { checkRtcpCompound, RtcpStatus } from './rtcp-header.js';
 import { parseRtpHeader, RtpHeaderStatus, type RtpHeaderView } from './rtp-header.js';
@@ -61,6 +62,8 @@ export interface ReceivedRtpObserver {
 /** Told each DTMF digit the leg's phone sent, once per key press (the media worker host posts it to the main thread). */
 export interface RelayDtmfListener {
   dtmfReceived(leg: LegName, digit: DtmfDigit, source: MediaDtmfSource): void;
+  /** The leg's answering-machine detection decided (LegConfig.amd). */
+  answeringMachine(leg: LegName, verdict: AmdVerdict, reason: AmdReason, afterMs: number): void;
 }
 
 /** Payload types are 7 bits (RFC 3550 §5.1). */
@@ -84,6 +87,13 @@ export class RelayLeg {
   /** DTMF detection, only while the call core asks for it (LegConfig.dtmf). */
   private dtmf: RelayLegDtmf | null = null;
   private dtmfListener: RelayDtmfListener | null = null;
+  /** Answering-machine detection, once, when the call core asks for it (LegConfig.amd). */
+  private amd: AnsweringMachineDetector | null = null;
+  private amdPayloadType = -1;
+  private amdMulaw = true;
+  private readonly reportAmd = (verdict: AmdVerdict, reason: AmdReason, afterMs: number): void => {
+    this.dtmfListener?.answeringMachine(this.name, verdict, reason, afterMs);
+  };
   private readonly reportDtmf = (digit: DtmfDigit, source: MediaDtmfSource): void => {
     this.dtmfListener?.dtmfReceived(this.name, digit, source);
   };
@@ -158,6 +168,13 @@ export class RelayLeg {
     this.transforms = transforms;
     this.clockRates.set(clockRates);
     this.dtmf = dtmf;
+    const amd = config.amd ?? null;
+    if (amd === null) this.amd = null;
+    else if (this.amd === null) {
+      this.amd = new AnsweringMachineDetector(amd, this.reportAmd);
+      this.amdPayloadType = amd.payloadType;
+      this.amdMulaw = amd.law === 'PCMU';
+    }
     if (moved) {
       this.rtpLatchAddress = '';
       this.rtpLatchPort = 0;
@@ -204,6 +221,7 @@ export class RelayLeg {
   close(): Promise<void> {
     this.peer = null;
     this.dtmf = null;
+    this.amd = null;
     return Promise.all([this.rtp.close(), this.rtcp.close()]).then(() => undefined);
   }
 
@@ -241,6 +259,11 @@ export class RelayLeg {
     );
     const dtmf = this.dtmf;
     if (dtmf !== null) dtmf.receivedRtp(packet, header, now);
+    const amd = this.amd;
+    if (amd !== null && !amd.done && header.payloadType === this.amdPayloadType) {
+      if (this.amdMulaw) amd.processMulaw(packet, header.headerLength, header.payloadLength);
+      else amd.processAlaw(packet, header.headerLength, header.payloadLength);
+    }
     const observer = this.rtpObserver;
     if (observer !== null) observer.receivedRtp(packet, length, header);
     if (!this.forward) return;

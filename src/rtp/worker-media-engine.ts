@@ -19,6 +19,7 @@ import {
   MediaUnavailableError,
   UnknownRelayError,
   type AllocatedRelay,
+  type AmdEvent,
   type DtmfEvent,
   type LegConfig,
   type LegName,
@@ -59,6 +60,8 @@ export interface WorkerMediaEngineOptions {
   readonly onPlayout?: (event: PlayoutEvent) => void;
   /** A digit a leg's phone sent, found by the leg's DTMF detection (LegConfig.dtmf), with the relay's call. */
   readonly onDtmf?: (event: DtmfEvent) => void;
+  /** The verdict of a leg's answering-machine detection, with the relay's call. */
+  readonly onAmd?: (event: AmdEvent) => void;
   /** The playout scheduler's tuning in every worker (benchmarks); its defaults otherwise. */
   readonly playout?: MediaWorkerPlayoutSettings;
 }
@@ -384,6 +387,11 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
         // A relay released meanwhile (its call is over) has no call to tell.
         const relay = this.relays.get(message.event.relayId);
         if (relay !== undefined) this.options.onDtmf?.({ ...message.event, callId: relay.callId });
+        return;
+      }
+      case 'amd': {
+        const relay = this.relays.get(message.event.relayId);
+        if (relay !== undefined) this.options.onAmd?.({ ...message.event, callId: relay.callId });
         return;
       }
     }

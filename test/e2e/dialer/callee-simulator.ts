@@ -6,15 +6,19 @@
  * contacts of a test apart. Every INVITE leaves a <log> line that
  * dialled() reads back while SIPp runs.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '../harness/cleanup.js';
 import { startSipp, type SippResult, type SippRun } from '../harness/sipp.js';
+import { writeRtpPcap, type AudioSegment } from './rtp-pcap.js';
 
 const SCENARIO = fileURLToPath(new URL('./callee-simulator.xml', import.meta.url));
+/** What the machine (70) and the person (80) say once they answer. */
+const MACHINE_GREETING: readonly AudioSegment[] = [[false, 300], [true, 4000], [false, 500]];
+const PERSON_ANSWER: readonly AudioSegment[] = [[false, 300], [true, 500], [false, 3000]];
 
-export type CalleeBehaviour = 'answer' | 'busy' | 'no-answer' | 'fail' | 'opt-out' | 'congestion';
+export type CalleeBehaviour = 'answer' | 'busy' | 'no-answer' | 'fail' | 'opt-out' | 'congestion' | 'machine' | 'person' | 'press-1';
 
 /** BB of +336BBxxxxxx, as callee-simulator.xml reads it. */
 const BEHAVIOUR_DIGITS: Readonly<Record<CalleeBehaviour, string>> = {
@@ -24,6 +28,9 @@ const BEHAVIOUR_DIGITS: Readonly<Record<CalleeBehaviour, string>> = {
   fail: '40',
   'opt-out': '50',
   congestion: '60',
+  machine: '70',
+  person: '80',
+  'press-1': '90',
 };
 
 /** The number the simulator treats with this behaviour: ('answer', 1) → +33610000001. */
@@ -58,9 +65,16 @@ function countDialled(log: string): Map<string, number> {
 
 /** Starts the simulator and returns once it takes calls; the harness stops it after the test. */
 export async function startCalleeSimulator(options: CalleeSimulatorOptions = {}): Promise<CalleeSimulator> {
-  const logFile = join(await makeTempDir('callee-simulator'), 'invites.log');
+  const dir = await makeTempDir('callee-simulator');
+  const logFile = join(dir, 'invites.log');
+  const machinePcap = join(dir, 'machine-greeting.pcap');
+  const personPcap = join(dir, 'person-answer.pcap');
+  await writeRtpPcap(machinePcap, MACHINE_GREETING);
+  await writeRtpPcap(personPcap, PERSON_ANSWER);
+  const scenario = join(dir, 'callee-simulator.xml');
+  await writeFile(scenario, (await readFile(SCENARIO, 'utf8')).replaceAll('{{MACHINE_PCAP}}', machinePcap).replaceAll('{{PERSON_PCAP}}', personPcap));
   const run = await startSipp({
-    scenario: SCENARIO,
+    scenario,
     transport: 'udp',
     localAddress: '127.0.0.1',
     timeoutMs: options.timeoutMs ?? 300_000,

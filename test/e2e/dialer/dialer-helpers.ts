@@ -27,6 +27,8 @@ export interface DialerLabOptions {
   readonly campaigns: ReadonlyArray<Record<string, unknown>>;
   /** VOIX_CALENDAR_START; null: the real calendar. Default TUESDAY_MORNING. */
   readonly calendarStart?: string | null;
+  /** Other sections of the configuration (menus…). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** A spoken message of about four seconds, naming the contact. */
@@ -38,6 +40,7 @@ export async function startDialerLab(options: DialerLabOptions): Promise<DialerL
   const adminPort = await getFreePort('127.0.0.1');
   const voix = await startVoix({
     config: {
+      ...options.config,
       admin: { listen: { address: '127.0.0.1', port: adminPort } },
       trunks: [{ name: TRUNK, host: '127.0.0.1', port: simulator.port, transport: 'udp', username: 'voix', password: 'secret-du-reseau', register: false, calls_per_second: 20, max_calls: 50 }],
       campaigns: options.campaigns.map((c) => ({ trunk: TRUNK, message: MESSAGE, ...c })),

@@ -27,6 +27,7 @@ import { CallRouter } from '../../../src/routing/call-router.js';
 import type { VoixConfig } from '../../../src/config/types.js';
 import type { CallTarget } from '../../../src/calls/call-target.js';
 import { sipUri } from '../../../src/sip/uri.js';
+import { DEFAULT_AMD_SETTINGS } from '../../../src/media/answering-machine-detector.js';
 
 class RecordingSender implements MessageSender {
   readonly sent: Array<{ message: AnySipMessage; destination: Destination }> = [];
@@ -80,8 +81,10 @@ class FakeMedia implements CallMedia {
   offerFromVoix(): MediaOutcome {
     return this.refuse ?? { ok: true, sdp: Buffer.from('voix-offer') };
   }
-  async acceptAnswer(answer: Buffer): Promise<MediaOutcome> {
+  amd: unknown[] = [];
+  async acceptAnswer(answer: Buffer, amd: unknown = null): Promise<MediaOutcome> {
     this.answers.push(answer);
+    this.amd.push(amd);
     return { ok: true, sdp: answer };
   }
   plays: Array<{ promptId: string; repeat: number; finish: (played: boolean) => void }> = [];
@@ -749,7 +752,7 @@ describe('CallCore.originate (the dialer’s calls)', () => {
   const CONFIRMATION = [{ kind: 'prompt', prompt: 'campaign/relance/opt-out' }] as const;
 
   function originate(w: World, callId: string, onOptOut: () => void = () => undefined) {
-    return w.calls.originate({ callId, origin: 'campaign relance', target: TARGET, ringSeconds: 20, message: MESSAGE, optOutKey: '9', optOutConfirmation: CONFIRMATION, onOptOut });
+    return w.calls.originate({ callId, origin: 'campaign relance', target: TARGET, ringSeconds: 20, message: MESSAGE, optOutKey: '9', optOutConfirmation: CONFIRMATION, onOptOut, amd: null, connect: null });
   }
 
   function fromTrunk(w: World, method: string, callId: string, cseq: number, extra: string[] = [], body?: string): SipRequest {
@@ -872,6 +875,141 @@ describe('CallCore.originate (the dialer’s calls)', () => {
     await settle();
     expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
     await expect(result).resolves.toMatchObject({ outcome: 'opted-out', status: 200 });
+  });
+
+  describe('with answering-machine detection', () => {
+    const SETTINGS = { ...DEFAULT_AMD_SETTINGS };
+    function originateWithAmd(w: World, callId: string, onMachine: 'hangup' | 'message') {
+      return w.calls.originate({ callId, origin: 'campaign relance', target: TARGET, ringSeconds: 20, message: MESSAGE, optOutKey: '9', optOutConfirmation: CONFIRMATION, onOptOut: () => undefined, amd: { settings: SETTINGS, onMachine }, connect: null });
+    }
+    /** Places the call and answers it; the call's result is wrapped, so awaiting this does not wait for the call's end. */
+    async function answered(w: World, callId: string, onMachine: 'hangup' | 'message'): Promise<{ result: ReturnType<typeof originateWithAmd> }> {
+      const result = originateWithAmd(w, callId, onMachine);
+      await settle();
+      answer(w, w.sender.requests('INVITE', '192.0.2.50')[0]!, 200, 'callee', 'sdp-from-callee');
+      await settle();
+      return { result };
+    }
+
+    it('asks the media for detection and plays nothing until the verdict; a machine is hung up on at once', async () => {
+      const w = createWorld();
+      const { result } = await answered(w, 'amd-1', 'hangup');
+      expect(w.media.amd).toEqual([SETTINGS]);
+      expect(w.media.playlists).toHaveLength(0);
+      w.calls.onAmd('amd-1', 'machine', 'long-greeting');
+      await settle();
+      expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
+      await expect(result).resolves.toMatchObject({ outcome: 'machine', detail: 'answering machine (long-greeting): hung up' });
+      expect(w.media.playlists).toHaveLength(0);
+    });
+
+    it('a person hears the message: answered', async () => {
+      const w = createWorld();
+      const { result } = await answered(w, 'amd-2', 'hangup');
+      w.calls.onAmd('amd-2', 'human', 'silence-after-greeting');
+      expect(w.media.playlists.map((p) => p.items)).toEqual([MESSAGE]);
+      w.media.playlists[0]!.finish('completed');
+      await expect(result).resolves.toMatchObject({ outcome: 'answered' });
+    });
+
+    it('in message mode, the machine gets the message, then voix hangs up: machine, message left', async () => {
+      const w = createWorld();
+      const { result } = await answered(w, 'amd-3', 'message');
+      w.calls.onAmd('amd-3', 'machine', 'many-words');
+      w.media.playlists[0]!.finish('completed');
+      await expect(result).resolves.toMatchObject({ outcome: 'machine', detail: 'answering machine (many-words): message left' });
+    });
+
+    it('without a verdict in time (a worker restarted), the call goes on as with a person', async () => {
+      const w = createWorld();
+      await answered(w, 'amd-4', 'hangup');
+      w.clock.advance(SETTINGS.totalMs + 1000);
+      expect(w.media.playlists.map((p) => p.items)).toEqual([MESSAGE]);
+      expect(w.lines.find((l) => l['msg'] === 'answering machine detection')).toMatchObject({ verdict: 'unsure', reason: 'too-long' });
+    });
+  });
+
+  describe('put through after the message (campaign connect)', () => {
+    const CONNECT_CONFIG = `server:
+  domain: voix.test
+users:
+${userLines([{ extension: '1001', name: 'Alice' }, { extension: '1002', name: 'Bob' }])}
+trunks:
+  - name: operateur
+    host: 192.0.2.50
+    transport: udp
+    username: compte
+    password: secret-du-compte
+    register: false
+menus:
+  - number: "3000"
+    name: Campagne
+    greeting: { text: "Tapez 1 pour parler à un conseiller." }
+    options:
+      "1": "1002"
+`;
+    function connectWorld(): World {
+      return createWorld(configFromYaml(CONNECT_CONFIG), (aor) => (aor === '1002' ? [binding('192.0.2.30')] : []));
+    }
+    async function answeredAndPlayed(w: World, callId: string, connect: string, onOptOut: () => void = () => undefined) {
+      const result = w.calls.originate({ callId, origin: 'campaign relance', target: TARGET, ringSeconds: 20, message: MESSAGE, optOutKey: '9', optOutConfirmation: CONFIRMATION, onOptOut, amd: null, connect });
+      await settle();
+      answer(w, w.sender.requests('INVITE', '192.0.2.50')[0]!, 200, 'callee', 'sdp-from-callee');
+      await settle();
+      w.media.playlists[0]!.finish('completed');
+      await settle();
+      return { result };
+    }
+
+    it('goes on to an agent: 1002 rings with the called party’s media, answers, hangs up; voix hangs up the trunk leg; one call, answered', async () => {
+      const w = connectWorld();
+      const { result } = await answeredAndPlayed(w, 'connect-agent', '1002');
+      expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(0);
+      expect(w.media.playlists.at(-1)?.items).toEqual([{ kind: 'tone', tone: 'ringback', ms: null }]);
+      const toAgent = w.sender.requests('INVITE', '192.0.2.30');
+      expect(toAgent).toHaveLength(1);
+      expect(w.media.lastFromA?.toString(), 'the offer to the agent is cut from the called party’s SDP').toBe('sdp-from-callee');
+      expect((toAgent[0]!.from.uri as { user: string }).user).toBe('+33610000001');
+      expect(w.calls.activeCalls()).toHaveLength(1);
+      expect(w.calls.callsThrough('operateur')).toBe(1);
+
+      answer(w, toAgent[0]!, 200, 'agent', 'sdp-from-agent');
+      await settle();
+      const agentTag = tagOf(w.sender.requests('ACK', '192.0.2.30')[0]!.to);
+      const bye = parseRequest(
+        [
+          'BYE sip:1002@192.0.2.1:5060 SIP/2.0',
+          'Via: SIP/2.0/UDP 192.0.2.30:5070;branch=z9hG4bKagent-bye',
+          `From: <sip:1002@voix.test>;tag=${agentTag}`,
+          `To: <sip:+33610000001@voix.test>;tag=${tagOf(toAgent[0]!.from)}`,
+          `Call-ID: ${toAgent[0]!.callId}`,
+          'CSeq: 2 BYE',
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\n'),
+      );
+      w.layer.receiveRequest(bye, { ...FLOW_A, remoteAddress: '192.0.2.30', remotePort: 5070 });
+      await settle();
+      expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
+      await expect(result).resolves.toMatchObject({ outcome: 'answered', detail: 'put through to 1002: normal, hung up by callee' });
+      expect(w.media.released).toBe(1);
+      expect(w.calls.activeCalls()).toHaveLength(0);
+    });
+
+    it('goes on to a menu, where the opt-out key still works: recorded, confirmation, BYE; opted-out', async () => {
+      const w = connectWorld();
+      let optOuts = 0;
+      const { result } = await answeredAndPlayed(w, 'connect-menu', '3000', () => optOuts++);
+      expect(w.media.playlists.at(-1)?.items).toEqual([{ kind: 'prompt', prompt: 'menu/3000/greeting' }]);
+      w.calls.onDtmf('connect-menu', '9', 'rfc4733');
+      expect(optOuts).toBe(1);
+      expect(w.media.playlists.at(-1)?.items).toEqual(CONFIRMATION);
+      w.media.playlists.at(-1)!.finish('completed');
+      await settle();
+      expect(w.sender.requests('BYE', '192.0.2.50')).toHaveLength(1);
+      await expect(result).resolves.toMatchObject({ outcome: 'opted-out' });
+    });
   });
 
   it('a BYE from the callee during the message ends the call as answered; its SIP INFO keys are heard', async () => {

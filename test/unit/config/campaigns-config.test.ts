@@ -34,6 +34,8 @@ describe('campaigns configuration', () => {
         message: { kind: 'text', text: 'Bonjour {prenom}', voice: 'fr' },
         optOutKey: '9',
         optOutConfirmation: { kind: 'text', text: 'Votre numéro a été retiré de nos listes d’appel. Au revoir.', voice: 'fr' },
+        connect: null,
+        answeringMachine: null,
         hours: null,
         maxAttempts: 4,
         attemptPeriodDays: 30,

@@ -44,6 +44,8 @@ function campaignConfig(name: string, overrides: Partial<CampaignConfig> = {}): 
     message: { kind: 'text', text: 'Bonjour', voice: 'fr' },
     optOutKey: '9',
     optOutConfirmation: { kind: 'text', text: 'Au revoir', voice: 'fr' },
+    connect: null,
+    answeringMachine: null,
     hours: null,
     maxAttempts: 4,
     attemptPeriodDays: 30,

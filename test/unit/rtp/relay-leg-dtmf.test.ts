@@ -57,7 +57,7 @@ function listeningLeg(dtmf: LegDtmfConfig | null) {
     {},
   );
   const heard: Heard[] = [];
-  leg.listenForDtmf({ dtmfReceived: (legName, digit, source) => heard.push({ leg: legName, digit, source }) });
+  leg.listenForDtmf({ dtmfReceived: (legName, digit, source) => heard.push({ leg: legName, digit, source }), answeringMachine: () => undefined });
   const config = (d: LegDtmfConfig | null): LegConfig => ({
     remote: null,
     expectedSource: PHONE,

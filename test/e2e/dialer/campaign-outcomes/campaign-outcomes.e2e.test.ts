@@ -6,7 +6,9 @@ import { exportCampaign, ms, startDialerLab, voixCli, waitForCompleted, writeCon
 useHarness();
 
 /** How many contacts of each kind: 52 in all, two of them on the do-not-call list before the start. */
-const MIX: ReadonlyArray<readonly [CalleeBehaviour, number]> = [
+/** The behaviours of this campaign (answering machines have their own case). */
+type Behaviour = Exclude<CalleeBehaviour, 'machine' | 'person' | 'press-1'>;
+const MIX: ReadonlyArray<readonly [Behaviour, number]> = [
   ['answer', 22],
   ['busy', 8],
   ['no-answer', 6],
@@ -17,7 +19,7 @@ const MIX: ReadonlyArray<readonly [CalleeBehaviour, number]> = [
 const CALLS_PER_SECOND = 5;
 const MAX_CALLS = 8;
 
-const EXPECTED: Readonly<Record<CalleeBehaviour, { result: string; attempts: number; status: number }>> = {
+const EXPECTED: Readonly<Record<Behaviour, { result: string; attempts: number; status: number }>> = {
   answer: { result: 'answered', attempts: 1, status: 200 },
   // Retried once after 3 s, busy again.
   busy: { result: 'busy', attempts: 2, status: 486 },
@@ -80,11 +82,14 @@ it('AUTO-CAMPAGNE-01: a campaign of 52 contacts against a simulated network ends
   const attempts = [...results.values()].flatMap((c) => c.attempts).map((a) => ({ start: ms(a.startedAt), end: ms(a.endedAt ?? 0) }));
   const starts = attempts.map((a) => a.start).sort((a, b) => a - b);
   const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? 0));
-  // The pacer keeps a grid of 200 ms and lets one start be up to half an interval late without losing its slot.
-  expect(Math.min(...gaps), 'calls are spaced on a 5 per second grid').toBeGreaterThanOrEqual(1000 / CALLS_PER_SECOND / 2 - 20);
+  // The pacer keeps a grid of 200 ms; calls owed after a late wake-up are made up at twice the rate at most.
+  expect(Math.min(...gaps), 'never two starts closer than half an interval').toBeGreaterThanOrEqual(1000 / CALLS_PER_SECOND / 2 - 20);
+  const first = starts[0] ?? 0;
+  const last = starts.at(-1) ?? 0;
+  expect(((starts.length - 1) * 1000) / (last - first), 'no more than 5 calls per second on average').toBeLessThanOrEqual(CALLS_PER_SECOND * 1.02);
   for (const t of starts) {
     const inOneSecond = starts.filter((s) => s >= t && s < t + 1000).length;
-    expect(inOneSecond, 'at most 5 calls per second, and one late start').toBeLessThanOrEqual(CALLS_PER_SECOND + 1);
+    expect(inOneSecond, 'calls owed after a late wake-up are made up at twice the rate at most').toBeLessThanOrEqual(2 * CALLS_PER_SECOND);
     const inFlight = attempts.filter((a) => a.start <= t && a.end > t).length;
     expect(inFlight).toBeLessThanOrEqual(MAX_CALLS);
   }

@@ -119,7 +119,7 @@ describe('callee simulator', () => {
     ['busy (20)', calleeNumber('busy', 2), ['100 1 INVITE', '486 1 INVITE']],
     ['fail (40)', calleeNumber('fail', 4), ['404 1 INVITE']],
     ['congestion (60)', calleeNumber('congestion', 6), ['503 1 INVITE']],
-    ['a number out of the table', '+33670000007', ['404 1 INVITE']],
+    ['a number out of the table', '+33600000007', ['404 1 INVITE']],
   ])('%s, %s: the caller gets %j and its ACK ends the call', async (_name, number, responses) => {
     const simulator = await startCalleeSimulator();
 
