@@ -36,7 +36,7 @@ import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock } from './util/clock.js';
-import { CampaignCalls } from './dialer/campaign-calls.js';
+import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
 import { CampaignStore } from './dialer/campaign-store.js';
 import { Dialer } from './dialer/dialer.js';
 import { AdminApi } from './admin/admin-api.js';
@@ -320,6 +320,14 @@ export class VoixServer {
       trunks: () => runtime.current().trunks,
       trunkCalls: (trunk) => calls.callsThrough(trunk),
       place: (call) => campaignCalls.place(call),
+      freeAgents: (campaign) => {
+        const config = runtime.current();
+        const group = config.groups.find((g) => g.number === campaign.connect);
+        const agents = group?.members ?? (campaign.connect === null ? [] : [campaign.connect]);
+        const occupied = calls.occupiedUsers();
+        const free = agents.filter((agent) => !occupied.has(agent) && registrar.lookup(agent).length > 0).length;
+        return free - calls.placedCallsWithoutUser(campaignOrigin(campaign.name));
+      },
       newCallId: () => newCallId(),
       logger: logger.child({ component: 'dialer' }),
     });

@@ -151,6 +151,21 @@ export class CallCore {
     return call.whenEnded();
   }
 
+  /** Users ringing or in a call now: an agent among them is not free. */
+  occupiedUsers(): Set<string> {
+    const users = new Set<string>();
+    for (const call of this.calls) for (const user of call.occupiedUsers()) users.add(user);
+    return users;
+  }
+
+  /** Calls `origin` placed that are in progress and hold no user yet (ringing, playing their message, in a menu). */
+  placedCallsWithoutUser(origin: string): number {
+    let n = 0;
+    for (const call of this.originated) if (call.origin === origin) n += 1;
+    for (const call of this.calls) if (call.placedBy === origin && call.occupiedUsers().length === 0) n += 1;
+    return n;
+  }
+
   /** Calls in progress through a trunk, both ways, the dialer's included. */
   callsThrough(trunk: string): number {
     let n = 0;

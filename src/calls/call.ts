@@ -204,6 +204,8 @@ export class Call {
   private readonly ended = new Promise<CallEnding>((resolve) => (this.resolveEnded = resolve));
   /** Keys taken before the menu sees them (a handed-over campaign call's opt-out key): true when taken. */
   private keyFilter: ((digit: DtmfDigit, call: Call) => boolean) | null = null;
+  /** For a call voix placed: who placed it ("campaign relance"). */
+  private placedByOrigin: string | null = null;
 
   constructor(
     private readonly services: CallServices,
@@ -244,6 +246,22 @@ export class Call {
   /** Whether the INVITE that started the call is the one a CANCEL targets. */
   isInviteTransaction(tx: ServerInviteTransaction): boolean {
     return this.leg.kind === 'invite' && tx === this.leg.tx;
+  }
+
+  /** Who placed this call ("campaign relance"), or null for a call a caller made. */
+  get placedBy(): string | null {
+    return this.placedByOrigin;
+  }
+
+  /** The users this call occupies: the caller if a user, and every user its forks ring or reached (agents, for progressive campaigns). */
+  occupiedUsers(): string[] {
+    if (this.state === 'ended') return [];
+    const users = this.leg.kind === 'invite' ? [this.caller.extension] : [];
+    for (const fork of this.forks) {
+      if (fork.state === 'failed' || fork.target.trunk !== null) continue;
+      if (fork.target.to.uri.user !== null) users.push(fork.target.to.uri.user);
+    }
+    return users;
   }
 
   summary(): { callId: string; caller: string; callee: string; state: string; startedAt: number; answeredAt: number | null } {
@@ -287,6 +305,7 @@ export class Call {
     this.state = 'confirmed';
     this.localAnswered = true;
     this.keyFilter = keyFilter;
+    this.placedByOrigin = origin.menu;
     this.services.registerDialog(this.callId, this.aTag, this, 'a');
     this.services.registerDialog(this.bCallId, this.bTag, this, 'b');
     this.transferFromMenu(destination, 'campaign', origin);

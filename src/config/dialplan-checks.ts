@@ -261,7 +261,7 @@ function compileGroups(raw: RawConfig, extensions: ReadonlySet<string>, issues: 
 
 type RawPrompt = RawConfig['messages'][number]['prompt'];
 
-function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, internal: ReadonlySet<string>, baseDir: string, issues: DialplanIssue[]): CampaignConfig[] {
+function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, internal: ReadonlySet<string>, agents: ReadonlySet<string>, baseDir: string, issues: DialplanIssue[]): CampaignConfig[] {
   const seen = new Map<string, number>();
   return raw.campaigns.map((c, index): CampaignConfig => {
     const at = (...rest: (string | number)[]): KeyPath => ['campaigns', index, ...rest];
@@ -270,6 +270,9 @@ function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, inter
     else seen.set(c.name, index);
     if (!trunkNames.has(c.trunk)) issues.push({ severity: 'error', path: at('trunk'), message: `no trunk named "${c.trunk}"` });
     if (c.connect !== undefined && !internal.has(c.connect)) issues.push({ severity: 'error', path: at('connect'), message: `"${c.connect}" is no user, group, menu or message of this file` });
+    if (c.progressive && (c.connect === undefined || !agents.has(c.connect))) {
+      issues.push({ severity: 'error', path: at('progressive'), message: 'needs connect to be a user or a group: their members are the agents whose being free lets a call start' });
+    }
     if (c.hours !== undefined) {
       const parsed = parseTimeCondition(c.hours);
       if (!parsed.ok) for (const e of parsed.errors) issues.push({ severity: 'error', path: [...at('hours'), ...splitRelativePath(e.path)], message: e.message });
@@ -287,6 +290,7 @@ function compileCampaigns(raw: RawConfig, trunkNames: ReadonlySet<string>, inter
       optOutKey: c.opt_out_key === false ? null : c.opt_out_key,
       optOutConfirmation: promptSpec(c.opt_out_confirmation, baseDir, at('opt_out_confirmation'), issues),
       connect: c.connect ?? null,
+      progressive: c.progressive,
       answeringMachine: c.answering_machine === false ? null : c.answering_machine,
       hours: c.hours ?? null,
       maxAttempts: c.max_attempts,
@@ -454,7 +458,7 @@ export function compileDialplan(raw: RawConfig, baseDir = '.'): { readonly dialp
   const internalOthers = new Set([...groups.map((g) => g.number), ...messages.map((m) => m.number), ...raw.menus.map((m) => m.number)]);
   const resolver: Resolver | null = numberingPlan === null ? null : { plan: numberingPlan, extensions, groups: internalOthers, routes: outboundRoutes };
   const menus = compileMenus(raw, taken, baseDir, permissionClasses, timeConditions, timeConditionsValid, resolver, issues);
-  const campaigns = compileCampaigns(raw, trunkNames, new Set([...extensions, ...internalOthers]), baseDir, issues);
+  const campaigns = compileCampaigns(raw, trunkNames, new Set([...extensions, ...internalOthers]), new Set([...extensions, ...groups.map((g) => g.number)]), baseDir, issues);
   checkUsers(raw, permissionClasses, resolver, issues);
   let inboundRoutes: InboundRouteConfig[] = [];
   if (resolver !== null) {

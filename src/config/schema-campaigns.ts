@@ -53,6 +53,13 @@ const campaignSchema = z
         description:
           'Après le message, l’appelé qui décroche est mis en relation avec ce numéro interne : un menu vocal (par exemple 1 = parler à quelqu’un), un poste ou un groupe d’agents ; sans connect, voix raccroche après le message. La touche d’opposition reste active dans le menu.',
       }),
+    progressive: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'Mode progressif : n’appeler que lorsqu’un agent de connect (un poste, ou les membres d’un groupe) est enregistré et libre, un appel par agent libre ; connect doit alors être un poste ou un groupe.',
+      }),
     answering_machine: z
       .union([z.literal(false), z.enum(['hangup', 'message'])], { error: 'must be false, hangup or message' })
       .default(false)

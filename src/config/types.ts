@@ -256,6 +256,11 @@ export interface CampaignConfig {
   readonly optOutConfirmation: PromptSpec;
   /** After the message, a person is put through to this internal number (a menu, a user, a group); null: voix hangs up. */
   readonly connect: string | null;
+  /**
+   * Progressive mode: a call is placed only while an agent of `connect` (a
+   * user, or a group's members) is registered and free for it.
+   */
+  readonly progressive: boolean;
   /** Answering-machine detection: what voix does with a machine (hang up, or leave the message); null: no detection. */
   readonly answeringMachine: 'hangup' | 'message' | null;
   /** Calling hours in the contact's time zone; null: the legal ones (Monday–Friday 10–13 h and 14–20 h, not on public holidays). */

@@ -27,6 +27,11 @@ export interface CampaignCallsOptions {
   readonly now: () => number;
 }
 
+/** How a campaign's calls are named in logs, CDRs and the call core ("campaign relance"). */
+export function campaignOrigin(name: string): string {
+  return `campaign ${name}`;
+}
+
 export class CampaignCalls {
   constructor(private readonly options: CampaignCallsOptions) {}
 
@@ -39,7 +44,7 @@ export class CampaignCalls {
     try {
       return await this.options.originate({
         callId: call.callId,
-        origin: `campaign ${campaign.name}`,
+        origin: campaignOrigin(campaign.name),
         target: this.options.target(trunk, contact.phone, campaign),
         ringSeconds: campaign.ringSeconds,
         message: [{ kind: 'prompt', prompt: message.promptId }],

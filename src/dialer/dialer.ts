@@ -48,6 +48,12 @@ export interface DialerOptions {
   /** Calls in progress through a trunk, from every source (users' calls use the same channels). */
   readonly trunkCalls: (trunk: string) => number;
   readonly place: (call: PlannedCall) => Promise<OriginatedCallResult>;
+  /**
+   * For a progressive campaign: its agents (its connect number) registered
+   * and in no call, less its calls in flight that have not reached one yet.
+   * A new call may start while this is above zero.
+   */
+  readonly freeAgents: (campaign: CampaignConfig) => number;
   readonly newCallId: () => string;
   readonly logger: Logger;
   /** The longest the dialer sleeps between turns (it rereads campaign states then); default 1000 ms. */
@@ -192,6 +198,8 @@ export class Dialer {
     const running = this.runningCampaigns();
     let decisions = DECISIONS_PER_TURN;
     let placed = true;
+    // Campaigns held back by what no pacer knows (a trunk full of other calls, no free agent): they are looked at again at the next poll.
+    const heldBack = new Set<number>();
     while (placed && running.length > 0 && decisions > 0) {
       placed = false;
       for (let k = 0; k < running.length && !placed; k++) {
@@ -202,7 +210,12 @@ export class Dialer {
         const campaignPacer = this.pacer(this.campaignPacers, campaign.name, config.callsPerSecond, config.maxCalls);
         const trunkPacer = this.pacer(this.trunkPacers, trunk.name, trunk.callsPerSecond, trunk.maxCalls);
         const mono = clock.now();
-        if (!campaignPacer.canStart(mono) || !trunkPacer.canStart(mono) || this.options.trunkCalls(trunk.name) >= trunk.maxCalls) continue;
+        if (!campaignPacer.canStart(mono) || !trunkPacer.canStart(mono)) continue;
+        // Progressive: a call only for an agent nobody else is about to take.
+        if (this.options.trunkCalls(trunk.name) >= trunk.maxCalls || (config.progressive && this.options.freeAgents(config) <= 0)) {
+          heldBack.add(campaign.id);
+          continue;
+        }
         while (decisions > 0) {
           const now = this.options.now();
           const contact = store.dueContacts(campaign.id, now, 1)[0];
@@ -221,7 +234,7 @@ export class Dialer {
       }
     }
     this.markCompleted(running.map((r) => r.campaign));
-    this.wake(this.nextTurnIn(running));
+    this.wake(this.nextTurnIn(running.filter((r) => !heldBack.has(r.campaign.id))));
   }
 
   private decide(campaign: Campaign, config: CampaignConfig, contact: DueContact, now: number): CallDecision {

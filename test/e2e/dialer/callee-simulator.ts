@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '../harness/cleanup.js';
 import { startSipp, type SippResult, type SippRun } from '../harness/sipp.js';
-import { writeRtpPcap, type AudioSegment } from './rtp-pcap.js';
+import { writeSpeechPcap, type AudioSegment } from './rtp-pcap.js';
 
 const SCENARIO = fileURLToPath(new URL('./callee-simulator.xml', import.meta.url));
 /** What the machine (70) and the person (80) say once they answer. */
@@ -69,8 +69,8 @@ export async function startCalleeSimulator(options: CalleeSimulatorOptions = {})
   const logFile = join(dir, 'invites.log');
   const machinePcap = join(dir, 'machine-greeting.pcap');
   const personPcap = join(dir, 'person-answer.pcap');
-  await writeRtpPcap(machinePcap, MACHINE_GREETING);
-  await writeRtpPcap(personPcap, PERSON_ANSWER);
+  await writeSpeechPcap(machinePcap, MACHINE_GREETING);
+  await writeSpeechPcap(personPcap, PERSON_ANSWER);
   const scenario = join(dir, 'callee-simulator.xml');
   await writeFile(scenario, (await readFile(SCENARIO, 'utf8')).replaceAll('{{MACHINE_PCAP}}', machinePcap).replaceAll('{{PERSON_PCAP}}', personPcap));
   const run = await startSipp({

@@ -35,6 +35,7 @@ describe('campaigns configuration', () => {
         optOutKey: '9',
         optOutConfirmation: { kind: 'text', text: 'Votre numéro a été retiré de nos listes d’appel. Au revoir.', voice: 'fr' },
         connect: null,
+        progressive: false,
         answeringMachine: null,
         hours: null,
         maxAttempts: 4,

@@ -45,6 +45,7 @@ function campaignConfig(name: string, overrides: Partial<CampaignConfig> = {}): 
     optOutKey: '9',
     optOutConfirmation: { kind: 'text', text: 'Au revoir', voice: 'fr' },
     connect: null,
+    progressive: false,
     answeringMachine: null,
     hours: null,
     maxAttempts: 4,
@@ -72,6 +73,8 @@ interface Lab {
   readonly dialer: Dialer;
   configs: CampaignConfig[];
   trunks: TrunkConfig[];
+  /** Agents of the fake directory: each call in flight holds or waits for one. */
+  agents: number;
 }
 
 function startLab(options: { start?: number; configs: CampaignConfig[]; trunks?: TrunkConfig[]; dir?: string }): Lab {
@@ -93,6 +96,7 @@ function startLab(options: { start?: number; configs: CampaignConfig[]; trunks?:
     lines,
     configs: options.configs,
     trunks: options.trunks ?? [{ ...TRUNK, callsPerSecond: 50, maxCalls: 100 }],
+    agents: 0,
     dialer: new Dialer({
       store,
       clock,
@@ -113,6 +117,7 @@ function startLab(options: { start?: number; configs: CampaignConfig[]; trunks?:
           calls.push(pending);
         }),
       newCallId: () => `call-${++ids}`,
+      freeAgents: () => lab.agents - calls.filter((c) => !ended.has(c)).length,
       logger,
     }),
   };
@@ -262,6 +267,33 @@ describe('Dialer', () => {
     lab.dialer.start();
     await run(lab, 2900);
     expect(lab.calls.map((c) => c.call.campaign.name)).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
+  it('progressive: places a call only while an agent is free, one per free agent; waiting for one polls, it does not spin', async () => {
+    const lab = startLab({ configs: [campaignConfig('progressif', { callsPerSecond: 10, maxCalls: 10, connect: '2000', progressive: true })] });
+    addCampaign(lab, 'progressif', phones(5));
+    lab.dialer.start();
+    await run(lab, 2000, 100);
+    expect(lab.calls, 'no agent: nothing is dialled').toHaveLength(0);
+    expect(lab.clock.pendingCount, 'one timer: the next poll').toBe(1);
+    lab.agents = 2;
+    await run(lab, 2000, 100);
+    expect(lab.calls, 'two agents: two calls, then it waits').toHaveLength(2);
+    lab.calls[0]!.end('answered');
+    await run(lab, 2000, 100);
+    expect(lab.calls, 'an agent is free again: one more').toHaveLength(3);
+  });
+
+  it('a trunk full of calls holds the campaign back without spinning; a call ending frees it', async () => {
+    const lab = startLab({ configs: [campaignConfig('relance', { callsPerSecond: 10, maxCalls: 10 })], trunks: [{ ...TRUNK, callsPerSecond: 50, maxCalls: 1 }] });
+    addCampaign(lab, 'relance', phones(3));
+    lab.dialer.start();
+    await run(lab, 1000, 50);
+    expect(lab.calls).toHaveLength(1);
+    expect(lab.clock.pendingCount, 'one timer: the next poll').toBe(1);
+    lab.calls[0]!.end('answered');
+    await run(lab, 500, 50);
+    expect(lab.calls).toHaveLength(2);
   });
 
   it('a paused campaign places no new call; resumed, it goes on', async () => {
