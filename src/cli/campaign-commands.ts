@@ -30,7 +30,8 @@ import { parseOptions } from './options.js';
 import { EXIT_NOTHING, EXIT_OK, UserError, formatTable, openExistingDatabase } from './output.js';
 import { SYSTEM_PROBE, formatDuration, sameFile, serverLiveness, type ProcessProbe, type ServerLiveness } from './server-process.js';
 
-export const CAMPAIGN_USAGE = `usage: voix campaign import NAME FILE.csv [--json]
+export const CAMPAIGN_USAGE = `usage: voix campaign create NAME
+       voix campaign import NAME FILE.csv [--json]
        voix campaign list [--json]
        voix campaign start|pause|resume|stop NAME
        voix campaign status NAME [--json | --watch]
@@ -357,6 +358,27 @@ interface CampaignRow {
   readonly contacts: number;
   readonly done: number;
   readonly inFlight: number;
+}
+
+/** `voix campaign create NAME`: the campaign of the configuration, in the database without contacts yet (import adds them; a first import creates it too). */
+async function createCommand(configPath: string, words: readonly string[], io: CommandIo): Promise<number> {
+  const parsed = parseOptions(words, {}, CAMPAIGN_USAGE);
+  const [name, extra] = parsed.positionals;
+  if (name === undefined) throw new UserError(`voix campaign create needs a campaign name\n${CAMPAIGN_USAGE}`);
+  if (extra !== undefined) throw new UserError(`unexpected argument: ${extra}\n${CAMPAIGN_USAGE}`);
+  const config = await loadConfig(configPath, io);
+  const campaignConfig = configuredCampaign(config, name, configPath);
+  const db = openForWriting(config);
+  try {
+    const store = new CampaignStore(db);
+    const existing = store.campaign(name);
+    if (existing !== null) throw new UserError(`campaign ${name} already exists (state ${existing.state}, ${store.contactCount(existing.id)} contact(s))`);
+    store.createCampaign(name, campaignConfig.purpose, io.now());
+    io.out(`campaign ${name} created (${campaignConfig.purpose}, trunk ${campaignConfig.trunk}): voix campaign import ${name} FILE.csv adds its contacts`);
+    return EXIT_OK;
+  } finally {
+    db.close();
+  }
 }
 
 async function listCommand(configPath: string, words: readonly string[], io: CommandIo): Promise<number> {
@@ -756,6 +778,8 @@ async function exportCommand(configPath: string, words: readonly string[], io: C
 export async function campaign(configPath: string, words: readonly string[], io: CommandIo = PROCESS_IO): Promise<number> {
   const [action, ...rest] = words;
   switch (action) {
+    case 'create':
+      return createCommand(configPath, rest, io);
     case 'import':
       return importCommand(configPath, rest, io);
     case 'list':

@@ -8,7 +8,7 @@
  *   voix registrations [--json]         list registered phones (also while voix is stopped)
  *   voix calls [--recent N] [--json]    calls in progress, or the last N calls
  *   voix user list|add|passwd ...       accounts in the configuration file (user-commands.ts)
- *   voix campaign import|list|start|pause|resume|stop|status|export ...
+ *   voix campaign create|import|list|start|pause|resume|stop|status|export ...
  *                                       outbound campaigns (campaign-commands.ts)
  *   voix dnc add|remove|list|import ... the do-not-call list (campaign-commands.ts)
  *
@@ -41,6 +41,8 @@ Commands:
   user add EXT     add an account with a generated password, shown once
                    [--name NAME] [--transports tls,udp,tcp] [--password-length N | --password-stdin]
   user passwd EXT  give an account a new password (generated, or --password-stdin)
+  campaign create NAME
+                   put a campaign of the configuration file in the database (import creates it too)
   campaign import NAME FILE.csv
                    add the contacts of a CSV file to a campaign of the configuration file
                    (rejected rows and duplicates in FILE.csv.import-report.txt)

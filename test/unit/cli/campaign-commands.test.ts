@@ -140,6 +140,14 @@ describe('voix campaign import', () => {
     expect(store().campaign('relance')).toMatchObject({ name: 'relance', purpose: 'customer', state: 'created', createdAt: T0 });
   });
 
+  it('create puts a configured campaign in the database without contacts; a second create, or an unknown name, is refused', async () => {
+    expect(await run('create', 'relance')).toBe(0);
+    expect(io.stdout).toEqual(['campaign relance created (customer, trunk operator): voix campaign import relance FILE.csv adds its contacts']);
+    expect(store().campaign('relance')).toMatchObject({ name: 'relance', purpose: 'customer', state: 'created' });
+    await expect(run('create', 'relance')).rejects.toThrow('campaign relance already exists (state created, 0 contact(s))');
+    await expect(run('create', 'inconnue')).rejects.toThrow(/inconnue/);
+  });
+
   it('a second import adds the new numbers and reports the known ones as duplicates', async () => {
     await run('import', 'relance', file('first.csv', CONTACTS));
     const second = file('second.csv', ['téléphone;prénom', '+33 6 12 34 56 78;Hélène', '0612345670;Paul'].join('\n'));
