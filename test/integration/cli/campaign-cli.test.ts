@@ -80,7 +80,8 @@ describe('voix campaign and voix dnc (real entry point)', () => {
 
     const bare = await voix('campaign');
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain('usage: voix campaign import NAME FILE.csv');
+    expect(bare.stderr).toContain('usage: voix campaign create NAME');
+    expect(bare.stderr).toContain('voix campaign import NAME FILE.csv');
   });
 
   it('a database failure during an import exits 1 as an internal error, not 2 as a problem of the file', async () => {
