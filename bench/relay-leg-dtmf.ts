@@ -17,7 +17,9 @@ import { linearToMulaw } from '../src/media/prompts/g711.js';
 import type { LegConfig } from '../src/rtp/media-protocol.js';
 import { OutboundBufferRing } from '../src/rtp/outbound-buffers.js';
 import { PLAIN_LEG } from '../src/rtp/packet-transform.js';
-import { RelayLeg, type LegSockets } from '../src/rtp/relay-leg.js';
+import { RelayLeg } from '../src/rtp/relay-leg.js';
+import type { LegPorts } from '../src/rtp/relay-port.js';
+import { dgramLegPorts } from '../test/unit/rtp/dgram-leg-ports.js';
 import { RtpHeaderView } from '../src/rtp/rtp-header.js';
 import { speechLike } from '../test/unit/media/dtmf/dtmf-signals.js';
 
@@ -30,13 +32,8 @@ function argument(name: string, fallback: number): number {
 }
 
 const sockets: dgram.Socket[] = [];
-function legSockets(): LegSockets {
-  const make = (): dgram.Socket => {
-    const s = dgram.createSocket('udp4');
-    sockets.push(s);
-    return s;
-  };
-  return { rtp: { listener: make(), sender: make() }, rtcp: { listener: make(), sender: make() } };
+function legSockets(): LegPorts {
+  return dgramLegPorts(sockets);
 }
 
 let gcCount = 0;
@@ -93,7 +90,7 @@ function measure(a: RelayLeg, packets: readonly Buffer[], seconds: number): { ns
   while (now < deadline) {
     for (let i = 0; i < batch; i++) {
       // Timestamps and sequence numbers restart with the recording: one stream, looping, like a long call.
-      a.receiveRtp(packets[(count + i) % packets.length] as Buffer, '127.0.0.1', 5004);
+      { const p = packets[(count + i) % packets.length] as Buffer; a.receiveRtp(p, p.length, '127.0.0.1', 5004); }
       clockMs += 20;
     }
     count += batch;

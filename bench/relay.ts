@@ -85,8 +85,9 @@
  * everything cost the generator's core as much as sending (and the capture
  * adds to the relay's own send path), and the figures are per packet.
  *
- * Each step runs voix, then (plain RTP only) a bare Node relay (a worker
- * thread doing only `a.on('message', m => b.send(m))` on connected sockets)
+ * Each step runs voix, then (plain RTP only) a bare relay (a worker
+ * thread doing only `a.on('message', m => b.send(m))` on connected sockets,
+ * through voix's native UDP addon, or dgram with --udp-io dgram)
  * under the same harness, so the figures show what is Node's and this
  * machine's and what is voix's. It is a floor, not a peer: no peer is
  * measured yet (rtpengine comes with the benchmark harness).
@@ -142,6 +143,9 @@ const sampleEvery = 2 ** Math.round(Math.log2(Math.max(1, Number(option('sample-
 const connectSockets = !flag('unconnected');
 /** The calls not sampled are sent by bench/relay-blaster.c (relay-generator.ts): for relays on both cores. */
 const useBlaster = flag('blaster');
+/** The relay's UDP sockets (docs/adr/0006): voix's native addon (default) or Node's dgram; the bare relay uses the same. */
+const udpIo = option('udp-io') === 'dgram' ? 'dgram' : 'native';
+const bareAddon = udpIo === 'native' ? fileURLToPath(new URL('../dist/rtp/native/udp-io.node', import.meta.url)) : undefined;
 const useCapture = !flag('no-capture') && captureAvailable();
 const withReference = !flag('no-reference') && !srtp;
 const stopAtFirstBad = !flag('no-stop');
@@ -317,10 +321,25 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcPauseMaxMs = Math.max(gcPauseMaxMs, entry.duration);
 }).observe({ entryTypes: ['gc'] });
 let sockets = [];
-const bound = (port, peer) => new Promise((resolve) => {
+const NATIVE = require('node:worker_threads').workerData?.addon;
+let bound = (port, peer) => new Promise((resolve) => {
   const s = dgram.createSocket('udp4');
   s.bind(port, '127.0.0.1', () => s.connect(peer, '127.0.0.1', () => resolve(s)));
 });
+if (NATIVE) {
+  const io = require(NATIVE);
+  const rx = new Uint8Array(64 * 2048), meta = new Uint32Array(64 * 8);
+  const views = []; for (let i = 0; i < 64; i++) views.push(rx.subarray(i * 2048, (i + 1) * 2048));
+  const peerOf = [];
+  io.init(rx, meta, (fd, n) => { const peer = peerOf[fd]; for (let i = 0; i < n; i++) io.send(peer, views[i], meta[i * 8]); });
+  const pending = [];
+  bound = (port, peer) => {
+    const fd = io.open(false, '127.0.0.1', port, false);
+    io.connect(fd, '127.0.0.1', peer);
+    const s = { fd, on(event, handler) { if (pending.length) { const other = pending.pop(); peerOf[fd] = other.fd; peerOf[other.fd] = fd; } else pending.push(this); }, send() {}, close(cb) { io.close(fd); cb(); } };
+    return Promise.resolve(s);
+  };
+}
 parentPort.on('message', async (m) => {
   if (m.type === 'setUp') {
     const ports = [];
@@ -354,8 +373,8 @@ parentPort.on('message', async (m) => {
 `;
 
 class BareRelay implements RelayUnderTest {
-  readonly name = 'bare Node relay';
-  private readonly worker = new Worker(BARE_RELAY, { eval: true });
+  private readonly worker = new Worker(BARE_RELAY, { eval: true, workerData: { addon: bareAddon } });
+  readonly name = udpIo === 'native' ? 'bare native relay' : 'bare Node relay';
 
   private ask<T>(message: Record<string, unknown>): Promise<T> {
     return new Promise((resolve) => {
@@ -762,6 +781,7 @@ async function main(): Promise<void> {
     portMax: PORT_MAX,
     workers,
     connectSockets,
+    udpIo,
     logger: createLogger({ level: 'warn' }),
     // An overloaded relay answers its control messages late (they queue behind the packets): a bench does not give up on it.
     requestTimeoutMs: 60_000,
@@ -813,10 +833,13 @@ function printReport(outcome: Outcome, assignment: readonly string[]): void {
     `criterion: good when loss ≤ ${100 * MAX_LOSS}% and mean jitter out ≤ ${MAX_MEAN_JITTER_MS} ms${srtp ? ' and every SRTP packet checked unprotects to what was sent' : ''} with the step's rate offered (the generator sent at ≥ ${100 * MIN_OFFERED}% of it); bad when not, and always when the relay's own measures (loss, added jitter${srtp ? ', SRTP checks' : ''}) fail with its thread saturated (≥ ${SATURATED_PERCENT}% of its core); invalid (run again, ${retries} more tries) when a bad step could be explained otherwise: rate not offered, other processes used > ${noiseMaxPercent}% of a core, the relay thread waited for its own core > ${relayWaitMaxPercent}% of the time, or the generator was at fault (mean lateness > ${lateMaxUs} µs, jitter in > ${MAX_MEAN_JITTER_MS / 4} ms, its phones missed > ${100 * MAX_LOSS}% of what the relay delivered) while the relay's own loss and added jitter are within the limits; any step with capture drops is invalid`,
   );
   if (withReference) {
-    console.log('bare Node relay: a worker thread doing only a.on("message", m => b.send(m)) on connected sockets, in the same run: the floor of Node and this machine, not a peer');
+    console.log(
+      `bare relay: a worker thread doing only a.on("message", m => b.send(m)) on connected sockets${udpIo === 'native' ? " through voix's native UDP addon (recvmmsg, send)" : ' (dgram)'}, in the same run: the floor of Node and this machine, not a peer`,
+    );
   } else if (srtp) {
-    console.log('bare Node relay: not run with --srtp (it does no SRTP)');
+    console.log('bare relay: not run with --srtp (it does no SRTP)');
   }
+  console.log(`UDP sockets: ${udpIo === 'native' ? 'native addon (docs/adr/0006)' : 'node:dgram'} for voix and the bare relay`);
   console.log('peer: none measured yet (rtpengine comes with the benchmark harness)');
   console.log('');
   console.log(mainTable(outcome.rows));
@@ -824,7 +847,7 @@ function printReport(outcome: Outcome, assignment: readonly string[]): void {
   console.log(detailTable(outcome.rows));
   console.log('');
   const floor = floorRatios(outcome.rows);
-  if (floor !== '') console.log(`voix / bare Node relay, CPU per packet: ${floor}`);
+  if (floor !== '') console.log(`voix / bare relay, CPU per packet: ${floor}`);
   const { lastGood } = outcome;
   const best = outcome.rows.filter((r) => r.relay === 'voix' && r.calls === lastGood && r.verdict === 'good').at(-1);
   console.log(

@@ -34,9 +34,12 @@ import type {
 import { OutboundBufferRing } from './outbound-buffers.js';
 import { createLegTransforms } from './packet-transform.js';
 import { PortPool } from './port-pool.js';
-import { RelayLeg, type LegSockets, type RelayDtmfListener, type RelayWorkerContext } from './relay-leg.js';
+import { DgramRelayPortOpener } from './dgram-relay-port.js';
+import { loadUdpIoAddon, NativeRelayPortOpener, NativeUdp } from './native-relay-port.js';
+import { RelayLeg, type RelayDtmfListener, type RelayWorkerContext } from './relay-leg.js';
+import type { LegPorts, RelayPortOpener } from './relay-port.js';
 import { RtpHeaderView } from './rtp-header.js';
-import { closePortSockets, errorCode, isPortTaken, openPortSockets, SocketRegistry, type UdpFamily } from './udp-sockets.js';
+import { errorCode, isPortTaken, type UdpFamily } from './udp-sockets.js';
 
 export type WorkerLog = (level: MediaWorkerLogLevel, msg: string, fields: Record<string, unknown>) => void;
 
@@ -45,7 +48,7 @@ const LOG_LEVELS: readonly MediaWorkerLogLevel[] = ['debug', 'info', 'warn', 'er
 export class MediaWorkerHost {
   private readonly pool: PortPool;
   private readonly relays = new Map<number, MediaRelay>();
-  private readonly sockets = new SocketRegistry();
+  private readonly ports: RelayPortOpener;
   private readonly context: RelayWorkerContext;
   private readonly outboundBuffers = new OutboundBufferRing();
   private readonly family: UdpFamily;
@@ -89,6 +92,7 @@ export class MediaWorkerHost {
     this.loopDelay.enable();
     this.gcObserver.observe({ entryTypes: ['gc'] });
     this.family = isIPv6(settings.address) ? 'udp6' : 'udp4';
+    this.ports = openerFor(settings.udpIo ?? 'auto', this.family, log);
     this.context = {
       family: this.family,
       rtpHeader: new RtpHeaderView(),
@@ -149,8 +153,8 @@ export class MediaWorkerHost {
     if (this.relays.has(relayId) || this.allocating.has(relayId)) throw new Error(`relay ${relayId} allocated twice`);
     const logFields = { callId, relayId };
     this.allocating.add(relayId);
-    let a: { port: number; sockets: LegSockets };
-    let b: { port: number; sockets: LegSockets };
+    let a: { port: number; ports: LegPorts };
+    let b: { port: number; ports: LegPorts };
     try {
       a = await this.openLeg();
       try {
@@ -170,8 +174,8 @@ export class MediaWorkerHost {
     const relay = new MediaRelay(
       relayId,
       callId,
-      new RelayLeg('a', a.port, a.sockets, this.context, logFields),
-      new RelayLeg('b', b.port, b.sockets, this.context, logFields),
+      new RelayLeg('a', a.port, a.ports, this.context, logFields),
+      new RelayLeg('b', b.port, b.ports, this.context, logFields),
     );
     const dtmfListener: RelayDtmfListener = {
       dtmfReceived: (leg, digit, source) => this.emitDtmf({ relayId, leg, digit, source }),
@@ -189,19 +193,19 @@ export class MediaWorkerHost {
    * back at the end of the queue and the next one tried, at most once per
    * free pair.
    */
-  private async openLeg(): Promise<{ port: number; sockets: LegSockets }> {
+  private async openLeg(): Promise<{ port: number; ports: LegPorts }> {
     // With no free pair, the first acquire() throws MediaUnavailableError naming the range.
     let attempts = this.pool.available;
     do {
       const port = this.pool.acquire();
       try {
-        const rtp = await openPortSockets(this.sockets, this.family, this.settings.address, port, this.settings.connectSockets);
+        const rtp = await this.ports.open(this.settings.address, port, this.settings.connectSockets);
         try {
           // RTCP is a packet every few seconds (RFC 3550 §6.2): a connected sender would not pay for its socket.
-          const rtcp = await openPortSockets(this.sockets, this.family, this.settings.address, port + 1, false);
-          return { port, sockets: { rtp, rtcp } };
+          const rtcp = await this.ports.open(this.settings.address, port + 1, false);
+          return { port, ports: { rtp, rtcp } };
         } catch (err) {
-          await closePortSockets(rtp);
+          await rtp.close();
           throw err;
         }
       } catch (err) {
@@ -219,8 +223,8 @@ export class MediaWorkerHost {
     throw new MediaUnavailableError(`every free RTP port pair in ${this.settings.portMin}-${this.settings.portMax} is held by another process`);
   }
 
-  private async closeLeg(leg: { port: number; sockets: LegSockets }): Promise<void> {
-    await Promise.all([closePortSockets(leg.sockets.rtp), closePortSockets(leg.sockets.rtcp)]);
+  private async closeLeg(leg: { port: number; ports: LegPorts }): Promise<void> {
+    await Promise.all([leg.ports.rtp.close(), leg.ports.rtcp.close()]);
     this.pool.release(leg.port);
   }
 
@@ -267,7 +271,8 @@ export class MediaWorkerHost {
       threadId,
       osThreadId: osThreadId(),
       relays: this.relays.size,
-      openSockets: this.sockets.open,
+      udpIo: this.ports.kind,
+      openSockets: this.ports.openSockets,
       portPairs: this.pool.capacity,
       freePortPairs: this.pool.available,
       heapUsedBytes: process.memoryUsage().heapUsed,
@@ -330,4 +335,17 @@ export function threadCpuMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The native UDP ports when the addon loads (docs/adr/0006), dgram's when
+ * asked or, with a warning, when the addon is not built; 'native' insists.
+ */
+function openerFor(choice: 'auto' | 'native' | 'dgram', family: UdpFamily, log: WorkerLog): RelayPortOpener {
+  if (choice === 'dgram') return new DgramRelayPortOpener(family);
+  const loaded = loadUdpIoAddon();
+  if ('addon' in loaded) return new NativeRelayPortOpener(family, new NativeUdp(loaded.addon));
+  if (choice === 'native') throw new Error(`native UDP I/O unavailable: ${loaded.reason}; run npm run build`);
+  log('warn', 'native UDP I/O unavailable, relaying with node:dgram (more CPU per packet); run npm run build', { reason: loaded.reason });
+  return new DgramRelayPortOpener(family);
 }

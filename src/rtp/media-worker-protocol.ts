@@ -20,11 +20,15 @@ export interface MediaWorkerSettings {
   readonly portMax: number;
   /** Connected senders for the relay (RelayPort); false only to measure the difference. */
   readonly connectSockets: boolean;
+  /** The relay's UDP sockets: the native addon when built ('auto'), or Node's dgram (docs/adr/0006). */
+  readonly udpIo?: MediaUdpIo;
   /** Lowest level the main thread's logger prints: the worker does not post what would be dropped. */
   readonly logLevel: MediaWorkerLogLevel;
   /** The playout scheduler's tuning (benchmarks); its defaults otherwise. */
   readonly playout?: MediaWorkerPlayoutSettings;
 }
+
+export type MediaUdpIo = 'auto' | 'native' | 'dgram';
 
 export interface MediaWorkerPlayoutSettings extends PlayoutSchedulerOptions {
   /** Final microseconds of each precise wait spun rather than slept (MonotonicPlayoutClock). */
@@ -37,6 +41,8 @@ export interface MediaWorkerDiagnostics {
   /** The kernel's id for the worker thread (Linux), e.g. to pin it to a core with taskset; null elsewhere. */
   readonly osThreadId: number | null;
   readonly relays: number;
+  /** Which UDP sockets the relay uses (docs/adr/0006). */
+  readonly udpIo: 'native' | 'dgram';
   readonly openSockets: number;
   readonly portPairs: number;
   readonly freePortPairs: number;

@@ -16,6 +16,7 @@ function readSettings(data: unknown): MediaWorkerSettings {
     typeof s.portMin !== 'number' ||
     typeof s.portMax !== 'number' ||
     typeof s.connectSockets !== 'boolean' ||
+    (s.udpIo !== undefined && s.udpIo !== 'auto' && s.udpIo !== 'native' && s.udpIo !== 'dgram') ||
     (s.logLevel !== 'debug' && s.logLevel !== 'info' && s.logLevel !== 'warn' && s.logLevel !== 'error')
   ) {
     throw new Error('media worker settings are incomplete');
@@ -27,6 +28,7 @@ function readSettings(data: unknown): MediaWorkerSettings {
     portMax: s.portMax,
     connectSockets: s.connectSockets,
     logLevel: s.logLevel,
+    ...(s.udpIo === undefined ? {} : { udpIo: s.udpIo }),
     ...(s.playout === undefined ? {} : { playout: s.playout }),
   };
 }

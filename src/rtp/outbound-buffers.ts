@@ -20,7 +20,10 @@
  * a fresh buffer and the old one stays with the pending send. That only
  * happens under overload; the steady state allocates nothing.
  */
-import type dgram from 'node:dgram';
+import type { SentSlotTracker } from './relay-port.js';
+
+/** A dgram socket as far as the ring cares: how many of its sends are still queued. */
+type PendingSends = { getSendQueueCount(): number };
 
 /** The longest packet the ring takes. */
 export const OUTBOUND_SLOT_BYTES = 2048;
@@ -31,7 +34,7 @@ const SLOTS_PER_RING = 64;
 /** `slotCount` buffers of `bytes` bytes, used in turn. */
 class Ring {
   private readonly slots: Buffer[] = [];
-  private readonly sentOn: Array<dgram.Socket | null> = [];
+  private readonly sentOn: Array<PendingSends | null> = [];
   private next = 0;
   current = 0;
 
@@ -61,12 +64,12 @@ class Ring {
     return slot;
   }
 
-  sent(socket: dgram.Socket): void {
+  sent(socket: PendingSends): void {
     this.sentOn[this.current] = socket;
   }
 }
 
-export class OutboundBufferRing {
+export class OutboundBufferRing implements SentSlotTracker {
   private readonly byLength = new Map<number, Ring>();
   /** For lengths beyond MAX_LENGTHS: full-size slots, a view per packet. */
   private readonly shared: Ring;
@@ -102,12 +105,12 @@ export class OutboundBufferRing {
   }
 
   /** Records the socket the slot from the last take() went out on. */
-  sent(socket: dgram.Socket): void {
+  sent(socket: PendingSends): void {
     this.last.sent(socket);
   }
 }
 
-function queuedSends(socket: dgram.Socket): number {
+function queuedSends(socket: PendingSends): number {
   try {
     return socket.getSendQueueCount();
   } catch {

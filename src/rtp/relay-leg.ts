@@ -7,9 +7,9 @@
  *
  * The receive and send methods run once per packet: they read and write
  * fields of preallocated objects and call methods, and create no objects,
- * arrays, closures or promises (STYLE.md rule 8). What dgram allocates
- * itself (the received Buffer, its rinfo object, its send request) is out
- * of our hands.
+ * arrays, closures or promises (STYLE.md rule 8). On the native ports
+ * (docs/adr/0006) nothing else is allocated either; on dgram's, Node
+ * allocates the received Buffer, its rinfo object and its send request.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { DtmfDigit } from '../media/dtmf/dtmf-digit.js';
@@ -27,10 +27,10 @@ import { PLAIN_LEG, type LegTransforms } from './packet-transform.js';
 import { RtpReceptionStatistics } from './reception-statistics.js';
 import { legDtmfConfigProblem, RelayLegDtmf } from './relay-leg-dtmf.js';
 import { AnsweringMachineDetector, type AmdReason, type AmdVerdict } from '../media/answering-machine-detector.js';
-import { RelayPort } from './relay-port.js';
+import type { LegPorts, RelayPort } from './relay-port.js';
 import { checkRtcpCompound, RtcpStatus } from './rtcp-header.js';
 import { parseRtpHeader, RtpHeaderStatus, type RtpHeaderView } from './rtp-header.js';
-import { errorCode, type PortSockets, type UdpFamily } from './udp-sockets.js';
+import { errorCode, type UdpFamily } from './udp-sockets.js';
 
 /** What the legs of one worker share; one thread, so one of each is enough. */
 export interface RelayWorkerContext {
@@ -44,16 +44,11 @@ export interface RelayWorkerContext {
   readonly createTransforms: (srtp: LegConfig['srtp']) => LegTransforms;
 }
 
-export interface LegSockets {
-  readonly rtp: PortSockets;
-  readonly rtcp: PortSockets;
-}
-
 /**
  * Sees every RTP packet the leg accepts from its phone (after SRTP and the
  * header checks, `packet[0, length)` in clear), whether it is forwarded or
  * not (DTMF detection has its own slot, relay-leg-dtmf.ts). Runs per packet:
- * it must not keep `packet`, which dgram gave for this one call.
+ * it must not keep `packet`, which is lent for this one call.
  */
 export interface ReceivedRtpObserver {
   receivedRtp(packet: Buffer, length: number, header: RtpHeaderView): void;
@@ -119,7 +114,7 @@ export class RelayLeg {
   constructor(
     readonly name: LegName,
     readonly port: number,
-    sockets: LegSockets,
+    ports: LegPorts,
     private readonly context: RelayWorkerContext,
     private readonly logFields: Record<string, unknown>,
   ) {
@@ -130,8 +125,10 @@ export class RelayLeg {
         this.context.log('warn', 'relay socket error', { ...this.logFields, leg: this.name, error: err.message });
       }
     };
-    this.rtp = new RelayPort(port, sockets.rtp, (packet, remote) => this.receiveRtp(packet, remote.address, remote.port), onError);
-    this.rtcp = new RelayPort(port + 1, sockets.rtcp, (packet, remote) => this.receiveRtcp(packet, remote.address, remote.port), onError);
+    this.rtp = ports.rtp;
+    this.rtcp = ports.rtcp;
+    this.rtp.listen((packet, length, address, remotePort) => this.receiveRtp(packet, length, address, remotePort), onError);
+    this.rtcp.listen((packet, length, address, remotePort) => this.receiveRtcp(packet, length, address, remotePort), onError);
   }
 
   pairWith(peer: RelayLeg | null): void {
@@ -227,13 +224,14 @@ export class RelayLeg {
 
   // ---- per packet ----
 
-  receiveRtp(packet: Buffer, address: string, port: number): void {
+  /** `packet[0, received)` arrived from `address:port`; `packet` may be longer (room to grow in, see RelayPort). */
+  receiveRtp(packet: Buffer, received: number, address: string, port: number): void {
     // Symmetric RTP: only the phone's own address may send (and move the latch); strangers are counted and dropped.
     if (!this.configured || (this.expectedSource !== null && address !== this.expectedSource)) {
       this.packetsDropped++;
       return;
     }
-    const length = this.transforms.rtp.inbound(packet, packet.length);
+    const length = this.transforms.rtp.inbound(packet, received);
     if (length < 0) {
       this.packetsDropped++;
       return;
@@ -246,7 +244,7 @@ export class RelayLeg {
     // Latching after authentication: with SRTP a forged packet cannot redirect the stream.
     if (port !== this.rtpLatchPort || address !== this.rtpLatchAddress) this.latchRtp(address, port);
     this.packetsReceived++;
-    this.bytesReceived += packet.length;
+    this.bytesReceived += received;
     const now = this.context.now();
     // SSRC and timestamp as signed 32-bit (same bits): small integers, so passing them never boxes a heap number.
     this.reception.receive(
@@ -271,12 +269,12 @@ export class RelayLeg {
     if (peer !== null) peer.sendRtp(packet, length);
   }
 
-  receiveRtcp(packet: Buffer, address: string, port: number): void {
+  receiveRtcp(packet: Buffer, received: number, address: string, port: number): void {
     if (!this.configured || (this.expectedSource !== null && address !== this.expectedSource)) {
       this.packetsDropped++;
       return;
     }
-    const length = this.transforms.rtcp.inbound(packet, packet.length);
+    const length = this.transforms.rtcp.inbound(packet, received);
     if (length < 0 || checkRtcpCompound(packet, length) !== RtcpStatus.Ok) {
       this.packetsDropped++;
       return;
@@ -290,23 +288,25 @@ export class RelayLeg {
 
   /**
    * A packet from the peer leg's phone, `packet[0, length)` in clear, for
-   * this leg's phone. `packet` is the Buffer dgram gave for it and the
+   * this leg's phone. `packet` is the buffer it was received in and the
    * caller does not read it again: the outbound transform may work in it.
    */
   sendRtp(packet: Buffer, length: number): void {
     // The phone hears the player instead.
     if (this.playing) return;
     const transform = this.transforms.rtp;
-    // In the Buffer dgram gave when nothing grows (plain RTP), or when the
-    // inbound SRTP tag's bytes can take the outbound tag (same size): the
-    // whole Buffer then goes out as it is (no copy, no Buffer view per send).
-    if (transform.outboundOverhead === 0 || packet.length === length + transform.outboundOverhead) {
+    // In the receive buffer when nothing grows (plain RTP), when the port
+    // sends from any buffer (native: the receive slot has room for any tag),
+    // or when the inbound SRTP tag's bytes can take the outbound tag (same
+    // size): dgram then sends the whole Buffer as it is (no copy, no view).
+    const room = packet.length - length - transform.outboundOverhead;
+    if (transform.outboundOverhead === 0 || room === 0 || (room > 0 && this.rtp.sendsFromAnyBuffer)) {
       const outLength = transform.outbound(packet, length);
       if (outLength < 0) {
         this.packetsDropped++;
         return;
       }
-      if (this.rtp.send(packet, outLength) === null) return;
+      if (!this.rtp.send(packet, outLength)) return;
       this.packetsSent++;
       this.bytesSent += outLength;
       return;
@@ -318,7 +318,8 @@ export class RelayLeg {
    * A packet the leg's player made, `packet[0, length)` in clear, for this
    * leg's phone. Always copied into the outbound ring first, even without
    * SRTP: the player writes its next packet into the same Buffer, which a
-   * backed-up socket may still hold.
+   * backed-up dgram socket may still hold, and SRTP must not encrypt the
+   * player's own bytes.
    */
   sendPlayedRtp(packet: Buffer, length: number): void {
     this.sendRtpCopy(packet, length);
@@ -339,9 +340,8 @@ export class RelayLeg {
       this.packetsDropped++;
       return;
     }
-    const socket = this.rtp.send(out, outLength);
-    if (socket === null) return;
-    ring.sent(socket);
+    if (!this.rtp.send(out, outLength)) return;
+    this.rtp.sentFromRing(ring);
     this.packetsSent++;
     this.bytesSent += outLength;
   }
@@ -350,7 +350,7 @@ export class RelayLeg {
     const transform = this.transforms.rtcp;
     if (transform.outboundOverhead === 0) {
       const outLength = transform.outbound(packet, length);
-      if (outLength < 0 || this.rtcp.send(packet, outLength) === null) return;
+      if (outLength < 0 || !this.rtcp.send(packet, outLength)) return;
       this.rtcpSent++;
       return;
     }
@@ -360,9 +360,8 @@ export class RelayLeg {
     copyPacket(packet, length, out);
     const outLength = transform.outbound(out, length);
     if (outLength < 0) return;
-    const socket = this.rtcp.send(out, outLength);
-    if (socket === null) return;
-    ring.sent(socket);
+    if (!this.rtcp.send(out, outLength)) return;
+    this.rtcp.sentFromRing(ring);
     this.rtcpSent++;
   }
 

@@ -1,127 +1,62 @@
 /**
- * One local port of a leg (its RTP port, or its RTCP port) and where
- * packets for the phone go from it.
- *
- * Sends on a connected UDP socket skip dgram's per-send address lookup and
- * the kernel's per-packet route lookup (ARCHITECTURE.md: about 15 % more
- * packets/s here). But a connected socket only receives from its peer, so
- * a phone that moves (NAT rebinding) or a stranger would be filtered by the
- * kernel before the relay could re-latch or count it. Hence two sockets on
- * the same port (SO_REUSEADDR): an unconnected listener that receives from
- * anyone, and a sender connected to the current destination. Linux gives a
- * datagram to the socket that matches it best, so the peer's packets reach
- * the sender and everyone else's the listener; both feed the same handler.
- * While the sender (re)connects, packets go out from the listener with an
- * explicit address. RTCP ports have the listener only: a packet every few
- * seconds does not pay for a second socket.
+ * One local UDP port of a relay leg (its RTP port or its RTCP port) as the
+ * leg sees it, whatever does the socket work underneath: the native
+ * batched I/O of `native-relay-port.ts` (docs/adr/0006), or Node's dgram
+ * (`dgram-relay-port.ts`) where the addon is not built.
  */
-import type dgram from 'node:dgram';
-import { closeSocket, type PortSockets } from './udp-sockets.js';
 
-const IDLE = 0;
-const CONNECTING = 1;
-const CONNECTED = 2;
+/**
+ * A datagram from `address:port`, its bytes `packet[0, length)`. `packet`
+ * is lent for this call only (the next datagram may land in it), and may
+ * be longer than `length`: the bytes after it are free for the relay to
+ * grow the packet in place (an SRTP tag) when `RelayPort.sendsFromAnyBuffer`.
+ */
+export type PacketHandler = (packet: Buffer, length: number, address: string, port: number) => void;
 
-export type MessageHandler = (packet: Buffer, remote: dgram.RemoteInfo) => void;
-
-export class RelayPort {
-  private readonly listener: dgram.Socket;
-  private readonly sender: dgram.Socket | null;
-  /** Non-null only while `sender` is connected to the current destination. */
-  private connected: dgram.Socket | null = null;
-  private connectState = IDLE;
-  private destinationAddress = '';
-  /** 0: nowhere to send yet. */
-  private destinationPort = 0;
-  private closed = false;
-
-  constructor(
-    readonly port: number,
-    sockets: PortSockets,
-    onMessage: MessageHandler,
-    private readonly onError: (err: Error) => void,
-  ) {
-    this.listener = sockets.listener;
-    this.sender = sockets.sender;
-    this.listener.on('message', onMessage);
-    // Without a listener an 'error' (ICMP port unreachable reported on a connected socket) would end the worker.
-    this.listener.on('error', onError);
-    if (this.sender !== null) {
-      this.sender.on('message', onMessage);
-      this.sender.on('error', onError);
-    }
-  }
-
-  get destination(): { readonly address: string; readonly port: number } | null {
-    return this.destinationPort === 0 ? null : { address: this.destinationAddress, port: this.destinationPort };
-  }
-
-  /** Where packets for the phone go; port 0 for nowhere. Cold path: called when the latch or the SDP changes. */
-  setDestination(address: string, port: number): void {
-    if (address === this.destinationAddress && port === this.destinationPort) return;
-    this.destinationAddress = address;
-    this.destinationPort = port;
-    const sender = this.sender;
-    if (sender === null || this.closed) return;
-    // A connect in flight finishes first; its callback sees the destination moved and starts over.
-    if (this.connectState === CONNECTING) return;
-    if (this.connectState === CONNECTED) {
-      this.connected = null;
-      this.connectState = IDLE;
-      disconnectQuietly(sender);
-    }
-    this.connectSender(sender);
-  }
-
-  /** Sends `packet[0, length)` to the destination; the socket used, or null when there is no destination. */
-  send(packet: Buffer, length: number): dgram.Socket | null {
-    const connected = this.connected;
-    if (connected !== null) {
-      // Without offset and length dgram does not slice the Buffer.
-      if (length === packet.length) connected.send(packet);
-      else connected.send(packet, 0, length);
-      return connected;
-    }
-    if (this.destinationPort === 0) return null;
-    this.listener.send(packet, 0, length, this.destinationPort, this.destinationAddress);
-    return this.listener;
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    this.connected = null;
-    return Promise.all([closeSocket(this.listener), this.sender === null ? undefined : closeSocket(this.sender)]).then(() => undefined);
-  }
-
-  private connectSender(sender: dgram.Socket): void {
-    if (this.destinationPort === 0) return;
-    const address = this.destinationAddress;
-    const port = this.destinationPort;
-    this.connectState = CONNECTING;
-    sender.connect(port, address, (err?: Error) => {
-      if (this.closed) return;
-      if (err !== undefined) {
-        // Stays unconnected: the listener keeps sending with an explicit address.
-        this.connectState = IDLE;
-        this.onError(err);
-        return;
-      }
-      if (address === this.destinationAddress && port === this.destinationPort) {
-        this.connectState = CONNECTED;
-        this.connected = sender;
-        return;
-      }
-      this.connectState = IDLE;
-      disconnectQuietly(sender);
-      this.connectSender(sender);
-    });
-  }
+export interface RelayPort {
+  readonly port: number;
+  /**
+   * True when send() takes `packet[0, length)` of any Buffer and is done
+   * with it on return (a synchronous send): the relay may then protect a
+   * received packet in place and send it, and reuse a buffer at once.
+   */
+  readonly sendsFromAnyBuffer: boolean;
+  /** Where packets for the phone go, null while nowhere. */
+  readonly destination: { readonly address: string; readonly port: number } | null;
+  /** Starts delivering datagrams; socket errors (ICMP unreachable…) go to onError. Called once. */
+  listen(onPacket: PacketHandler, onError: (err: Error) => void): void;
+  /** Cold path: when the latch or the SDP changes; port 0 for nowhere. */
+  setDestination(address: string, port: number): void;
+  /** Sends `packet[0, length)` to the destination; false when there is none. */
+  send(packet: Buffer, length: number): boolean;
+  /**
+   * Called right after a send() of a slot of `ring`: a port whose sends may
+   * complete later records that the slot is still in use.
+   */
+  sentFromRing(ring: SentSlotTracker): void;
+  close(): Promise<void>;
 }
 
-function disconnectQuietly(socket: dgram.Socket): void {
-  try {
-    socket.disconnect();
-  } catch {
-    // Not connected after all (a failed connect resets the state): nothing to undo.
-  }
+/** What an outbound ring offers its senders (outbound-buffers.ts). */
+export interface SentSlotTracker {
+  /** The slot of the last take() leaves with a send that may still be queued in `pending`. */
+  sent(pending: { getSendQueueCount(): number }): void;
+}
+
+/** The ports of one leg. */
+export interface LegPorts {
+  readonly rtp: RelayPort;
+  readonly rtcp: RelayPort;
+}
+
+/** Opens the UDP ports of a worker's legs and counts the sockets open (tests check nothing leaks). */
+export interface RelayPortOpener {
+  readonly kind: 'native' | 'dgram';
+  readonly openSockets: number;
+  /**
+   * The port at `address:port`, with a connected sender next to its
+   * listener when `connectedSender` (see dgram-relay-port.ts). Rejects with
+   * the bind error (code EADDRINUSE, EACCES, EMFILE…).
+   */
+  open(address: string, port: number, connectedSender: boolean): Promise<RelayPort>;
 }

@@ -32,6 +32,7 @@ import {
   isMediaWorkerMessage,
   type MediaWorkerDiagnostics,
   type MediaWorkerError,
+  type MediaUdpIo,
   type MediaWorkerPlayoutSettings,
   type MediaWorkerResult,
   type MediaWorkerSettings,
@@ -54,6 +55,8 @@ export interface WorkerMediaEngineOptions {
   readonly startTimeoutMs?: number;
   /** Connected senders (RelayPort); default true. false only to measure what they bring. */
   readonly connectSockets?: boolean;
+  /** The relay's UDP sockets; default 'auto': the native addon when built, else dgram (docs/adr/0006). */
+  readonly udpIo?: MediaUdpIo;
   /** Called when a worker died with relays: the call core should end those calls. */
   readonly onRelaysLost?: (event: RelaysLostEvent) => void;
   /** News from the players (item ended, play ended), for the IVR. */
@@ -330,6 +333,7 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
       portMin: slot.range.portMin,
       portMax: slot.range.portMax,
       connectSockets: this.options.connectSockets ?? true,
+      ...(this.options.udpIo === undefined ? {} : { udpIo: this.options.udpIo }),
       logLevel: (['debug', 'info', 'warn', 'error'] as const).find((level) => this.log.isLevelEnabled(level)) ?? 'error',
       ...(this.options.playout === undefined ? {} : { playout: this.options.playout }),
     };

@@ -2,31 +2,14 @@
  * The relay in its worker threads, against loopback sockets acting as
  * phones A (caller, leg a) and B (callee, leg b).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryLogger } from '../../../src/log/logger.js';
+import { describe, expect, it } from 'vitest';
 import { MediaConfigurationError, UnknownRelayError, type AllocatedRelay } from '../../../src/rtp/media-protocol.js';
-import { WorkerMediaEngine } from '../../../src/rtp/worker-media-engine.js';
+import type { WorkerMediaEngine } from '../../../src/rtp/worker-media-engine.js';
 import { Phone, rtcpCompound, rtpPacket, settle, telephoneEvent, waitUntil } from './phones.js';
+import { UDP_IO, useRelayEngine } from './relay-engine-fixture.js';
 
 let engine: WorkerMediaEngine;
 const cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  engine = new WorkerMediaEngine({ address: '127.0.0.1', portMin: 42000, portMax: 42099, workers: 2, logger: createMemoryLogger().logger });
-  await engine.start();
-}, 30_000);
-
-afterAll(async () => {
-  await engine.stop();
-});
-
-afterEach(async () => {
-  const leaked = engine.activeRelays();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  expect(leaked).toBe(0);
-  const open = (await engine.diagnostics()).reduce((sum, worker) => sum + worker.openSockets, 0);
-  expect(open).toBe(0);
-});
 
 async function phone(address = '127.0.0.1'): Promise<Phone> {
   const p = await Phone.open(address);
@@ -45,7 +28,11 @@ async function call(a: Phone, b: Phone): Promise<AllocatedRelay> {
   return relay;
 }
 
-describe('RTP/RTCP relay in media workers', () => {
+describe.each(UDP_IO)('RTP/RTCP relay in media workers (%s UDP sockets)', (udpIo) => {
+  useRelayEngine({ portMin: 42000, portMax: 42099, workers: 2, udpIo }, cleanups, (started) => {
+    engine = started;
+  });
+
   it('relays RTP both ways, payload bytes unchanged, RFC 4733 events included', async () => {
     const [A, B] = [await phone(), await phone()];
     const relay = await call(A, B);

@@ -5,31 +5,15 @@
  * their side of the SDP.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryLogger } from '../../../src/log/logger.js';
+import { describe, expect, it } from 'vitest';
 import { MediaConfigurationError, type AllocatedRelay, type LegConfig, type SrtpKeying } from '../../../src/rtp/media-protocol.js';
-import { WorkerMediaEngine } from '../../../src/rtp/worker-media-engine.js';
+import type { WorkerMediaEngine } from '../../../src/rtp/worker-media-engine.js';
 import { SrtpSession } from '../../../src/srtp/srtp-session.js';
 import { Phone, rtcpCompound, rtpPacket, settle, waitUntil } from './phones.js';
+import { UDP_IO, useRelayEngine } from './relay-engine-fixture.js';
 
 let engine: WorkerMediaEngine;
 const cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  engine = new WorkerMediaEngine({ address: '127.0.0.1', portMin: 42400, portMax: 42499, workers: 1, logger: createMemoryLogger().logger });
-  await engine.start();
-}, 30_000);
-
-afterAll(async () => {
-  await engine.stop();
-});
-
-afterEach(async () => {
-  const leaked = engine.activeRelays();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  expect(leaked).toBe(0);
-  expect((await engine.diagnostics()).reduce((sum, worker) => sum + worker.openSockets, 0)).toBe(0);
-});
 
 function keying(suite: SrtpKeying['suite'] = 'AES_CM_128_HMAC_SHA1_80'): SrtpKeying {
   return { suite, key: randomBytes(16), salt: randomBytes(14) };
@@ -104,7 +88,11 @@ async function relayFor(a: LegConfig, b: LegConfig): Promise<AllocatedRelay> {
   return relay;
 }
 
-describe('SRTP relay', () => {
+describe.each(UDP_IO)('SRTP relay (%s UDP sockets)', (udpIo) => {
+  useRelayEngine({ portMin: 42400, portMax: 42499, workers: 1, udpIo }, cleanups, (started) => {
+    engine = started;
+  });
+
   it('decrypts with each phone\'s key and re-encrypts with the key voix gave the other', async () => {
     const A = new SecurePhone(await phone());
     const B = new SecurePhone(await phone(), 'AES_CM_128_HMAC_SHA1_32');

@@ -10,20 +10,17 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import type { LegConfig } from '../../../src/rtp/media-protocol.js';
 import { OutboundBufferRing } from '../../../src/rtp/outbound-buffers.js';
 import { PASS_THROUGH, PLAIN_LEG, type LegTransforms, type PacketTransform } from '../../../src/rtp/packet-transform.js';
-import { RelayLeg, type LegSockets, type RelayWorkerContext } from '../../../src/rtp/relay-leg.js';
+import { RelayLeg, type RelayWorkerContext } from '../../../src/rtp/relay-leg.js';
+import type { LegPorts } from '../../../src/rtp/relay-port.js';
+import { dgramLegPorts } from './dgram-leg-ports.js';
 import { RtpHeaderView } from '../../../src/rtp/rtp-header.js';
 
 const PACKETS = 3_000_000;
 const WARM_UP = 200_000;
 
 const sockets: dgram.Socket[] = [];
-function legSockets(): LegSockets {
-  const make = (): dgram.Socket => {
-    const s = dgram.createSocket('udp4');
-    sockets.push(s);
-    return s;
-  };
-  return { rtp: { listener: make(), sender: make() }, rtcp: { listener: make(), sender: make() } };
+function legSockets(): LegPorts {
+  return dgramLegPorts(sockets);
 }
 
 /** Stands for SRTP protect: appends a 10-byte tag, so the relay copies the packet into a preallocated buffer first. */
@@ -68,7 +65,7 @@ function drive(a: RelayLeg, first: number, count: number): void {
   for (let i = first; i < first + count; i++) {
     packet.writeUInt16BE(i & 0xffff, 2);
     packet.writeUInt32BE((0xfff00000 + i * 160) >>> 0, 4); // timestamps above 2^31, wrapping
-    a.receiveRtp(packet, '127.0.0.1', 5004);
+    a.receiveRtp(packet, packet.length, '127.0.0.1', 5004);
   }
 }
 

@@ -12,7 +12,9 @@ import { writeTelephoneEvent } from '../../../src/media/dtmf/telephone-event.js'
 import { MediaConfigurationError, type LegConfig, type LegDtmfConfig, type LegName, type MediaDtmfSource } from '../../../src/rtp/media-protocol.js';
 import { OutboundBufferRing } from '../../../src/rtp/outbound-buffers.js';
 import { PLAIN_LEG } from '../../../src/rtp/packet-transform.js';
-import { RelayLeg, type LegSockets } from '../../../src/rtp/relay-leg.js';
+import { RelayLeg } from '../../../src/rtp/relay-leg.js';
+import type { LegPorts } from '../../../src/rtp/relay-port.js';
+import { dgramLegPorts } from './dgram-leg-ports.js';
 import { RtpHeaderView } from '../../../src/rtp/rtp-header.js';
 import { encodeG711, SignalBuilder, toInt16 } from '../media/dtmf/dtmf-signals.js';
 
@@ -24,13 +26,8 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-function legSockets(): LegSockets {
-  const make = (): dgram.Socket => {
-    const s = dgram.createSocket('udp4');
-    sockets.push(s);
-    return s;
-  };
-  return { rtp: { listener: make(), sender: make() }, rtcp: { listener: make(), sender: make() } };
+function legSockets(): LegPorts {
+  return dgramLegPorts(sockets);
 }
 
 interface Heard {
@@ -76,7 +73,7 @@ function listeningLeg(dtmf: LegDtmfConfig | null) {
     packet.writeUInt32BE(timestamp >>> 0, 4);
     packet.writeUInt32BE(0x5eed, 8);
     packet.set(payload, 12);
-    leg.receiveRtp(packet, PHONE, 5004);
+    leg.receiveRtp(packet, packet.length, PHONE, 5004);
   };
   return { leg, heard, clock, send, reconfigure: (d: LegDtmfConfig | null) => leg.configure(config(d)) };
 }

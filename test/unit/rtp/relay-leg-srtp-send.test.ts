@@ -14,7 +14,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LegConfig, SrtpKeying, SrtpSuite } from '../../../src/rtp/media-protocol.js';
 import { MAX_LENGTHS, OutboundBufferRing } from '../../../src/rtp/outbound-buffers.js';
 import { createLegTransforms } from '../../../src/rtp/packet-transform.js';
-import { RelayLeg, type LegSockets } from '../../../src/rtp/relay-leg.js';
+import { RelayLeg } from '../../../src/rtp/relay-leg.js';
+import type { LegPorts } from '../../../src/rtp/relay-port.js';
+import { dgramLegPorts } from './dgram-leg-ports.js';
 import { RtpHeaderView } from '../../../src/rtp/rtp-header.js';
 import { SrtpSession } from '../../../src/srtp/srtp-session.js';
 
@@ -31,9 +33,8 @@ function track(socket: dgram.Socket): dgram.Socket {
   return socket;
 }
 
-function legSockets(): LegSockets {
-  const make = (): dgram.Socket => track(dgram.createSocket('udp4'));
-  return { rtp: { listener: make(), sender: make() }, rtcp: { listener: make(), sender: make() } };
+function legSockets(): LegPorts {
+  return dgramLegPorts(sockets);
 }
 
 function keying(suite: SrtpSuite, seed: number): SrtpKeying {
@@ -94,7 +95,7 @@ describe('relay leg sending SRTP to its phone', () => {
     rtp(7).copy(wire);
     expect(phoneA.protectRtp(wire, 12 + PAYLOAD)).toBe(wire.length);
     const asSent = Buffer.from(wire);
-    a.receiveRtp(wire, PHONE_A, 5004);
+    a.receiveRtp(wire, wire.length, PHONE_A, 5004);
 
     const [packet] = await received;
     // What left is the very Buffer that came in, now holding b's encryption and tag.
@@ -111,7 +112,7 @@ describe('relay leg sending SRTP to its phone', () => {
     const received = once(phoneB, 'message') as Promise<[Buffer]>;
 
     const wire = rtp(9);
-    a.receiveRtp(wire, PHONE_A, 5004);
+    a.receiveRtp(wire, wire.length, PHONE_A, 5004);
 
     const [packet] = await received;
     expect(wire.equals(rtp(9))).toBe(true);
@@ -129,7 +130,7 @@ describe('relay leg sending SRTP to its phone', () => {
     const wire = Buffer.alloc(12 + PAYLOAD + 4);
     rtp(11).copy(wire);
     expect(new SrtpSession(aKey).protectRtp(wire, 12 + PAYLOAD)).toBe(wire.length);
-    a.receiveRtp(wire, PHONE_A, 5004);
+    a.receiveRtp(wire, wire.length, PHONE_A, 5004);
 
     const [packet] = await received;
     expect(packet.length).toBe(12 + PAYLOAD + 10);

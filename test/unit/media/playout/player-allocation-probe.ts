@@ -15,7 +15,9 @@ import { PlayoutScheduler } from '../../../../src/media/playout/playout-schedule
 import { RtpPlayer, type PlaybackListener } from '../../../../src/media/playout/rtp-player.js';
 import { OutboundBufferRing } from '../../../../src/rtp/outbound-buffers.js';
 import { PASS_THROUGH, PLAIN_LEG, type LegTransforms, type PacketTransform } from '../../../../src/rtp/packet-transform.js';
-import { RelayLeg, type LegSockets, type RelayWorkerContext } from '../../../../src/rtp/relay-leg.js';
+import { RelayLeg, type RelayWorkerContext } from '../../../../src/rtp/relay-leg.js';
+import type { LegPorts } from '../../../../src/rtp/relay-port.js';
+import { dgramLegPorts } from '../../rtp/dgram-leg-ports.js';
 import { RtpHeaderView } from '../../../../src/rtp/rtp-header.js';
 
 const STREAMS = 200;
@@ -67,13 +69,8 @@ class AppendTag implements PacketTransform {
 const GROWING_LEG: LegTransforms = { rtp: new AppendTag(), rtcp: PASS_THROUGH };
 
 const sockets: dgram.Socket[] = [];
-function legSockets(): LegSockets {
-  const make = (): dgram.Socket => {
-    const s = dgram.createSocket('udp4');
-    sockets.push(s);
-    return s;
-  };
-  return { rtp: { listener: make(), sender: make() }, rtcp: { listener: make(), sender: make() } };
+function legSockets(): LegPorts {
+  return dgramLegPorts(sockets);
 }
 
 const context: RelayWorkerContext = {
