@@ -145,6 +145,8 @@ const connectSockets = !flag('unconnected');
 const useBlaster = flag('blaster');
 /** The relay's UDP sockets (docs/adr/0006): voix's native addon (default) or Node's dgram; the bare relay uses the same. */
 const udpIo = option('udp-io') === 'dgram' ? 'dgram' : 'native';
+/** SRTP's per-packet crypto (docs/adr/0007): the native addon (default) or the TypeScript one. */
+const srtpCrypto = option('srtp-crypto') === 'typescript' ? 'typescript' : 'native';
 const bareAddon = udpIo === 'native' ? fileURLToPath(new URL('../dist/rtp/native/udp-io.node', import.meta.url)) : undefined;
 const useCapture = !flag('no-capture') && captureAvailable();
 const withReference = !flag('no-reference') && !srtp;
@@ -782,6 +784,7 @@ async function main(): Promise<void> {
     workers,
     connectSockets,
     udpIo,
+    srtpCrypto,
     logger: createLogger({ level: 'warn' }),
     // An overloaded relay answers its control messages late (they queue behind the packets): a bench does not give up on it.
     requestTimeoutMs: 60_000,
@@ -840,6 +843,7 @@ function printReport(outcome: Outcome, assignment: readonly string[]): void {
     console.log('bare relay: not run with --srtp (it does no SRTP)');
   }
   console.log(`UDP sockets: ${udpIo === 'native' ? 'native addon (docs/adr/0006)' : 'node:dgram'} for voix and the bare relay`);
+  if (srtp) console.log(`SRTP crypto: ${srtpCrypto === 'native' ? 'native addon (docs/adr/0007)' : 'TypeScript (docs/adr/0004)'}`);
   console.log('peer: none measured yet (rtpengine comes with the benchmark harness)');
   console.log('');
   console.log(mainTable(outcome.rows));

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, second command (and what CI runs): installs the test peers
 # from Debian (baresip, SIPp, tshark, sipsak, sipvicious, openssl, Linphone's
-# console client, libsrtp2 and gcc for the SRTP cross-check, gcc and libuv's
-# headers for voix's native UDP addon, iproute2 and
+# console client, libsrtp2 and gcc for the SRTP cross-check, gcc, libuv's and
+# OpenSSL's headers for voix's native addons, iproute2 and
 # nftables for the NAT case, ffmpeg and espeak-ng for the voice prompts), the npm dependencies, builds voix, type-checks, runs every
 # test (unit, integration, end-to-end against real peers) and regenerates
 # docs/plan-de-test.md from the end-to-end results.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 require_node
 install_packages ca-certificates python3 make g++ iproute2 nftables openssl \
-  baresip sip-tester tshark sipsak sipvicious linphone-cli gcc libsrtp2-dev libuv1-dev \
+  baresip sip-tester tshark sipsak sipvicious linphone-cli gcc libsrtp2-dev libuv1-dev libssl-dev \
   ffmpeg espeak-ng
 install_node_modules
 npm run build

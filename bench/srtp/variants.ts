@@ -292,7 +292,8 @@ export const VARIANTS = {
   'noble-ctr': '@noble/ciphers ctr() per packet + @noble/hashes hmac cloned state',
   'noble-ctr-expanded-key': '@noble/ciphers unsafe.ctrCounter, key expanded once + @noble/hashes hmac cloned state',
   'ts-aes-ts-hmac': 'TS table AES-CM + TS HMAC-SHA1 precomputed state (generic transform)',
-  'voix-srtp-session': 'src/srtp SrtpSession as shipped: batched AES-128-ECB keystream (node:crypto), TS table AES for late packets, TS HMAC-SHA1 precomputed state',
+  'voix-srtp-session': 'src/srtp SrtpSession as shipped: AES-CM and HMAC-SHA1 in its native addon (srtp-crypto.c, the OpenSSL inside Node; ADR 0007)',
+  'voix-srtp-session-ts': 'src/srtp SrtpSession with its TypeScript crypto (ADR 0004, the fallback): batched AES-128-ECB keystream (node:crypto), TS table AES for late packets, TS HMAC-SHA1 precomputed state',
 } as const;
 export type VariantName = keyof typeof VARIANTS;
 
@@ -301,7 +302,8 @@ export function isVariantName(name: string): name is VariantName {
 }
 
 export function createVariant(name: VariantName, keying: SrtpKeying): PacketTransform {
-  if (name === 'voix-srtp-session') return new SrtpSession(keying);
+  if (name === 'voix-srtp-session') return new SrtpSession(keying, { crypto: 'native' });
+  if (name === 'voix-srtp-session-ts') return new SrtpSession(keying, { crypto: 'typescript' });
   const keys = deriveSessionKeys(keying.key, keying.salt, false);
   const tagLength = keying.suite === 'AES_CM_128_HMAC_SHA1_80' ? 10 : 4;
   const k = keys.sessionEncryptionKey;

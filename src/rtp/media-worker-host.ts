@@ -99,7 +99,7 @@ export class MediaWorkerHost {
       outboundBuffers: this.outboundBuffers,
       now,
       log,
-      createTransforms: createLegTransforms,
+      createTransforms: (srtp) => createLegTransforms(srtp, settings.srtpCrypto),
     };
     const { spinUs, ...schedulerOptions } = settings.playout ?? {};
     this.playout = new WorkerPlayout(new PlayoutScheduler(new MonotonicPlayoutClock({ spinUs }), schedulerOptions), emit);

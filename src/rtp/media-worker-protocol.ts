@@ -22,6 +22,8 @@ export interface MediaWorkerSettings {
   readonly connectSockets: boolean;
   /** The relay's UDP sockets: the native addon when built ('auto'), or Node's dgram (docs/adr/0006). */
   readonly udpIo?: MediaUdpIo;
+  /** SRTP's per-packet crypto: the native addon when built (default), or TypeScript (docs/adr/0007; benchmarks). */
+  readonly srtpCrypto?: 'native' | 'typescript';
   /** Lowest level the main thread's logger prints: the worker does not post what would be dropped. */
   readonly logLevel: MediaWorkerLogLevel;
   /** The playout scheduler's tuning (benchmarks); its defaults otherwise. */

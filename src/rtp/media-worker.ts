@@ -17,6 +17,7 @@ function readSettings(data: unknown): MediaWorkerSettings {
     typeof s.portMax !== 'number' ||
     typeof s.connectSockets !== 'boolean' ||
     (s.udpIo !== undefined && s.udpIo !== 'auto' && s.udpIo !== 'native' && s.udpIo !== 'dgram') ||
+    (s.srtpCrypto !== undefined && s.srtpCrypto !== 'native' && s.srtpCrypto !== 'typescript') ||
     (s.logLevel !== 'debug' && s.logLevel !== 'info' && s.logLevel !== 'warn' && s.logLevel !== 'error')
   ) {
     throw new Error('media worker settings are incomplete');
@@ -29,6 +30,7 @@ function readSettings(data: unknown): MediaWorkerSettings {
     connectSockets: s.connectSockets,
     logLevel: s.logLevel,
     ...(s.udpIo === undefined ? {} : { udpIo: s.udpIo }),
+    ...(s.srtpCrypto === undefined ? {} : { srtpCrypto: s.srtpCrypto }),
     ...(s.playout === undefined ? {} : { playout: s.playout }),
   };
 }

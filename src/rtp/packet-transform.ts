@@ -10,6 +10,7 @@
 import type { LegConfig } from './media-protocol.js';
 import { MediaConfigurationError } from './media-protocol.js';
 import { SRTP_MAX_TRAILER_BYTES, SrtpSession } from '../srtp/srtp-session.js';
+import type { SrtpCryptoChoice } from '../srtp/srtp-transform-crypto.js';
 
 export interface PacketTransform {
   /** Most bytes `outbound` appends: the relay gives it a buffer with that much room after the packet. */
@@ -75,13 +76,13 @@ class SrtcpTransform implements PacketTransform {
  * means new sessions (new keys start new cryptographic contexts, RFC 3711
  * §3.2); a key the session cannot use is a MediaConfigurationError.
  */
-export function createLegTransforms(srtp: LegConfig['srtp']): LegTransforms {
+export function createLegTransforms(srtp: LegConfig['srtp'], crypto?: SrtpCryptoChoice): LegTransforms {
   if (srtp === null) return PLAIN_LEG;
   let fromPhone: SrtpSession;
   let toPhone: SrtpSession;
   try {
-    fromPhone = new SrtpSession(srtp.inbound);
-    toPhone = new SrtpSession(srtp.outbound);
+    fromPhone = new SrtpSession(srtp.inbound, crypto === undefined ? {} : { crypto });
+    toPhone = new SrtpSession(srtp.outbound, crypto === undefined ? {} : { crypto });
   } catch (err) {
     throw new MediaConfigurationError(`SRTP keying refused: ${err instanceof Error ? err.message : String(err)}`);
   }

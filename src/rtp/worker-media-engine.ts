@@ -57,6 +57,8 @@ export interface WorkerMediaEngineOptions {
   readonly connectSockets?: boolean;
   /** The relay's UDP sockets; default 'auto': the native addon when built, else dgram (docs/adr/0006). */
   readonly udpIo?: MediaUdpIo;
+  /** SRTP's per-packet crypto; default the native addon when built, else TypeScript (docs/adr/0007). */
+  readonly srtpCrypto?: 'native' | 'typescript';
   /** Called when a worker died with relays: the call core should end those calls. */
   readonly onRelaysLost?: (event: RelaysLostEvent) => void;
   /** News from the players (item ended, play ended), for the IVR. */
@@ -334,6 +336,7 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
       portMax: slot.range.portMax,
       connectSockets: this.options.connectSockets ?? true,
       ...(this.options.udpIo === undefined ? {} : { udpIo: this.options.udpIo }),
+      ...(this.options.srtpCrypto === undefined ? {} : { srtpCrypto: this.options.srtpCrypto }),
       logLevel: (['debug', 'info', 'warn', 'error'] as const).find((level) => this.log.isLevelEnabled(level)) ?? 'error',
       ...(this.options.playout === undefined ? {} : { playout: this.options.playout }),
     };

@@ -7,16 +7,17 @@
  * Packets are transformed in place: `buf[0, length)` holds the packet and
  * the bytes after it take the SRTCP index and the tag. Each call returns
  * the new length, or a negative SRTP_ERROR_* code for a packet to drop; bad
- * input never throws. Nothing is allocated per packet: the only garbage is
- * the Buffer node:crypto returns for a batch of 32 packets' keystream
- * (keystream-batch.ts).
+ * input never throws. Nothing is allocated per packet: with the native
+ * crypto nothing at all (srtp-transform-crypto.ts, docs/adr/0007); with the
+ * TypeScript one, the only garbage is the Buffer node:crypto returns for a
+ * batch of 32 packets' keystream (keystream-batch.ts).
  */
 import type { SrtpKeying, SrtpSuite } from '../rtp/media-protocol.js';
-import { HmacSha1 } from './hmac-sha1.js';
-import { MASTER_KEY_BYTES, MASTER_SALT_BYTES, deriveSessionKeys, type SessionKeys } from './key-derivation.js';
-import { AesCmKeystream, KeystreamBatch } from './keystream-batch.js';
+import { MASTER_KEY_BYTES, MASTER_SALT_BYTES, deriveSessionKeys } from './key-derivation.js';
+import type { KeystreamBatch } from './keystream-batch.js';
 import { ReplayWindow } from './replay-window.js';
 import { estimatePacketIndex, rolloverCounterOf } from './rollover-counter.js';
+import { createTransformCrypto, type SrtpCryptoChoice, type TransformCrypto } from './srtp-transform-crypto.js';
 import {
   SRTP_ERROR_AUTHENTICATION,
   SRTP_ERROR_BUFFER_TOO_SMALL,
@@ -53,37 +54,30 @@ class SsrcState {
   readonly replayWindow = new ReplayWindow();
   /** SRTCP indices seen by the receiver (§3.4). */
   readonly rtcpReplayWindow = new ReplayWindow();
-  /** SRTP keystream computed ahead for the next packet indices (keystream-batch.ts). */
-  readonly keystreamBatch = new KeystreamBatch();
   /** Next SRTCP index to send: zero for the first packet, then one more each time (§3.4). */
   rtcpSendIndex = 0;
 
-  constructor(readonly ssrc: number) {}
-}
-
-/** One of the two transforms, SRTP or SRTCP, with its own session keys (RFC 3711 §4.3.1, §4.3.2). */
-class SessionTransform {
-  readonly keystream: AesCmKeystream;
-  readonly mac: HmacSha1;
-
-  constructor(keys: SessionKeys) {
-    this.keystream = new AesCmKeystream(keys.sessionEncryptionKey, keys.sessionSalt);
-    this.mac = new HmacSha1(keys.sessionAuthKey);
-  }
+  constructor(
+    readonly ssrc: number,
+    /** What the SRTP crypto keeps per stream (the TypeScript keystream computed ahead, keystream-batch.ts), or null. */
+    readonly keystreamBatch: KeystreamBatch | null,
+  ) {}
 }
 
 export class SrtpSession {
   readonly suite: SrtpSuite;
   /** Bytes of the SRTP authentication tag: 10 for _80, 4 for _32. */
   readonly rtpAuthTagLength: number;
-  private readonly rtp: SessionTransform;
-  private readonly rtcp: SessionTransform;
+  /** The SRTP and SRTCP transforms, each with its own session keys (RFC 3711 §4.3.1, §4.3.2). */
+  private readonly rtp: TransformCrypto;
+  private readonly rtcp: TransformCrypto;
   private readonly maxSsrcs: number;
   private readonly ssrcStates: SsrcState[] = [];
   /** The state found last: a direction almost always carries a single SSRC. */
   private lastState: SsrcState | null = null;
 
-  constructor(keying: SrtpKeying, options: { readonly maxSsrcs?: number } = {}) {
+  /** `crypto`: which implementation of AES-CM and HMAC-SHA1 (srtp-transform-crypto.ts); the native one when built. */
+  constructor(keying: SrtpKeying, options: { readonly maxSsrcs?: number; readonly crypto?: SrtpCryptoChoice } = {}) {
     const tagLength = SRTP_AUTH_TAG_BYTES[keying.suite] as number | undefined;
     if (tagLength === undefined) throw new SrtpKeyingError(`unsupported SRTP crypto suite ${String(keying.suite)}`);
     if (keying.key.length !== MASTER_KEY_BYTES) {
@@ -94,8 +88,8 @@ export class SrtpSession {
     }
     this.suite = keying.suite;
     this.rtpAuthTagLength = tagLength;
-    this.rtp = new SessionTransform(deriveSessionKeys(keying.key, keying.salt, false));
-    this.rtcp = new SessionTransform(deriveSessionKeys(keying.key, keying.salt, true));
+    this.rtp = createTransformCrypto(deriveSessionKeys(keying.key, keying.salt, false), options.crypto);
+    this.rtcp = createTransformCrypto(deriveSessionKeys(keying.key, keying.salt, true), options.crypto);
     this.maxSsrcs = options.maxSsrcs ?? DEFAULT_MAX_SSRCS;
   }
 
@@ -126,14 +120,9 @@ export class SrtpSession {
     if (replay !== 0) return replay;
 
     const rtp = this.rtp;
-    rtp.keystream.crypt(state.keystreamBatch, ssrc, index, buf, headerLength, length);
+    rtp.crypt(state.keystreamBatch, ssrc, index, buf, headerLength, length);
     // §4.2: M = Authenticated Portion || ROC, the tag its leftmost n_tag bytes.
-    const mac = rtp.mac;
-    mac.start();
-    mac.update(buf, 0, length);
-    mac.updateUint32(rolloverCounterOf(index));
-    mac.finish();
-    copyTag(mac.digest, buf, length, tagLength);
+    rtp.sign(buf, length, rolloverCounterOf(index), true, tagLength);
     window.accept(index);
     return length + tagLength;
   }
@@ -165,16 +154,11 @@ export class SrtpSession {
     }
 
     const rtp = this.rtp;
-    const mac = rtp.mac;
-    mac.start();
-    mac.update(buf, 0, payloadEnd);
-    mac.updateUint32(rolloverCounterOf(index));
-    mac.finish();
-    if (!tagMatches(mac.digest, buf, payloadEnd, tagLength)) return SRTP_ERROR_AUTHENTICATION;
+    if (!rtp.verify(buf, payloadEnd, rolloverCounterOf(index), true, tagLength)) return SRTP_ERROR_AUTHENTICATION;
 
     const accepted = state ?? this.stateFor(ssrc, true);
     if (accepted === null) return SRTP_ERROR_TOO_MANY_SSRCS;
-    rtp.keystream.crypt(accepted.keystreamBatch, ssrc, index, buf, headerLength, payloadEnd);
+    rtp.crypt(accepted.keystreamBatch, ssrc, index, buf, headerLength, payloadEnd);
     accepted.replayWindow.accept(index);
     return payloadEnd;
   }
@@ -194,14 +178,10 @@ export class SrtpSession {
     if (index > MAX_SRTCP_INDEX) return SRTP_ERROR_KEY_EXHAUSTED;
 
     const rtcp = this.rtcp;
-    rtcp.keystream.crypt(null, ssrc, index, buf, RTCP_CLEAR_HEADER_BYTES, length);
+    rtcp.crypt(null, ssrc, index, buf, RTCP_CLEAR_HEADER_BYTES, length);
     writeUint32(buf, length, (SRTCP_E_FLAG | index) >>> 0);
     const authenticatedEnd = length + SRTCP_INDEX_BYTES;
-    const mac = rtcp.mac;
-    mac.start();
-    mac.update(buf, 0, authenticatedEnd);
-    mac.finish();
-    copyTag(mac.digest, buf, authenticatedEnd, SRTCP_AUTH_TAG_BYTES);
+    rtcp.sign(buf, authenticatedEnd, 0, false, SRTCP_AUTH_TAG_BYTES);
     state.rtcpSendIndex = index + 1;
     return authenticatedEnd + SRTCP_AUTH_TAG_BYTES;
   }
@@ -227,15 +207,11 @@ export class SrtpSession {
     }
 
     const rtcp = this.rtcp;
-    const mac = rtcp.mac;
-    mac.start();
-    mac.update(buf, 0, authenticatedEnd);
-    mac.finish();
-    if (!tagMatches(mac.digest, buf, authenticatedEnd, SRTCP_AUTH_TAG_BYTES)) return SRTP_ERROR_AUTHENTICATION;
+    if (!rtcp.verify(buf, authenticatedEnd, 0, false, SRTCP_AUTH_TAG_BYTES)) return SRTP_ERROR_AUTHENTICATION;
 
     const accepted = state ?? this.stateFor(ssrc, true);
     if (accepted === null) return SRTP_ERROR_TOO_MANY_SSRCS;
-    if (eAndIndex >>> 31 === 1) rtcp.keystream.crypt(null, ssrc, index, buf, RTCP_CLEAR_HEADER_BYTES, rtcpEnd);
+    if (eAndIndex >>> 31 === 1) rtcp.crypt(null, ssrc, index, buf, RTCP_CLEAR_HEADER_BYTES, rtcpEnd);
     accepted.rtcpReplayWindow.accept(index);
     return rtcpEnd;
   }
@@ -257,7 +233,7 @@ export class SrtpSession {
       }
     }
     if (!create || states.length >= this.maxSsrcs) return null;
-    const state = new SsrcState(ssrc);
+    const state = new SsrcState(ssrc, this.rtp.newStreamState());
     states.push(state);
     this.lastState = state;
     return state;
@@ -284,18 +260,6 @@ function rtpHeaderLength(buf: Uint8Array, length: number, payloadEnd: number): n
 /** `length` is a whole number of bytes that `buf` holds (not negative, fractional or NaN). */
 function fitsIn(buf: Uint8Array, length: number): boolean {
   return length >>> 0 === length && length <= buf.length;
-}
-
-/** Compares every byte whatever the first difference, so the time taken does not tell a forger how much of the tag was right. */
-function tagMatches(digest: Uint8Array, buf: Uint8Array, offset: number, tagLength: number): boolean {
-  let difference = 0;
-  for (let i = 0; i < tagLength; i++) difference |= digest[i]! ^ buf[offset + i]!;
-  return difference === 0;
-}
-
-/** §4.2: the tag is the leftmost bytes of the HMAC output. A loop, not `set(subarray())`, which would allocate a view per packet. */
-function copyTag(digest: Uint8Array, buf: Uint8Array, offset: number, tagLength: number): void {
-  for (let i = 0; i < tagLength; i++) buf[offset + i] = digest[i]!;
 }
 
 function readUint32(buf: Uint8Array, offset: number): number {

@@ -14,6 +14,7 @@ import { libsrtpPeerBinary, libsrtpUnavailableReason, runLibsrtpScript } from '.
 import type { SrtpKeying, SrtpSuite } from '../../../src/rtp/media-protocol.js';
 import { SRTP_ERROR_AUTHENTICATION, describeSrtpError } from '../../../src/srtp/srtp-error.js';
 import { SrtpSession } from '../../../src/srtp/srtp-session.js';
+import type { SrtpCryptoChoice } from '../../../src/srtp/srtp-transform-crypto.js';
 
 const SSRC = 0x5eed1234;
 /** Sent in this order: 65440..65535 then 0..59, a wrap in the middle, longer than a keystream batch. */
@@ -76,87 +77,100 @@ beforeAll(() => {
   libsrtpPeerBinary();
 });
 
-describe.each<SrtpSuite>(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])('voix and libsrtp2, %s', (suite) => {
-  const keying: SrtpKeying = { suite, key: Uint8Array.from(randomBytes(16)), salt: Uint8Array.from(randomBytes(14)) };
-  const suiteNumber = suite === 'AES_CM_128_HMAC_SHA1_80' ? 80 : 32;
-  const sessions = [
-    `session tx ${suiteNumber} ${hex(keying.key)} ${hex(keying.salt)} outbound`,
-    `session rx ${suiteNumber} ${hex(keying.key)} ${hex(keying.salt)} inbound`,
-  ];
+/** Both implementations of the per-packet crypto (srtp-transform-crypto.ts) must give the same bytes. */
+const CRYPTO: readonly SrtpCryptoChoice[] = ['native', 'typescript'];
+let crypto: SrtpCryptoChoice = 'native';
+function newSession(keying: SrtpKeying, options: { readonly maxSsrcs?: number } = {}): SrtpSession {
+  return new SrtpSession(keying, { ...options, crypto });
+}
 
-  it('SRTP: both produce the same bytes, across the wrap; each unprotects what the other protects, late packets included', () => {
-    // Arrange: voix protects the stream
-    const voixSender = new SrtpSession(keying);
-    const voixSrtp = new Map<number, Uint8Array>();
-    for (const s of SENT) {
-      const out = voix('protectRtp', voixSender, rtp(s));
-      if (typeof out === 'string') throw new Error(`voix protect of ${s}: ${out}`);
-      voixSrtp.set(s, out);
-    }
-    // Act: libsrtp2 protects the same stream, and unprotects voix's packets in delivery order
-    const answers = runLibsrtpScript([
-      ...sessions,
-      ...SENT.map((s) => `protect_rtp tx ${hex(rtp(s))}`),
-      ...DELIVERED.map((s) => `unprotect_rtp rx ${hex(voixSrtp.get(s)!)}`),
-    ]);
-    const libsrtpProtected = answers.slice(2, 2 + SENT.length).map(answer);
-    const libsrtpUnprotected = answers.slice(2 + SENT.length).map(answer);
-
-    // Assert: byte for byte the same SRTP packets
-    SENT.forEach((s, i) => {
-      expect(libsrtpProtected[i], `libsrtp2 protect of seq ${s}`).toBeInstanceOf(Uint8Array);
-      expect(hex(libsrtpProtected[i] as Uint8Array), `seq ${s}`).toBe(hex(voixSrtp.get(s)!));
-    });
-    // Assert: libsrtp2 read back every voix packet
-    DELIVERED.forEach((s, i) => {
-      expect(libsrtpUnprotected[i], `libsrtp2 unprotect of seq ${s}`).toEqual(rtp(s));
-    });
-    // Assert: voix reads back every libsrtp2 packet, delivered out of order
-    const voixReceiver = new SrtpSession(keying);
-    for (const s of DELIVERED) {
-      const srtp = libsrtpProtected[SENT.indexOf(s)] as Uint8Array;
-      expect(voix('unprotectRtp', voixReceiver, srtp), `voix unprotect of seq ${s}`).toEqual(rtp(s));
-    }
+describe.each(CRYPTO)('%s crypto', (choice) => {
+  beforeAll(() => {
+    crypto = choice;
   });
 
-  it('SRTP: each refuses a packet from the other with one bit changed', () => {
-    const voixSrtp = voix('protectRtp', new SrtpSession(keying), rtp(100)) as Uint8Array;
-    const forged = voixSrtp.slice();
-    forged[40] = forged[40]! ^ 0x01;
-    const answers = runLibsrtpScript([...sessions, `unprotect_rtp rx ${hex(forged)}`, `protect_rtp tx ${hex(rtp(100))}`]);
-    expect(answers[2]).toBe(LIBSRTP_AUTH_FAIL);
-    const libsrtpForged = answer(answers[3]) as Uint8Array;
-    libsrtpForged[20] = libsrtpForged[20]! ^ 0x01;
-    const buf = new Uint8Array(libsrtpForged.length + 16);
-    buf.set(libsrtpForged);
-    expect(new SrtpSession(keying).unprotectRtp(buf, libsrtpForged.length)).toBe(SRTP_ERROR_AUTHENTICATION);
-  });
+  describe.each<SrtpSuite>(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])('voix and libsrtp2, %s', (suite) => {
+    const keying: SrtpKeying = { suite, key: Uint8Array.from(randomBytes(16)), salt: Uint8Array.from(randomBytes(14)) };
+    const suiteNumber = suite === 'AES_CM_128_HMAC_SHA1_80' ? 80 : 32;
+    const sessions = [
+      `session tx ${suiteNumber} ${hex(keying.key)} ${hex(keying.salt)} outbound`,
+      `session rx ${suiteNumber} ${hex(keying.key)} ${hex(keying.salt)} inbound`,
+    ];
 
-  it('SRTCP (80-bit tag whatever the suite): each unprotects what the other protects', () => {
-    // Arrange
-    const voixSender = new SrtpSession(keying);
-    const voixSrtcp = [0, 1, 2].map((n) => voix('protectRtcp', voixSender, rtcp(n)) as Uint8Array);
-    // Act
-    const answers = runLibsrtpScript([
-      ...sessions,
-      ...[0, 1, 2].map((n) => `protect_rtcp tx ${hex(rtcp(n))}`),
-      // Delivered 0, 2, 1: the last one is late
-      ...[0, 2, 1].map((n) => `unprotect_rtcp rx ${hex(voixSrtcp[n]!)}`),
-      `unprotect_rtcp rx ${hex(voixSrtcp[2]!)}`,
-    ]);
-    const libsrtpSrtcp = answers.slice(2, 5).map(answer);
-    // Assert: libsrtp2 read voix's packets, and refused the replay
-    expect(answers.slice(5, 8).map(answer)).toEqual([rtcp(0), rtcp(2), rtcp(1)]);
-    expect(answers[8]).toMatch(/^err /);
-    // Assert: the same layout (header in clear, E||index, 10-byte tag), and voix reads libsrtp2's packets
-    const voixReceiver = new SrtpSession(keying);
-    libsrtpSrtcp.forEach((packet, n) => {
-      expect(packet).toBeInstanceOf(Uint8Array);
-      const srtcp = packet as Uint8Array;
-      expect(srtcp.length).toBe(28 + 4 + 10);
-      expect(srtcp[28]! & 0x80, 'E flag').toBe(0x80);
-      expect(voix('unprotectRtcp', voixReceiver, srtcp), `voix unprotect of SRTCP ${n}`).toEqual(rtcp(n));
+    it('SRTP: both produce the same bytes, across the wrap; each unprotects what the other protects, late packets included', () => {
+      // Arrange: voix protects the stream
+      const voixSender = newSession(keying);
+      const voixSrtp = new Map<number, Uint8Array>();
+      for (const s of SENT) {
+        const out = voix('protectRtp', voixSender, rtp(s));
+        if (typeof out === 'string') throw new Error(`voix protect of ${s}: ${out}`);
+        voixSrtp.set(s, out);
+      }
+      // Act: libsrtp2 protects the same stream, and unprotects voix's packets in delivery order
+      const answers = runLibsrtpScript([
+        ...sessions,
+        ...SENT.map((s) => `protect_rtp tx ${hex(rtp(s))}`),
+        ...DELIVERED.map((s) => `unprotect_rtp rx ${hex(voixSrtp.get(s)!)}`),
+      ]);
+      const libsrtpProtected = answers.slice(2, 2 + SENT.length).map(answer);
+      const libsrtpUnprotected = answers.slice(2 + SENT.length).map(answer);
+
+      // Assert: byte for byte the same SRTP packets
+      SENT.forEach((s, i) => {
+        expect(libsrtpProtected[i], `libsrtp2 protect of seq ${s}`).toBeInstanceOf(Uint8Array);
+        expect(hex(libsrtpProtected[i] as Uint8Array), `seq ${s}`).toBe(hex(voixSrtp.get(s)!));
+      });
+      // Assert: libsrtp2 read back every voix packet
+      DELIVERED.forEach((s, i) => {
+        expect(libsrtpUnprotected[i], `libsrtp2 unprotect of seq ${s}`).toEqual(rtp(s));
+      });
+      // Assert: voix reads back every libsrtp2 packet, delivered out of order
+      const voixReceiver = newSession(keying);
+      for (const s of DELIVERED) {
+        const srtp = libsrtpProtected[SENT.indexOf(s)] as Uint8Array;
+        expect(voix('unprotectRtp', voixReceiver, srtp), `voix unprotect of seq ${s}`).toEqual(rtp(s));
+      }
     });
-    expect(voix('unprotectRtcp', voixReceiver, libsrtpSrtcp[1] as Uint8Array)).toMatch(/replayed/);
+
+    it('SRTP: each refuses a packet from the other with one bit changed', () => {
+      const voixSrtp = voix('protectRtp', newSession(keying), rtp(100)) as Uint8Array;
+      const forged = voixSrtp.slice();
+      forged[40] = forged[40]! ^ 0x01;
+      const answers = runLibsrtpScript([...sessions, `unprotect_rtp rx ${hex(forged)}`, `protect_rtp tx ${hex(rtp(100))}`]);
+      expect(answers[2]).toBe(LIBSRTP_AUTH_FAIL);
+      const libsrtpForged = answer(answers[3]) as Uint8Array;
+      libsrtpForged[20] = libsrtpForged[20]! ^ 0x01;
+      const buf = new Uint8Array(libsrtpForged.length + 16);
+      buf.set(libsrtpForged);
+      expect(newSession(keying).unprotectRtp(buf, libsrtpForged.length)).toBe(SRTP_ERROR_AUTHENTICATION);
+    });
+
+    it('SRTCP (80-bit tag whatever the suite): each unprotects what the other protects', () => {
+      // Arrange
+      const voixSender = newSession(keying);
+      const voixSrtcp = [0, 1, 2].map((n) => voix('protectRtcp', voixSender, rtcp(n)) as Uint8Array);
+      // Act
+      const answers = runLibsrtpScript([
+        ...sessions,
+        ...[0, 1, 2].map((n) => `protect_rtcp tx ${hex(rtcp(n))}`),
+        // Delivered 0, 2, 1: the last one is late
+        ...[0, 2, 1].map((n) => `unprotect_rtcp rx ${hex(voixSrtcp[n]!)}`),
+        `unprotect_rtcp rx ${hex(voixSrtcp[2]!)}`,
+      ]);
+      const libsrtpSrtcp = answers.slice(2, 5).map(answer);
+      // Assert: libsrtp2 read voix's packets, and refused the replay
+      expect(answers.slice(5, 8).map(answer)).toEqual([rtcp(0), rtcp(2), rtcp(1)]);
+      expect(answers[8]).toMatch(/^err /);
+      // Assert: the same layout (header in clear, E||index, 10-byte tag), and voix reads libsrtp2's packets
+      const voixReceiver = newSession(keying);
+      libsrtpSrtcp.forEach((packet, n) => {
+        expect(packet).toBeInstanceOf(Uint8Array);
+        const srtcp = packet as Uint8Array;
+        expect(srtcp.length).toBe(28 + 4 + 10);
+        expect(srtcp[28]! & 0x80, 'E flag').toBe(0x80);
+        expect(voix('unprotectRtcp', voixReceiver, srtcp), `voix unprotect of SRTCP ${n}`).toEqual(rtcp(n));
+      });
+      expect(voix('unprotectRtcp', voixReceiver, libsrtpSrtcp[1] as Uint8Array)).toMatch(/replayed/);
+    });
   });
 });

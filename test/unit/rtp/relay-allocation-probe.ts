@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import type { LegConfig } from '../../../src/rtp/media-protocol.js';
 import { OutboundBufferRing } from '../../../src/rtp/outbound-buffers.js';
-import { PASS_THROUGH, PLAIN_LEG, type LegTransforms, type PacketTransform } from '../../../src/rtp/packet-transform.js';
+import { createLegTransforms, PASS_THROUGH, PLAIN_LEG, type LegTransforms, type PacketTransform } from '../../../src/rtp/packet-transform.js';
 import { RelayLeg, type RelayWorkerContext } from '../../../src/rtp/relay-leg.js';
 import type { LegPorts } from '../../../src/rtp/relay-port.js';
 import { dgramLegPorts } from './dgram-leg-ports.js';
@@ -37,14 +37,15 @@ class AppendTag implements PacketTransform {
 }
 const GROWING_LEG: LegTransforms = { rtp: new AppendTag(), rtcp: PASS_THROUGH };
 
-function relayPair(growing: boolean, clock: () => number, dtmf: LegConfig['dtmf'] = null): RelayLeg {
+function relayPair(growing: boolean, clock: () => number, dtmf: LegConfig['dtmf'] = null, realSrtp = false): RelayLeg {
   const context: RelayWorkerContext = {
     family: 'udp4',
     rtpHeader: new RtpHeaderView(),
     outboundBuffers: new OutboundBufferRing(),
     now: clock,
     log: () => undefined,
-    createTransforms: (srtp) => (srtp === null ? PLAIN_LEG : GROWING_LEG),
+    // realSrtp: leg b protects with a real SrtpSession (its native crypto when built, docs/adr/0007).
+    createTransforms: (srtp) => (srtp === null ? PLAIN_LEG : realSrtp ? createLegTransforms(srtp) : GROWING_LEG),
   };
   const a = new RelayLeg('a', 40000, legSockets(), context, {});
   const b = new RelayLeg('b', 40002, legSockets(), context, {});
@@ -94,6 +95,7 @@ const result = {
   packets: PACKETS,
   plain: await scavenges(relayPair(false, integerClock())),
   growing: await scavenges(relayPair(true, integerClock())),
+  srtp: await scavenges(relayPair(true, integerClock(), null, true)),
   performanceNow: await scavenges(relayPair(false, () => performance.now())),
   // In-band detection on every packet (µ-law zeros: loud, so the eight Goertzel filters run), and an RFC 4733 receiver beside it.
   dtmf: await scavenges(relayPair(false, integerClock(), { telephoneEvent: 101, inband: 'PCMU' })),

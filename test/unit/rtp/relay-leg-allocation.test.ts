@@ -13,6 +13,7 @@ interface ProbeResult {
   readonly packets: number;
   readonly plain: number;
   readonly growing: number;
+  readonly srtp: number;
   readonly performanceNow: number;
   readonly dtmf: number;
 }
@@ -28,11 +29,13 @@ function probe(): Promise<ProbeResult> {
 }
 
 describe('relay leg per-packet path', () => {
-  it('allocates nothing per packet, plain RTP, through a transform that grows packets (SRTP) and with DTMF detection', async () => {
+  it('allocates nothing per packet, plain RTP, through a transform that grows packets, through SRTP protect and with DTMF detection', async () => {
     const result = await probe();
     // A scavenge or two may come from whatever else the process does meanwhile; 16 bytes a packet make a dozen.
     expect(result.plain).toBeLessThanOrEqual(2);
     expect(result.growing).toBeLessThanOrEqual(2);
+    // SRTP protect with the native crypto: no keystream batch Buffer either.
+    expect(result.srtp).toBeLessThanOrEqual(2);
     expect(result.dtmf).toBeLessThanOrEqual(2);
     // The probe can tell: performance.now() returns a fresh 16-byte heap number on Node 20.
     expect(result.performanceNow).toBeGreaterThan(3);
