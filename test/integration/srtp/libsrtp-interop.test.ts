@@ -14,7 +14,7 @@ import { libsrtpPeerBinary, libsrtpUnavailableReason, runLibsrtpScript } from '.
 import type { SrtpKeying, SrtpSuite } from '../../../src/rtp/media-protocol.js';
 import { SRTP_ERROR_AUTHENTICATION, describeSrtpError } from '../../../src/srtp/srtp-error.js';
 import { SrtpSession } from '../../../src/srtp/srtp-session.js';
-import type { SrtpCryptoChoice } from '../../../src/srtp/srtp-transform-crypto.js';
+import { forEachSrtpCrypto, newSession } from '../../unit/srtp/srtp-crypto-choices.js';
 
 const SSRC = 0x5eed1234;
 /** Sent in this order: 65440..65535 then 0..59, a wrap in the middle, longer than a keystream batch. */
@@ -77,18 +77,7 @@ beforeAll(() => {
   libsrtpPeerBinary();
 });
 
-/** Both implementations of the per-packet crypto (srtp-transform-crypto.ts) must give the same bytes. */
-const CRYPTO: readonly SrtpCryptoChoice[] = ['native', 'typescript'];
-let crypto: SrtpCryptoChoice = 'native';
-function newSession(keying: SrtpKeying, options: { readonly maxSsrcs?: number } = {}): SrtpSession {
-  return new SrtpSession(keying, { ...options, crypto });
-}
-
-describe.each(CRYPTO)('%s crypto', (choice) => {
-  beforeAll(() => {
-    crypto = choice;
-  });
-
+forEachSrtpCrypto(() => {
   describe.each<SrtpSuite>(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])('voix and libsrtp2, %s', (suite) => {
     const keying: SrtpKeying = { suite, key: Uint8Array.from(randomBytes(16)), salt: Uint8Array.from(randomBytes(14)) };
     const suiteNumber = suite === 'AES_CM_128_HMAC_SHA1_80' ? 80 : 32;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SrtpKeying, SrtpSuite } from '../../../src/rtp/media-protocol.js';
 import {
   SRTP_ERROR_AUTHENTICATION,
@@ -12,7 +12,7 @@ import {
   describeSrtpError,
 } from '../../../src/srtp/srtp-error.js';
 import { SrtpSession } from '../../../src/srtp/srtp-session.js';
-import type { SrtpCryptoChoice } from '../../../src/srtp/srtp-transform-crypto.js';
+import { forEachSrtpCrypto, newSession } from './srtp-crypto-choices.js';
 import { makeRtcp, makeRtp, referenceProtectRtcp, referenceProtectRtp, roomy } from './reference-srtp.js';
 
 const SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
@@ -50,18 +50,7 @@ function unprotectRtcp(session: SrtpSession, srtcp: Uint8Array): Uint8Array | nu
   return length < 0 ? length : buf.slice(0, length);
 }
 
-/** Both implementations of the per-packet crypto (srtp-transform-crypto.ts) must give the same bytes. */
-const CRYPTO: readonly SrtpCryptoChoice[] = ['native', 'typescript'];
-let crypto: SrtpCryptoChoice = 'native';
-function newSession(keying: SrtpKeying, options: { readonly maxSsrcs?: number } = {}): SrtpSession {
-  return new SrtpSession(keying, { ...options, crypto });
-}
-
-describe.each(CRYPTO)('%s crypto', (choice) => {
-  beforeAll(() => {
-    crypto = choice;
-  });
-
+forEachSrtpCrypto(() => {
   describe.each(SUITES)('SRTP round trip, %s', (suite) => {
     it('protects in place into the bytes of an independent implementation, and unprotects back', () => {
       // Arrange
