@@ -1,24 +1,31 @@
 /**
  * Registrations per second with digest authentication over UDP, driven by
- * SIPp against the built server (node dist/server.js), at increasing rates;
- * the figure is the highest rate at which every one of `--repeat` runs had
- * every registration succeed with no retransmission and no SIPp watchdog
- * warning, with the median throughput achieved at that rate.
+ * SIPp, side by side in one run: voix (node dist/server.js), Asterisk 22
+ * (PJSIP, bench/peers/asterisk.ts) and Kamailio 5.6 (registrar, usrloc
+ * written back to SQLite every second, bench/peers/kamailio.ts). Each server gets the
+ * same 1000 users and passwords and the same ramp of rates; its figure is
+ * the highest rate at which every one of `--repeat` runs had every
+ * registration succeed with no retransmission and no SIPp watchdog
+ * warning, with the median throughput achieved at that rate, and voix's
+ * figure is also given as a ratio to each peer's.
  *
- *   npm run build && npm run bench:register [-- --seconds 5 --repeat 3]
+ *   npm run build && npm run bench:register [-- --seconds 5 --repeat 3 --servers voix,asterisk,kamailio --json out.json]
  *
- * voix runs on core 0 and SIPp on core 1 (taskset) of this 2-core machine:
- * the generator and the server do not share a core, but the machine is the
- * same. No peer server is measured here yet: Asterisk and Kamailio come with
- * the side-by-side harness (bench/ issue), so this prints absolute figures.
+ * The server under test (all its threads or processes) runs on core 0 and
+ * SIPp on core 1 (taskset) of this 2-core machine. A step where SIPp's
+ * watchdog warned is marked invalid (the generator fell behind) and ends
+ * that server's ramp: its figure is then a lower bound.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
+import { ensureKamailioRootfs, kamailioVersion, startKamailio } from './peers/kamailio.js';
 import { freePort } from './relay-machine.js';
+import { benchServerYaml, startVoixProcess } from './voix-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO = path.join(ROOT, 'bench/scenarios/uac-register-digest.xml');
@@ -35,43 +42,21 @@ function pinned(core: number, command: string, args: string[]): [string, string[
   return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 }
 
-async function startVoix(dir: string, port: number): Promise<ChildProcess> {
-  const users = Array.from({ length: USERS }, (_, i) => ({ extension: String(100000 + i), password: `bench-${randomBytes(6).toString('hex')}`, transports: ['udp'] }));
-  const yaml = [
-    'server:',
-    '  domain: voix.bench',
-    '  aliases: [127.0.0.1]',
-    `  data_dir: ${dir}/data`,
-    '  log_level: info',
-    '  listen:',
-    `    udp: { address: 127.0.0.1, port: ${port} }`,
-    '    tcp: false',
-    '    tls: false',
-    'auth:',
-    '  algorithms: [MD5]',
-    'users:',
-    ...users.map((u) => `  - { extension: "${u.extension}", password: "${u.password}", transports: [udp] }`),
-    '',
-  ].join('\n');
-  writeFileSync(path.join(dir, 'voix.yaml'), yaml);
+interface BenchUser {
+  readonly extension: string;
+  readonly password: string;
+}
+
+/** The users every server gets, and SIPp's injection file for them. */
+function makeUsers(dir: string): BenchUser[] {
+  const users = Array.from({ length: USERS }, (_, i) => ({ extension: String(100000 + i), password: `bench-${randomBytes(6).toString('hex')}` }));
   writeFileSync(path.join(dir, 'users.csv'), ['SEQUENTIAL', ...users.map((u) => `${u.extension};[authentication username=${u.extension} password=${u.password}]`)].join('\n') + '\n');
-  const [cmd, args] = pinned(0, process.execPath, [path.join(ROOT, 'dist/server.js'), '--config', path.join(dir, 'voix.yaml')]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const log = createWriteStream(path.join(dir, 'voix.log'));
-  await new Promise<void>((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      if (buffer.includes('"msg":"ready"')) {
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`voix exited with ${code} before ready`)));
-  });
-  child.stdout?.pipe(log);
-  return child;
+  return users;
+}
+
+function startVoix(dir: string, port: number, users: readonly BenchUser[]): Promise<ChildProcess> {
+  const yaml = [...benchServerYaml(dir, port), 'users:', ...users.map((u) => `  - { extension: "${u.extension}", password: "${u.password}", transports: [udp] }`)];
+  return startVoixProcess(dir, yaml, hasTaskset ? ['taskset', '-c', '0'] : []);
 }
 
 interface Step {
@@ -132,48 +117,155 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
+/** A server under test: started, measured, stopped, one after the other on the same port and core. */
+interface Server {
+  readonly name: string;
+  readonly version: string;
+  start(): Promise<() => Promise<void>>;
+}
+
+interface ServerResult {
+  readonly name: string;
+  readonly version: string;
+  readonly steps: Array<Step & { readonly run: number; readonly achieved: number; readonly verdict: 'clean' | 'failed' | 'invalid' }>;
+  /** Highest rate clean in every run, and the median achieved throughput there; null when none was. */
+  readonly best: { readonly rate: number; readonly achieved: number } | null;
+  readonly lowerBound: boolean;
+}
+
+const RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 8000];
+
+function measure(server: Server, dir: string, port: number, seconds: number, repeat: number): ServerResult {
+  const steps: ServerResult['steps'] = [];
+  let best: ServerResult['best'] = null;
+  let lowerBound = false;
+  for (const rate of RATES) {
+    const achieved: number[] = [];
+    let allClean = true;
+    for (let run = 1; run <= repeat; run++) {
+      const step = runSipp(dir, port, rate, seconds, `${server.name}-${rate}-${run}`);
+      const rateAchieved = step.calls / step.seconds;
+      const verdict = step.watchdog ? 'invalid' : clean(step) ? 'clean' : 'failed';
+      steps.push({ ...step, run, achieved: rateAchieved, verdict });
+      console.log(
+        `${server.name.padEnd(9)} ${String(rate).padEnd(8)} ${String(run).padEnd(4)} ${`${step.successful}/${step.calls}`.padEnd(12)} ${String(step.failed).padEnd(7)} ${String(step.retransmissions).padEnd(8)} ${(step.watchdog ? 'yes' : 'no').padEnd(9)} ${rateAchieved.toFixed(0).padEnd(11)} ${verdict}`,
+      );
+      achieved.push(rateAchieved);
+      if (verdict !== 'clean') {
+        allClean = false;
+        lowerBound = verdict === 'invalid';
+        break;
+      }
+    }
+    if (!allClean) break;
+    best = { rate, achieved: median(achieved) };
+  }
+  return { name: server.name, version: server.version, steps, best, lowerBound };
+}
+
+function argumentText(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
+}
+
 async function main(): Promise<void> {
   if (!existsSync(path.join(ROOT, 'dist/server.js'))) throw new Error('build first: npm run build');
   const seconds = argument('seconds', 5);
   const repeat = argument('repeat', 3);
+  const wanted = argumentText('servers', 'voix,asterisk,kamailio').split(',');
+  const jsonFile = argumentText('json', '');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'voix-bench-register-'));
   const port = await freePort();
-  const voix = await startVoix(dir, port);
+  const users = makeUsers(dir);
+  const pin = hasTaskset ? ['taskset', '-c', '0'] : [];
+  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  const servers: Server[] = [];
+  if (wanted.includes('voix')) {
+    servers.push({
+      name: 'voix',
+      version: `voix ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string} (${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()}), Node ${process.version}`,
+      start: async () => {
+        const voix = await startVoix(dir, port, users);
+        return async () => {
+          voix.kill('SIGTERM');
+          await new Promise((r) => voix.once('exit', r));
+        };
+      },
+    });
+  }
+  if (wanted.includes('asterisk')) {
+    const rootfs = ensureAsteriskRootfs(say);
+    servers.push({
+      name: 'asterisk',
+      version: asteriskVersion(rootfs),
+      start: async () => {
+        const asterisk = await startAsterisk({
+          rootfs,
+          sipPort: port,
+          rtpStart: 30000,
+          rtpEnd: 30100,
+          users: Object.fromEntries(users.map((u) => [u.extension, u.password])),
+          dialplan: [],
+          pin,
+        });
+        return () => asterisk.stop();
+      },
+    });
+  }
+  if (wanted.includes('kamailio')) {
+    const rootfs = ensureKamailioRootfs(say);
+    servers.push({
+      name: 'kamailio',
+      version: kamailioVersion(rootfs),
+      start: async () => {
+        const kamailio = await startKamailio({ rootfs, sipPort: port, users: Object.fromEntries(users.map((u) => [u.extension, u.password])), children: 4, pin });
+        return async () => {
+          say(`kamailio: ${kamailio.registeredContacts()} contacts written to SQLite`);
+          await kamailio.stop();
+        };
+      },
+    });
+  }
+
+  const command = `npm run bench:register -- ${process.argv.slice(2).join(' ')}`.trimEnd();
+  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${os.release()}`;
+  console.log(`command: ${command}`);
+  console.log(`machine: ${machine}; the server under test on core 0, SIPp on core 1${hasTaskset ? '' : ' (taskset missing: not pinned)'}`);
+  console.log(`workload: REGISTER/401/REGISTER/200, MD5 digest, UDP, ${USERS} users with the same passwords on every server, ${seconds} s per run, ${repeat} runs per rate`);
+  console.log('servers: voix (log level info, SQLite write per registration); Asterisk PJSIP (contacts in astdb); Kamailio registrar (usrloc db_mode 2: written back to SQLite every second, 4 UDP children)');
+  console.log('');
+  console.log('server    rate/s   run  ok/calls     failed  retrans  watchdog  achieved/s  verdict');
+  const results: ServerResult[] = [];
   try {
-    console.log(`command: npm run bench:register -- --seconds ${seconds} --repeat ${repeat}`);
-    console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}; voix pinned to core 0, SIPp to core 1${hasTaskset ? '' : ' (taskset missing: not pinned)'}`);
-    console.log(`workload: REGISTER/401/REGISTER/200, MD5 digest, UDP, ${USERS} users, log level info, SQLite write per registration`);
-    console.log('');
-    console.log('rate/s   run  ok/calls     failed  retrans  watchdog  achieved/s');
-    let best: { rate: number; achieved: number[] } | null = null;
-    for (const rate of [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 8000]) {
-      const achieved: number[] = [];
-      let allClean = true;
-      for (let run = 1; run <= repeat; run++) {
-        const step = runSipp(dir, port, rate, seconds, `${rate}-${run}`);
-        const rateAchieved = step.calls / step.seconds;
-        console.log(
-          `${String(rate).padEnd(8)} ${String(run).padEnd(4)} ${`${step.successful}/${step.calls}`.padEnd(12)} ${String(step.failed).padEnd(7)} ${String(step.retransmissions).padEnd(8)} ${(step.watchdog ? 'yes' : 'no').padEnd(9)} ${rateAchieved.toFixed(0)}`,
-        );
-        achieved.push(rateAchieved);
-        if (!clean(step)) {
-          allClean = false;
-          break;
-        }
+    for (const server of servers) {
+      const stop = await server.start();
+      try {
+        results.push(measure(server, dir, port, seconds, repeat));
+      } finally {
+        await stop();
       }
-      if (!allClean) break;
-      best = { rate, achieved };
-    }
-    console.log('');
-    if (best === null) console.log('no rate was sustained cleanly');
-    else {
-      console.log(`highest rate sustained in ${repeat} of ${repeat} runs: ${best.rate} registrations/s (100% success, no retransmission, no SIPp watchdog warning)`);
-      console.log(`achieved throughput at that rate, median of ${repeat}: ${median(best.achieved).toFixed(0)} registrations/s`);
     }
   } finally {
-    voix.kill('SIGTERM');
-    await new Promise((r) => voix.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log('');
+  console.log('server    version                                              highest clean rate/s  achieved/s (median)');
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(9)} ${r.version.slice(0, 52).padEnd(52)} ${(r.best === null ? 'none' : `${r.lowerBound ? '≥ ' : ''}${r.best.rate}`).padEnd(21)} ${r.best === null ? '-' : r.best.achieved.toFixed(0)}`,
+    );
+  }
+  const voix = results.find((r) => r.name === 'voix');
+  const ratios: Record<string, number | null> = {};
+  for (const peer of results.filter((r) => r.name !== 'voix')) {
+    const ratio = voix?.best != null && peer.best !== null ? voix.best.rate / peer.best.rate : null;
+    ratios[peer.name] = ratio;
+    console.log(`voix / ${peer.name}, highest clean rate: ${ratio === null ? 'n/a' : ratio.toFixed(2)}${peer.lowerBound || voix?.lowerBound === true ? ' (a lower bound is involved: SIPp fell behind)' : ''}`);
+  }
+  if (jsonFile !== '') {
+    writeFileSync(jsonFile, `${JSON.stringify({ bench: 'register', command, machine, seconds, repeat, users: USERS, results, ratios }, null, 2)}\n`);
+    console.log(`raw data: ${jsonFile}`);
   }
 }
 

@@ -40,9 +40,9 @@ export interface Capture {
   stop(): Promise<number>;
 }
 
-/** Starts dumpcap on `lo` with a capture filter (pcap-filter(7)), 64 bytes per packet; resolves once it captures. */
-export function startCapture(file: string, filter: string, pinned: (args: string[]) => [string, string[]]): Promise<Capture> {
-  const [command, args] = pinned(['dumpcap', '-i', 'lo', '-f', filter, '-s', '64', '-B', '256', '-P', '-w', file]);
+/** Starts dumpcap on `lo` with a capture filter (pcap-filter(7)), `snapLength` bytes per packet (64: RTP headers); resolves once it captures. */
+export function startCapture(file: string, filter: string, pinned: (args: string[]) => [string, string[]], snapLength = 64): Promise<Capture> {
+  const [command, args] = pinned(['dumpcap', '-i', 'lo', '-f', filter, '-s', String(snapLength), '-B', '256', '-P', '-w', file]);
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   killOnExit(child);
   let stderr = '';

@@ -25,7 +25,7 @@ export const ASTERISK_SOUNDS_DIR = '/var/lib/voix-bench';
 const ROOTFS = path.join(CACHE, 'asterisk-sid');
 
 /** The mirror this machine's apt uses (deb822 sources, then the classic list). */
-function debianMirror(): string {
+export function debianMirror(): string {
   for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, 'utf8');
@@ -132,6 +132,8 @@ function writeConfig(rootfs: string, options: AsteriskOptions): void {
         `[${user}]`,
         'type = aor',
         'max_contacts = 1',
+        // A phone that registers again from elsewhere (a new SIPp port, a contact left in astdb by an earlier run) replaces its contact.
+        'remove_existing = yes',
         '',
       ]),
     ].join('\n'),
