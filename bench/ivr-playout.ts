@@ -38,7 +38,7 @@
  * Needs root, dumpcap, SIPp, taskset, mmdebstrap (the first time: builds
  * the Asterisk root file system, bench/peers/asterisk.ts), `npm run build`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
