@@ -4,9 +4,10 @@
  * calls without RTP (INVITE, challenge, INVITE, 180, 200, ACK, a short
  * hold, BYE). voix (node dist/server.js) and Asterisk 22 (PJSIP, Dial(),
  * media anchored: direct_media no) get the same users and the same ramp of
- * call rates; each one's figure is the highest rate at which every one of
- * `--repeat` runs had every call succeed with no retransmission and no SIPp
- * watchdog warning. Then, at 80 % of that rate on a freshly started
+ * call rates; each one's figure is the highest rate at which `--repeat`
+ * runs had every call succeed with no retransmission and no SIPp watchdog
+ * warning (each rate run once going up, then the highest confirmed:
+ * bench/ramp.ts). Then, at 80 % of that rate on a freshly started
  * server, the session request delay
  * (RFC 6076 SRD: authenticated INVITE to the 180 back, per call, from a
  * capture of the server's SIP port with kernel timestamps): p50, p95, p99.
@@ -27,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
+import { rampToHighestClean, type RampOutcome } from './ramp.js';
 import { startCapture } from './relay-capture.js';
 import { freePort, hasTaskset, killOnExit, pinnedTo, stopProcess } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
@@ -202,28 +204,20 @@ async function startLab(server: Server, dir: string, passwords: Readonly<Record<
 async function measure(server: Server, root: string): Promise<Result> {
   const dir = mkdtempSync(path.join(root, `${server.name}-`));
   const passwords = { '1001': `bench-${randomBytes(6).toString('hex')}`, '1002': `bench-${randomBytes(6).toString('hex')}` };
-  const runs: Run[] = [];
-  let best: number | null = null;
-  let lowerBound = false;
-  const ramp = await startLab(server, dir, passwords);
+  const lab = await startLab(server, dir, passwords);
+  let ramp: RampOutcome<Run>;
   try {
-    steps: for (const rate of RATES) {
-      for (let run = 1; run <= repeat; run++) {
-        const result = await runCalls(dir, ramp.lab, passwords['1001'], rate, run, `${rate}-${run}`, false);
-        runs.push(result);
-        console.log(
-          `${server.name.padEnd(9)} ${String(rate).padEnd(7)} ${String(run).padEnd(4)} ${`${result.successful}/${result.calls}`.padEnd(12)} ${String(result.failed).padEnd(7)} ${String(result.retransmissions).padEnd(8)} ${(result.watchdog ? 'yes' : 'no').padEnd(9)} ${result.achieved.toFixed(1).padEnd(11)} ${result.verdict}`,
-        );
-        if (result.verdict !== 'clean') {
-          lowerBound = result.verdict === 'invalid';
-          break steps;
-        }
-      }
-      best = rate;
-    }
+    ramp = await rampToHighestClean(RATES, repeat, async (rate, run) => {
+      const result = await runCalls(dir, lab.lab, passwords['1001'], rate, run, `${rate}-${run}`, false);
+      console.log(
+        `${server.name.padEnd(9)} ${String(rate).padEnd(7)} ${String(run).padEnd(4)} ${`${result.successful}/${result.calls}`.padEnd(12)} ${String(result.failed).padEnd(7)} ${String(result.retransmissions).padEnd(8)} ${(result.watchdog ? 'yes' : 'no').padEnd(9)} ${result.achieved.toFixed(1).padEnd(11)} ${result.verdict}`,
+      );
+      return result;
+    });
   } finally {
-    await ramp.close();
+    await lab.close();
   }
+  const { runs, best, lowerBound } = ramp;
   let delays: Result['delays'] = null;
   if (best !== null) {
     const rate = Math.max(1, Math.round(best * 0.8));
@@ -278,7 +272,7 @@ async function main(): Promise<void> {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${os.release()}`;
   console.log(`command: ${command}`);
   console.log(`machine: ${machine}; the server under test on core 0, both SIPp on core 1${hasTaskset ? '' : ' (taskset missing: not pinned)'}`);
-  console.log(`workload: SIPp UAC 1001 → server → SIPp UAS 1002 (registered), UDP, MD5 digest on the INVITE, PCMU offer, media anchored, no RTP; 180 then 200, ACK, ${holdMs} ms, BYE; ${seconds} s per run, ${repeat} runs per rate`);
+  console.log(`workload: SIPp UAC 1001 → server → SIPp UAS 1002 (registered), UDP, MD5 digest on the INVITE, PCMU offer, media anchored, no RTP; 180 then 200, ACK, ${holdMs} ms, BYE; ${seconds} s per run; each rate run once going up, then the highest clean one until it has ${repeat} clean runs (bench/ramp.ts)`);
   console.log('');
   console.log('server    rate/s  run  ok/calls     failed  retrans  watchdog  achieved/s  verdict');
   const root = mkdtempSync(path.join(os.tmpdir(), 'voix-bench-call-setup-'));

@@ -5,8 +5,8 @@
  * side with kernel timestamps (dumpcap on lo; TESTING.md: never the
  * sender's clock).
  *
- *   npm run bench:ivr -- [--calls 1,100,500,1000] [--window 20] [--rate 50]
- *                        [--servers voix,asterisk] [--no-pin]
+ *   npm run bench:ivr -- [--calls 1,100,500,1000] [--window 10] [--repeat 3] [--rate 50]
+ *                        [--servers voix,asterisk] [--no-pin] [--json out.json]
  *
  * Workload, the same for both: the number 8000 answers, plays a prompt
  * longer than any call (a 60 s or longer 8 kHz signal: voix converts the
@@ -19,9 +19,10 @@
  *
  * Each server is started once and serves every step, after a warm-up
  * step that is not reported (20 calls, 5 s), so that neither is measured
- * while it starts up. The measure: --window seconds (default 20) once every call is up,
- * every packet towards SIPp's media port captured (64 bytes each). Per
- * step:
+ * while it starts up. The measure: --repeat (3) windows of --window seconds
+ * (10) one after the other once every call is up, every packet towards
+ * SIPp's media port captured (64 bytes each); each figure is the median of
+ * the windows' (the JSON keeps every window). Per step:
  * - |inter-arrival − 20 ms| of consecutive packets of a stream (sequence
  *   numbers following), p50 / p99 / max over all packets;
  * - RFC 3550 interarrival jitter (§6.4.1, A.8) of each stream, averaged
@@ -59,7 +60,10 @@ function option(name: string): string | undefined {
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const callSteps = (option('calls') ?? '1,100,500,1000').split(',').map(Number).filter((n) => n > 0);
-const windowSeconds = Number(option('window') ?? 20);
+const windowSeconds = Number(option('window') ?? 10);
+/** Windows measured one after the other per step, with the same calls up: the figures are their medians. */
+const repeat = Math.max(1, Number(option('repeat') ?? 3));
+const jsonFile = option('json');
 const rate = Number(option('rate') ?? 50);
 const servers = (option('servers') ?? 'voix,asterisk').split(',') as Array<'voix' | 'asterisk'>;
 const pinning = hasTaskset && !flag('no-pin');
@@ -189,9 +193,25 @@ async function startAsteriskServer(rootfs: string, samples: Float64Array): Promi
 
 // ---- one step ----
 
-interface StepResult {
+interface WindowResult {
+  readonly streams: number;
+  readonly packets: number;
+  readonly deltaP50Us: number;
+  readonly deltaP99Us: number;
+  readonly deltaMaxUs: number;
+  readonly jitterMedianMs: number;
+  readonly jitterP99Ms: number;
+  readonly lossPercent: number;
+  readonly driftMedianPpm: number;
+  readonly driftMaxPpm: number;
+  readonly cpuPercent: number;
+}
+
+/** A step: the median of its windows' figures, and the windows. */
+interface StepResult extends WindowResult {
   readonly server: string;
   readonly calls: number;
+  readonly windows: readonly WindowResult[];
   readonly streams: number;
   readonly packets: number;
   readonly deltaP50Us: number;
@@ -207,9 +227,9 @@ interface StepResult {
   readonly captureDrops: number;
 }
 
-async function runStep(server: Server, calls: number, dir: string, promptSeconds: number, windowSeconds: number): Promise<StepResult> {
+async function runStep(server: Server, calls: number, dir: string, promptSeconds: number, windowSeconds: number, windows: number): Promise<StepResult> {
   const rampSeconds = calls / rate;
-  const holdMs = Math.round((rampSeconds + 3 + CAPTURE_EDGE_S + windowSeconds + CAPTURE_EDGE_S + 2) * 1000);
+  const holdMs = Math.round((rampSeconds + 3 + CAPTURE_EDGE_S + windows * windowSeconds + CAPTURE_EDGE_S + 2) * 1000);
   if (holdMs / 1000 + 5 > promptSeconds) throw new Error(`the prompt (${promptSeconds} s) must outlast a call (${holdMs / 1000} s)`);
   const scenario = path.join(dir, `playout-uac-${server.name}.xml`);
   const template = readFileSync(path.join(ROOT, 'bench/scenarios/playout-uac.xml'), 'utf8');
@@ -262,21 +282,27 @@ async function runStep(server: Server, calls: number, dir: string, promptSeconds
   // The window is inside the capture: dumpcap was seen to lose the last few hundred ms when stopped.
   await sleep(CAPTURE_EDGE_S * 1000);
   const pid = server.pid();
-  const cpuBefore = processCpuMs(pid ?? undefined);
-  const wallBefore = performance.now();
-  const fromUs = Date.now() * 1000;
-  await sleep(windowSeconds * 1000);
-  const toUs = Date.now() * 1000;
-  const cpuMs = processCpuMs(pid ?? undefined) - cpuBefore;
-  const wallMs = performance.now() - wallBefore;
+  const spans: Array<{ fromUs: number; toUs: number; cpuPercent: number }> = [];
+  for (let w = 0; w < windows; w++) {
+    const cpuBefore = processCpuMs(pid ?? undefined);
+    const wallBefore = performance.now();
+    const fromUs = Date.now() * 1000;
+    await sleep(windowSeconds * 1000);
+    const toUs = Date.now() * 1000;
+    const cpuMs = processCpuMs(pid ?? undefined) - cpuBefore;
+    spans.push({ fromUs, toUs, cpuPercent: (100 * cpuMs) / (performance.now() - wallBefore) });
+  }
   await sleep(CAPTURE_EDGE_S * 1000);
   const captureDrops = await capture.stop();
   const code = await sippExited;
   const failed = sippFailedCalls(path.join(dir, `sipp-${server.name}-${calls}.csv`), code, sippOutput);
-  const analysis = analyse(file, fromUs, toUs);
+  const measured = spans.map((span) => ({ ...analyse(file, span.fromUs, span.toUs), cpuPercent: span.cpuPercent }));
   if (process.env.KEEP_PCAP === undefined) rmSync(file, { force: true });
   else say(`capture kept: ${file}`);
-  return { server: server.name, calls, ...analysis, cpuPercent: (100 * cpuMs) / wallMs, sippFailed: failed, captureDrops };
+  const median = (key: keyof WindowResult): number => percentile(Float64Array.from(measured, (m) => m[key]).sort(), 0.5);
+  const keys = Object.keys(measured[0] as WindowResult) as Array<keyof WindowResult>;
+  const medians = Object.fromEntries(keys.map((key) => [key, median(key)])) as unknown as WindowResult;
+  return { server: server.name, calls, ...medians, windows: measured, sippFailed: failed, captureDrops };
 }
 
 /** FailedCall(C) of the last row of SIPp's statistics CSV (-trace_stat); the exit status when there is none. */
@@ -291,7 +317,7 @@ function sippFailedCalls(csv: string, code: number | null, output: string): numb
   return Number.NaN;
 }
 
-type Analysis = Omit<StepResult, 'server' | 'calls' | 'cpuPercent' | 'sippFailed' | 'captureDrops'>;
+type Analysis = Omit<WindowResult, 'cpuPercent'>;
 
 /** Streams of a classic pcap (Ethernet, as dumpcap -P writes on lo), by source port and SSRC, packets captured in [fromUs, toUs) (µs since the epoch). */
 function analyse(file: string, fromUs: number, toUs: number): Analysis {
@@ -367,7 +393,7 @@ async function main(): Promise<void> {
   await takeBenchLock('bench/ivr-playout.ts', say);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'voix-bench-ivr-'));
   const maxCalls = Math.max(...callSteps);
-  const promptSeconds = Math.max(60, Math.ceil(maxCalls / rate + 3 + windowSeconds + 2 * CAPTURE_EDGE_S + 2 + 10));
+  const promptSeconds = Math.max(60, Math.ceil(maxCalls / rate + 3 + repeat * windowSeconds + 2 * CAPTURE_EDGE_S + 2 + 10));
   const samples = promptSamples(promptSeconds);
   const promptWav = path.join(dir, 'bench-prompt.wav');
   writeFileSync(promptWav, pcmWav(samples, SAMPLE_RATE));
@@ -383,11 +409,11 @@ async function main(): Promise<void> {
       if (!versions.includes(server.version)) versions.push(server.version);
       try {
         say(`${name}: warm-up, ${WARMUP_CALLS} calls…`);
-        await runStep(server, WARMUP_CALLS, dir, promptSeconds, WARMUP_WINDOW_SECONDS);
+        await runStep(server, WARMUP_CALLS, dir, promptSeconds, WARMUP_WINDOW_SECONDS, 1);
         for (const calls of callSteps) {
           await sleep(2000);
           say(`${name}: ${calls} calls…`);
-          results.push(await runStep(server, calls, dir, promptSeconds, windowSeconds));
+          results.push(await runStep(server, calls, dir, promptSeconds, windowSeconds, repeat));
         }
       } finally {
         await server.stop();
@@ -406,7 +432,7 @@ function printReport(results: readonly StepResult[], versions: readonly string[]
   console.log(`machine: ${machineLine()}; ${sippVersion}; ${versions.join('; ')}`);
   console.log(`cores: ${pinning ? 'server (all threads) on core 0; SIPp, dumpcap and this process on core 1' : 'not pinned'}`);
   console.log(
-    `workload: SIPp UAC calls 8000 at ${rate} calls/s (digest MD5, PCMU); the server answers and plays a ${promptSeconds} s prompt (voix: message from a WAV it converts once, 1 media thread; Asterisk: Playback() of a .ulaw file, PJSIP, res_timing_timerfd); measured over ${windowSeconds} s once every call is up`,
+    `workload: SIPp UAC calls 8000 at ${rate} calls/s (digest MD5, PCMU); the server answers and plays a ${promptSeconds} s prompt (voix: message from a WAV it converts once, 1 media thread; Asterisk: Playback() of a .ulaw file, PJSIP, res_timing_timerfd); measured over ${repeat} windows of ${windowSeconds} s once every call is up, figures are the windows' medians`,
   );
   console.log('capture: dumpcap on lo, every packet to SIPp’s media port (64 bytes), kernel timestamps; streams by server port and SSRC');
   console.log('|Δ−20 ms|: consecutive packets of a stream; jitter: RFC 3550 (A.8) per stream, mean over its packets, then median / p99 across streams; drift: arrival span vs RTP timestamp span; CPU: the server process, all threads, % of one core');
@@ -445,6 +471,30 @@ function printReport(results: readonly StepResult[], versions: readonly string[]
     console.log('');
     console.log('voix / Asterisk (below 1: voix lower)');
     console.log(table(['calls', '|Δ−20ms| p99', 'jitter median', 'jitter p99', 'CPU'], ratios));
+  }
+  if (jsonFile !== undefined) {
+    const ratioOf = (calls: number): Record<string, number | null> | null => {
+      const voix = results.find((r) => r.server === 'voix' && r.calls === calls);
+      const asterisk = results.find((r) => r.server === 'asterisk' && r.calls === calls);
+      if (voix === undefined || asterisk === undefined) return null;
+      const ratio = (a: number, b: number): number | null => (b > 0 && Number.isFinite(a) ? a / b : null);
+      return { deltaP99: ratio(voix.deltaP99Us, asterisk.deltaP99Us), jitterMedian: ratio(voix.jitterMedianMs, asterisk.jitterMedianMs), jitterP99: ratio(voix.jitterP99Ms, asterisk.jitterP99Ms), cpu: ratio(voix.cpuPercent, asterisk.cpuPercent) };
+    };
+    const json = {
+      bench: 'ivr',
+      command: `npm run bench:ivr -- ${process.argv.slice(2).join(' ')}`.trimEnd(),
+      machine: machineLine(),
+      sipp: sippVersion,
+      versions,
+      promptSeconds,
+      windowSeconds,
+      repeat,
+      rate,
+      results,
+      ratios: Object.fromEntries(callSteps.map((calls) => [String(calls), ratioOf(calls)])),
+    };
+    writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`raw data: ${jsonFile}`);
   }
 }
 

@@ -4,12 +4,12 @@
  * (PJSIP, bench/peers/asterisk.ts) and Kamailio 5.6 (registrar, usrloc
  * written back to SQLite every second, bench/peers/kamailio.ts). Each server gets the
  * same 1000 users and passwords and the same ramp of rates; its figure is
- * the highest rate at which every one of `--repeat` runs had every
- * registration succeed with no retransmission and no SIPp watchdog
- * warning, with the median throughput achieved at that rate, and voix's
+ * the highest rate at which `--repeat` runs had every registration
+ * succeed with no retransmission and no SIPp watchdog warning (the ramp
+ * runs each rate once going up, then confirms the highest: bench/ramp.ts), with the median throughput achieved at that rate, and voix's
  * figure is also given as a ratio to each peer's.
  *
- *   npm run build && npm run bench:register [-- --seconds 5 --repeat 3 --servers voix,asterisk,kamailio --json out.json]
+ *   npm run build && npm run bench:register [-- --seconds 5 --repeat 3 --servers voix,asterisk,kamailio --rates 250,500,... --json out.json]
  *
  * The server under test (all its threads or processes) runs on core 0 and
  * SIPp on core 1 (taskset) of this 2-core machine. A step where SIPp's
@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { ensureKamailioRootfs, kamailioVersion, startKamailio } from './peers/kamailio.js';
+import { rampToHighestClean } from './ramp.js';
 import { freePort } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
 
@@ -133,34 +134,20 @@ interface ServerResult {
   readonly lowerBound: boolean;
 }
 
-const RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 8000];
+const RATES = argumentText('rates', '250,500,1000,1500,2000,2500,3000,4000,5000,6000,8000').split(',').map(Number);
 
-function measure(server: Server, dir: string, port: number, seconds: number, repeat: number): ServerResult {
-  const steps: ServerResult['steps'] = [];
-  let best: ServerResult['best'] = null;
-  let lowerBound = false;
-  for (const rate of RATES) {
-    const achieved: number[] = [];
-    let allClean = true;
-    for (let run = 1; run <= repeat; run++) {
-      const step = runSipp(dir, port, rate, seconds, `${server.name}-${rate}-${run}`);
-      const rateAchieved = step.calls / step.seconds;
-      const verdict = step.watchdog ? 'invalid' : clean(step) ? 'clean' : 'failed';
-      steps.push({ ...step, run, achieved: rateAchieved, verdict });
-      console.log(
-        `${server.name.padEnd(9)} ${String(rate).padEnd(8)} ${String(run).padEnd(4)} ${`${step.successful}/${step.calls}`.padEnd(12)} ${String(step.failed).padEnd(7)} ${String(step.retransmissions).padEnd(8)} ${(step.watchdog ? 'yes' : 'no').padEnd(9)} ${rateAchieved.toFixed(0).padEnd(11)} ${verdict}`,
-      );
-      achieved.push(rateAchieved);
-      if (verdict !== 'clean') {
-        allClean = false;
-        lowerBound = verdict === 'invalid';
-        break;
-      }
-    }
-    if (!allClean) break;
-    best = { rate, achieved: median(achieved) };
-  }
-  return { name: server.name, version: server.version, steps, best, lowerBound };
+async function measure(server: Server, dir: string, port: number, seconds: number, repeat: number): Promise<ServerResult> {
+  const ramp = await rampToHighestClean(RATES, repeat, (rate, run) => {
+    const step = runSipp(dir, port, rate, seconds, `${server.name}-${rate}-${run}`);
+    const rateAchieved = step.calls / step.seconds;
+    const verdict = step.watchdog ? 'invalid' : clean(step) ? 'clean' : 'failed';
+    console.log(
+      `${server.name.padEnd(9)} ${String(rate).padEnd(8)} ${String(run).padEnd(4)} ${`${step.successful}/${step.calls}`.padEnd(12)} ${String(step.failed).padEnd(7)} ${String(step.retransmissions).padEnd(8)} ${(step.watchdog ? 'yes' : 'no').padEnd(9)} ${rateAchieved.toFixed(0).padEnd(11)} ${verdict}`,
+    );
+    return { ...step, run, achieved: rateAchieved, verdict } as const;
+  });
+  const best = ramp.best === null ? null : { rate: ramp.best, achieved: median(ramp.bestRuns.map((r) => r.achieved)) };
+  return { name: server.name, version: server.version, steps: ramp.runs, best, lowerBound: ramp.lowerBound };
 }
 
 function argumentText(name: string, fallback: string): string {
@@ -231,7 +218,7 @@ async function main(): Promise<void> {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${os.release()}`;
   console.log(`command: ${command}`);
   console.log(`machine: ${machine}; the server under test on core 0, SIPp on core 1${hasTaskset ? '' : ' (taskset missing: not pinned)'}`);
-  console.log(`workload: REGISTER/401/REGISTER/200, MD5 digest, UDP, ${USERS} users with the same passwords on every server, ${seconds} s per run, ${repeat} runs per rate`);
+  console.log(`workload: REGISTER/401/REGISTER/200, MD5 digest, UDP, ${USERS} users with the same passwords on every server, ${seconds} s per run; each rate run once going up, then the highest clean one until it has ${repeat} clean runs (bench/ramp.ts)`);
   console.log('servers: voix (log level info, SQLite write per registration); Asterisk PJSIP (contacts in astdb); Kamailio registrar (usrloc db_mode 2: written back to SQLite every second, 4 UDP children)');
   console.log('');
   console.log('server    rate/s   run  ok/calls     failed  retrans  watchdog  achieved/s  verdict');
@@ -240,7 +227,7 @@ async function main(): Promise<void> {
     for (const server of servers) {
       const stop = await server.start();
       try {
-        results.push(measure(server, dir, port, seconds, repeat));
+        results.push(await measure(server, dir, port, seconds, repeat));
       } finally {
         await stop();
       }

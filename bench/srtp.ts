@@ -7,7 +7,7 @@
  * first proves it produces libsrtp2's exact bytes for the same packets.
  *
  *   npx tsx bench/srtp.ts [--seconds 1.5] [--rounds 3] [--suite 80|32] [--paths name,name]
- *                         [--order in-order|reversed-8|jump-40]
+ *                         [--order in-order|reversed-8|jump-40] [--json out.json]
  *
  * --order numbers the packets in sequence (the usual case), in blocks of
  * eight sent backwards (late packets), or 40 apart (every packet a jump):
@@ -16,6 +16,7 @@
  * Needs gcc and libsrtp2-dev (apt-get install gcc libsrtp2-dev).
  */
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { SrtpKeying } from '../src/rtp/media-protocol.js';
@@ -268,6 +269,28 @@ async function main(): Promise<void> {
   for (const row of rows) console.log(`- ${row.name}: ${row.description}`);
   console.log('');
   console.log('Every JavaScript path produced libsrtp2\'s bytes for sequence numbers ' + CHECK_SEQUENCES.join(', ') + ' before being timed.');
+  const jsonFile = argument('json', '');
+  if (jsonFile !== '') {
+    const json = {
+      bench: 'srtp',
+      command: `npx tsx bench/srtp.ts ${process.argv.slice(2).join(' ')}`.trimEnd(),
+      machine: `${cpu}, ${os.cpus().length} CPUs`,
+      versions: { node: process.versions.node, openssl: process.versions.openssl, libsrtp: libsrtpVersion() },
+      suite: k.suite,
+      packetBytes: PACKET_BYTES,
+      order,
+      seconds,
+      rounds,
+      // Per path: packets/s (median of the rounds, and every round), and the cost per packet as a ratio to libsrtp2's (its rate over the path's).
+      paths: rows.map((row) => ({
+        ...row,
+        samples: samples.get(row.name),
+        costVsLibsrtp: { protect: libsrtp.protect / row.protect, unprotect: libsrtp.unprotect / row.unprotect },
+      })),
+    };
+    writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`raw data: ${jsonFile}`);
+  }
 }
 
 if (process.argv.includes('--child')) {

@@ -71,6 +71,8 @@ export interface AsteriskOptions {
   readonly sounds?: Readonly<Record<string, Buffer>>;
   /** taskset prefix for the process, e.g. ['taskset', '-c', '0']; empty for none. */
   readonly pin: readonly string[];
+  /** More pjsip.conf sections, e.g. a trunk endpoint with a static contact. */
+  readonly pjsip?: readonly string[];
 }
 
 export interface Asterisk {
@@ -136,6 +138,8 @@ function writeConfig(rootfs: string, options: AsteriskOptions): void {
         'remove_existing = yes',
         '',
       ]),
+      ...(options.pjsip ?? []),
+      '',
     ].join('\n'),
     'extensions.conf': ['[general]', '[bench]', ...options.dialplan, ''].join('\n'),
     'cdr.conf': ['[general]', 'enable = no', ''].join('\n'),

@@ -1,0 +1,84 @@
+/**
+ * A grouped bar chart as a standalone SVG, for docs/performances.md: no
+ * dependency, text in the page's language, a logarithmic axis when the
+ * values span orders of magnitude.
+ */
+export interface BarSeries {
+  readonly name: string;
+  readonly color: string;
+  /** One value per group (null: not measured, drawn as "n/d"). */
+  readonly values: ReadonlyArray<number | null>;
+}
+
+export interface BarChart {
+  readonly title: string;
+  readonly unit: string;
+  readonly groups: readonly string[];
+  readonly series: readonly BarSeries[];
+  readonly log?: boolean;
+  readonly format: (value: number) => string;
+}
+
+const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function barChartSvg(chart: BarChart): string {
+  const width = 720;
+  const height = 360;
+  const left = 70;
+  const right = 20;
+  const top = 50;
+  const bottom = 70;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const values = chart.series.flatMap((s) => s.values).filter((v): v is number => v !== null && v > 0);
+  const max = Math.max(1e-9, ...values);
+  const min = Math.min(max, ...values);
+  const log = chart.log === true && values.length > 0;
+  const logMin = Math.floor(Math.log10(min));
+  const logMax = Math.ceil(Math.log10(max) + 1e-9);
+  const y = (v: number): number => {
+    if (!log) return top + plotHeight * (1 - v / (max * 1.1));
+    const clamped = Math.max(v, 10 ** logMin);
+    return top + plotHeight * (1 - (Math.log10(clamped) - logMin) / Math.max(1, logMax - logMin));
+  };
+  const ticks = log
+    ? Array.from({ length: logMax - logMin + 1 }, (_, i) => 10 ** (logMin + i))
+    : Array.from({ length: 5 }, (_, i) => ((max * 1.1) / 4) * i);
+  const groupWidth = plotWidth / chart.groups.length;
+  const barWidth = Math.min(48, (groupWidth * 0.8) / chart.series.length);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="14" y="${top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + plotHeight / 2})">${escape(chart.unit)}${log ? ' (échelle log.)' : ''}</text>`,
+  ];
+  for (const tick of ticks) {
+    const ty = y(tick);
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#dddddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${(ty + 4).toFixed(1)}" text-anchor="end" fill="#555555">${escape(chart.format(tick))}</text>`);
+  }
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotHeight}" stroke="#333333"/>`);
+  parts.push(`<line x1="${left}" x2="${width - right}" y1="${top + plotHeight}" y2="${top + plotHeight}" stroke="#333333"/>`);
+  chart.groups.forEach((group, g) => {
+    const x0 = left + g * groupWidth + (groupWidth - barWidth * chart.series.length) / 2;
+    chart.series.forEach((series, s) => {
+      const value = series.values[g] ?? null;
+      const x = x0 + s * barWidth;
+      if (value === null || value <= 0) {
+        parts.push(`<text x="${(x + barWidth / 2).toFixed(1)}" y="${top + plotHeight - 4}" text-anchor="middle" fill="#999999" font-size="10">n/d</text>`);
+        return;
+      }
+      const barTop = y(value);
+      parts.push(`<rect x="${(x + 2).toFixed(1)}" y="${barTop.toFixed(1)}" width="${(barWidth - 4).toFixed(1)}" height="${(top + plotHeight - barTop).toFixed(1)}" fill="${series.color}"><title>${escape(`${series.name} : ${chart.format(value)} ${chart.unit}`)}</title></rect>`);
+      parts.push(`<text x="${(x + barWidth / 2).toFixed(1)}" y="${(barTop - 4).toFixed(1)}" text-anchor="middle" font-size="10">${escape(chart.format(value))}</text>`);
+    });
+    parts.push(`<text x="${(left + g * groupWidth + groupWidth / 2).toFixed(1)}" y="${top + plotHeight + 18}" text-anchor="middle">${escape(group)}</text>`);
+  });
+  chart.series.forEach((series, s) => {
+    const x = left + s * 150;
+    parts.push(`<rect x="${x}" y="${height - 26}" width="12" height="12" fill="${series.color}"/>`);
+    parts.push(`<text x="${x + 18}" y="${height - 16}">${escape(series.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}

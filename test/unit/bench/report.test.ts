@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { figuresOf, fr, writeMarkdownReport, type BenchReport, type WorkloadRun } from '../../../bench/report/report.js';
+
+const run = (name: string, data: unknown): WorkloadRun => ({ name, command: `npx tsx bench/${name}.ts`, exitCode: 0, seconds: 60, data, output: '' });
+
+const ivrStep = (server: string, calls: number, deltaP99Us: number, jitterP99Ms: number) => ({
+  server,
+  calls,
+  streams: calls,
+  deltaP50Us: 20,
+  deltaP99Us,
+  deltaMaxUs: 2 * deltaP99Us,
+  jitterMedianMs: jitterP99Ms / 2,
+  jitterP99Ms,
+  lossPercent: 0,
+  cpuPercent: 5,
+  sippFailed: 0,
+  windows: [],
+});
+
+function report(workloads: WorkloadRun[]): BenchReport {
+  return {
+    command: 'npm run bench',
+    date: '2026-11-27T10:00:00.000Z',
+    host: 'test',
+    machine: { cpu: 'CPU', cores: 2, memoryGiB: 4, kernel: '6.1', os: 'Debian 12', node: 'v20', voix: '0.1.0 (abc)', sipp: 'SIPp v3.6.1' },
+    prepareSeconds: 0,
+    totalSeconds: 600,
+    workloads,
+  };
+}
+
+describe('bench report', () => {
+  it('compares every figure with its peer and judges the aims from the raw data', () => {
+    const figures = figuresOf(
+      report([
+        run('register', { results: [{ name: 'voix', version: 'v', best: { rate: 1000, achieved: 990 }, lowerBound: false }, { name: 'asterisk', version: 'a', best: { rate: 1500, achieved: 1480 }, lowerBound: false }] }),
+        run('call-setup', { results: [{ name: 'voix', version: 'v', best: 200, lowerBound: false, delays: { rate: 160, p50: 2, p95: 4, p99: 9 } }, { name: 'asterisk', version: 'a', best: 100, lowerBound: false, delays: { rate: 80, p50: 5, p95: 9, p99: 13 } }] }),
+        run('ivr', { repeat: 3, windowSeconds: 10, versions: [], results: [ivrStep('voix', 1, 1300, 0.12), ivrStep('asterisk', 1, 600, 0.08), ivrStep('voix', 100, 800, 0.1), ivrStep('asterisk', 100, 3000, 1)] }),
+        run('srtp', { versions: { libsrtp: '2.5' }, paths: [{ name: 'voix-srtp-session', protect: 2e6, unprotect: 2e6, costVsLibsrtp: { protect: 0.2, unprotect: 0.25 } }, { name: 'libsrtp2', protect: 4e5, unprotect: 5e5, costVsLibsrtp: { protect: 1, unprotect: 1 } }] }),
+      ]),
+    );
+    const aims = Object.fromEntries(figures.aims.map((a) => [a.aim, a.met]));
+    expect(aims['enregistrements/s ≥ Asterisk']).toBe(false);
+    expect(aims['appels/s ≥ 2 × Asterisk']).toBe(true);
+    expect(aims['gigue p99 du SVI ≤ Asterisk à chaque N']).toBe(false);
+    expect(aims['coût SRTP par paquet ≤ 1,5 × celui de libsrtp2']).toBe(true);
+    const register = figures.comparisons.find((c) => c.workload === 'register');
+    expect(register).toMatchObject({ voix: 1000, peer: 'Asterisk', peerValue: 1500, better: 'higher' });
+  });
+
+  it('says an aim was not measured when its workload did not run', () => {
+    const figures = figuresOf(report([run('register', null)]));
+    expect(figures.aims).toEqual([]);
+    const partial = figuresOf(report([run('register', { results: [{ name: 'voix', version: 'v', best: { rate: 1000, achieved: 990 }, lowerBound: false }] })]));
+    expect(partial.aims).toEqual([{ aim: 'enregistrements/s ≥ Asterisk', measured: 'non mesuré', met: null }]);
+  });
+
+  it('writes French numbers and keeps table cells whole', () => {
+    expect(fr(1234567.891, 2)).toBe('1\u202f234\u202f567,89');
+    expect(fr(-0.5, 1)).toBe('−0,5');
+    expect(fr(null)).toBe('n/d');
+    const markdown = writeMarkdownReport(report([run('ivr', { repeat: 3, windowSeconds: 10, versions: [], results: [ivrStep('voix', 1, 1300, 0.12), ivrStep('asterisk', 1, 600, 0.08)] })]), 'x.json');
+    const row = markdown.split('\n').find((line) => line.startsWith('| SVI, 1 appel : \\|Δ−20 ms\\| p99'));
+    expect(row?.split(/(?<!\\)\|/).length).toBe(9);
+  });
+});
