@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { rampToHighestClean, type RampOutcome } from './ramp.js';
 import { startCapture } from './relay-capture.js';
-import { freePort, hasTaskset, killOnExit, pinnedTo, stopProcess } from './relay-machine.js';
+import { freePort, hasTaskset, killOnExit, pinnedTo, processCpuMs, stopProcess } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,13 +55,15 @@ const onSippCore = hasTaskset ? ['taskset', '-c', '1'] : [];
 interface Lab {
   readonly port: number;
   readonly uas: ChildProcess;
+  /** The server's processes, for their CPU time (/proc). */
+  readonly pids: () => number[];
 }
 
 interface Server {
   readonly name: string;
   readonly version: string;
   /** Starts the server with users 1001 and 1002 (passwords given) on `port`; resolves with its stop function. */
-  start(dir: string, port: number, passwords: Readonly<Record<string, string>>): Promise<() => Promise<void>>;
+  start(dir: string, port: number, passwords: Readonly<Record<string, string>>): Promise<{ readonly stop: () => Promise<void>; readonly pids: () => number[] }>;
 }
 
 function sipp(args: string[], dir: string): ReturnType<typeof spawnSync> {
@@ -70,7 +72,7 @@ function sipp(args: string[], dir: string): ReturnType<typeof spawnSync> {
 }
 
 /** 1002 registered from the port the UAS then answers on, and the UAS running. */
-async function startCallee(dir: string, port: number, password: string): Promise<Lab> {
+async function startCallee(dir: string, port: number, password: string): Promise<Omit<Lab, 'pids'>> {
   const calleePort = await freePort();
   const registration = sipp(
     [`127.0.0.1:${port}`, '-sf', path.join(SCENARIOS, 'relay-uac-register.xml'), '-t', 'u1', '-i', '127.0.0.1', '-nostdin', '-s', '1002', '-au', '1002', '-ap', password, '-p', String(calleePort), '-m', '1', '-timeout', '10s', '-timeout_error'],
@@ -93,6 +95,8 @@ interface Run {
   readonly retransmissions: number;
   readonly watchdog: boolean;
   readonly achieved: number;
+  /** The server's CPU time (all its threads) over the run, per call placed. */
+  readonly cpuMsPerCall: number;
   readonly verdict: 'clean' | 'failed' | 'invalid';
   /** Session request delays in ms (srd), when asked for. */
   readonly srdMs: number[];
@@ -106,6 +110,8 @@ async function runCalls(dir: string, lab: Lab, password: string, rate: number, r
   const errors = path.join(dir, `errors-${label}.log`);
   const pcap = path.join(dir, `sip-${label}.pcap`);
   const capture = withDelays ? await startCapture(pcap, `udp port ${lab.port}`, pinnedTo(1, hasTaskset), 0) : null;
+  const cpuMs = (): number => lab.pids().reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const cpuBefore = cpuMs();
   const started = process.hrtime.bigint();
   sipp(
     [
@@ -118,6 +124,7 @@ async function runCalls(dir: string, lab: Lab, password: string, rate: number, r
     dir,
   );
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuMsPerCall = (cpuMs() - cpuBefore) / Math.max(1, calls);
   const dropped = capture === null ? 0 : await capture.stop();
   if (dropped > 0) throw new Error(`the SIP capture dropped ${dropped} packets`);
   const lines = existsSync(stat) ? readFileSync(stat, 'utf8').trim().split('\n') : [];
@@ -129,7 +136,7 @@ async function runCalls(dir: string, lab: Lab, password: string, rate: number, r
   const failed = field('FailedCall(C)');
   const retransmissions = field('Retransmissions(C)');
   const verdict = watchdog ? 'invalid' : successful === calls && failed === 0 && retransmissions === 0 ? 'clean' : 'failed';
-  return { rate, run, calls, successful, failed, retransmissions, watchdog, achieved: calls / elapsed, verdict, srdMs: withDelays ? delaysFromCapture(pcap, lab.port) : [] };
+  return { rate, run, calls, successful, failed, retransmissions, watchdog, achieved: calls / elapsed, cpuMsPerCall, verdict, srdMs: withDelays ? delaysFromCapture(pcap, lab.port) : [] };
 }
 
 /**
@@ -174,6 +181,8 @@ interface Result {
   readonly version: string;
   readonly runs: Run[];
   readonly best: number | null;
+  /** The server's CPU per call at `best`, median of its runs. */
+  readonly bestCpuMsPerCall: number | null;
   readonly lowerBound: boolean;
   readonly delays: { readonly rate: number; readonly run: Run; readonly p50: number; readonly p95: number; readonly p99: number } | null;
 }
@@ -181,9 +190,9 @@ interface Result {
 /** The server started and the callee registered and answering; `close` stops both. */
 async function startLab(server: Server, dir: string, passwords: Readonly<Record<'1001' | '1002', string>>): Promise<{ lab: Lab; close: () => Promise<void> }> {
   const port = await freePort();
-  const stop = await server.start(dir, port, passwords);
+  const { stop, pids } = await server.start(dir, port, passwords);
   try {
-    const lab = await startCallee(dir, port, passwords['1002']);
+    const lab = { ...(await startCallee(dir, port, passwords['1002'])), pids };
     return {
       lab,
       close: async () => {
@@ -210,7 +219,7 @@ async function measure(server: Server, root: string): Promise<Result> {
     ramp = await rampToHighestClean(RATES, repeat, async (rate, run) => {
       const result = await runCalls(dir, lab.lab, passwords['1001'], rate, run, `${rate}-${run}`, false);
       console.log(
-        `${server.name.padEnd(9)} ${String(rate).padEnd(7)} ${String(run).padEnd(4)} ${`${result.successful}/${result.calls}`.padEnd(12)} ${String(result.failed).padEnd(7)} ${String(result.retransmissions).padEnd(8)} ${(result.watchdog ? 'yes' : 'no').padEnd(9)} ${result.achieved.toFixed(1).padEnd(11)} ${result.verdict}`,
+        `${server.name.padEnd(9)} ${String(rate).padEnd(7)} ${String(run).padEnd(4)} ${`${result.successful}/${result.calls}`.padEnd(12)} ${String(result.failed).padEnd(7)} ${String(result.retransmissions).padEnd(8)} ${(result.watchdog ? 'yes' : 'no').padEnd(9)} ${result.achieved.toFixed(1).padEnd(11)} ${result.cpuMsPerCall.toFixed(2).padEnd(12)} ${result.verdict}`,
       );
       return result;
     });
@@ -230,7 +239,9 @@ async function measure(server: Server, root: string): Promise<Result> {
       await fresh.close();
     }
   }
-  return { name: server.name, version: server.version, runs, best, lowerBound, delays };
+  const cpu = ramp.bestRuns.map((r) => r.cpuMsPerCall).sort((a, b) => a - b);
+  const bestCpuMsPerCall = cpu.length === 0 ? null : (cpu[Math.floor(cpu.length / 2)] ?? null);
+  return { name: server.name, version: server.version, runs, best, bestCpuMsPerCall, lowerBound, delays };
 }
 
 async function main(): Promise<void> {
@@ -252,7 +263,7 @@ async function main(): Promise<void> {
           `  port_max: ${RTP_MAX}`,
         ];
         const voix = await startVoixProcess(dir, yaml, onServerCore);
-        return () => stopProcess(voix);
+        return { stop: () => stopProcess(voix), pids: () => (voix.pid === undefined ? [] : [voix.pid]) };
       },
     });
   }
@@ -263,7 +274,7 @@ async function main(): Promise<void> {
       version: asteriskVersion(rootfs),
       start: async (_dir, port, passwords) => {
         const asterisk = await startAsterisk({ rootfs, sipPort: port, rtpStart: RTP_MIN, rtpEnd: RTP_MAX, users: passwords, dialplan: ['exten => 1002,1,Dial(PJSIP/1002,30)', ' same => n,Hangup()'], pin: onServerCore });
-        return () => asterisk.stop();
+        return { stop: () => asterisk.stop(), pids: () => [asterisk.asteriskPid()].filter((pid): pid is number => pid !== null) };
       },
     });
   }
@@ -274,7 +285,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine}; the server under test on core 0, both SIPp on core 1${hasTaskset ? '' : ' (taskset missing: not pinned)'}`);
   console.log(`workload: SIPp UAC 1001 → server → SIPp UAS 1002 (registered), UDP, MD5 digest on the INVITE, PCMU offer, media anchored, no RTP; 180 then 200, ACK, ${holdMs} ms, BYE; ${seconds} s per run; each rate run once going up, then the highest clean one until it has ${repeat} clean runs (bench/ramp.ts)`);
   console.log('');
-  console.log('server    rate/s  run  ok/calls     failed  retrans  watchdog  achieved/s  verdict');
+  console.log('server    rate/s  run  ok/calls     failed  retrans  watchdog  achieved/s  CPU ms/call  verdict');
   const root = mkdtempSync(path.join(os.tmpdir(), 'voix-bench-call-setup-'));
   const results: Result[] = [];
   try {

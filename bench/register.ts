@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { ensureKamailioRootfs, kamailioVersion, startKamailio } from './peers/kamailio.js';
 import { rampToHighestClean } from './ramp.js';
-import { freePort } from './relay-machine.js';
+import { freePort, processCpuMs } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -122,31 +122,35 @@ function median(values: number[]): number {
 interface Server {
   readonly name: string;
   readonly version: string;
-  start(): Promise<() => Promise<void>>;
+  /** Starts the server; `pids` are its processes (CPU time is read from /proc). */
+  start(): Promise<{ readonly stop: () => Promise<void>; readonly pids: () => number[] }>;
 }
 
 interface ServerResult {
   readonly name: string;
   readonly version: string;
-  readonly steps: Array<Step & { readonly run: number; readonly achieved: number; readonly verdict: 'clean' | 'failed' | 'invalid' }>;
+  readonly steps: Array<Step & { readonly run: number; readonly achieved: number; readonly cpuUsPerRegistration: number; readonly verdict: 'clean' | 'failed' | 'invalid' }>;
   /** Highest rate clean in every run, and the median achieved throughput there; null when none was. */
-  readonly best: { readonly rate: number; readonly achieved: number } | null;
+  readonly best: { readonly rate: number; readonly achieved: number; readonly cpuUsPerRegistration: number } | null;
   readonly lowerBound: boolean;
 }
 
 const RATES = argumentText('rates', '250,500,1000,1500,2000,2500,3000,4000,5000,6000,8000').split(',').map(Number);
 
-async function measure(server: Server, dir: string, port: number, seconds: number, repeat: number): Promise<ServerResult> {
+async function measure(server: Server, pids: () => number[], dir: string, port: number, seconds: number, repeat: number): Promise<ServerResult> {
+  const cpuMs = (): number => pids().reduce((sum, pid) => sum + processCpuMs(pid), 0);
   const ramp = await rampToHighestClean(RATES, repeat, (rate, run) => {
+    const cpuBefore = cpuMs();
     const step = runSipp(dir, port, rate, seconds, `${server.name}-${rate}-${run}`);
+    const cpuUsPerRegistration = ((cpuMs() - cpuBefore) * 1000) / Math.max(1, step.successful);
     const rateAchieved = step.calls / step.seconds;
     const verdict = step.watchdog ? 'invalid' : clean(step) ? 'clean' : 'failed';
     console.log(
-      `${server.name.padEnd(9)} ${String(rate).padEnd(8)} ${String(run).padEnd(4)} ${`${step.successful}/${step.calls}`.padEnd(12)} ${String(step.failed).padEnd(7)} ${String(step.retransmissions).padEnd(8)} ${(step.watchdog ? 'yes' : 'no').padEnd(9)} ${rateAchieved.toFixed(0).padEnd(11)} ${verdict}`,
+      `${server.name.padEnd(9)} ${String(rate).padEnd(8)} ${String(run).padEnd(4)} ${`${step.successful}/${step.calls}`.padEnd(12)} ${String(step.failed).padEnd(7)} ${String(step.retransmissions).padEnd(8)} ${(step.watchdog ? 'yes' : 'no').padEnd(9)} ${rateAchieved.toFixed(0).padEnd(11)} ${cpuUsPerRegistration.toFixed(0).padEnd(15)} ${verdict}`,
     );
-    return { ...step, run, achieved: rateAchieved, verdict } as const;
+    return { ...step, run, achieved: rateAchieved, cpuUsPerRegistration, verdict } as const;
   });
-  const best = ramp.best === null ? null : { rate: ramp.best, achieved: median(ramp.bestRuns.map((r) => r.achieved)) };
+  const best = ramp.best === null ? null : { rate: ramp.best, achieved: median(ramp.bestRuns.map((r) => r.achieved)), cpuUsPerRegistration: median(ramp.bestRuns.map((r) => r.cpuUsPerRegistration)) };
   return { name: server.name, version: server.version, steps: ramp.runs, best, lowerBound: ramp.lowerBound };
 }
 
@@ -173,9 +177,12 @@ async function main(): Promise<void> {
       version: `voix ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string} (${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()}), Node ${process.version}`,
       start: async () => {
         const voix = await startVoix(dir, port, users);
-        return async () => {
-          voix.kill('SIGTERM');
-          await new Promise((r) => voix.once('exit', r));
+        return {
+          pids: () => (voix.pid === undefined ? [] : [voix.pid]),
+          stop: async () => {
+            voix.kill('SIGTERM');
+            await new Promise((r) => voix.once('exit', r));
+          },
         };
       },
     });
@@ -195,7 +202,7 @@ async function main(): Promise<void> {
           dialplan: [],
           pin,
         });
-        return () => asterisk.stop();
+        return { pids: () => [asterisk.asteriskPid()].filter((pid): pid is number => pid !== null), stop: () => asterisk.stop() };
       },
     });
   }
@@ -206,9 +213,12 @@ async function main(): Promise<void> {
       version: kamailioVersion(rootfs),
       start: async () => {
         const kamailio = await startKamailio({ rootfs, sipPort: port, users: Object.fromEntries(users.map((u) => [u.extension, u.password])), children: 4, pin });
-        return async () => {
-          say(`kamailio: ${kamailio.registeredContacts()} contacts written to SQLite`);
-          await kamailio.stop();
+        return {
+          pids: () => kamailio.pids(),
+          stop: async () => {
+            say(`kamailio: ${kamailio.registeredContacts()} contacts written to SQLite`);
+            await kamailio.stop();
+          },
         };
       },
     });
@@ -221,15 +231,15 @@ async function main(): Promise<void> {
   console.log(`workload: REGISTER/401/REGISTER/200, MD5 digest, UDP, ${USERS} users with the same passwords on every server, ${seconds} s per run; each rate run once going up, then the highest clean one until it has ${repeat} clean runs (bench/ramp.ts)`);
   console.log('servers: voix (log level info, SQLite write per registration); Asterisk PJSIP (contacts in astdb); Kamailio registrar (usrloc db_mode 2: written back to SQLite every second, 4 UDP children)');
   console.log('');
-  console.log('server    rate/s   run  ok/calls     failed  retrans  watchdog  achieved/s  verdict');
+  console.log('server    rate/s   run  ok/calls     failed  retrans  watchdog  achieved/s  CPU µs per reg  verdict');
   const results: ServerResult[] = [];
   try {
     for (const server of servers) {
-      const stop = await server.start();
+      const running = await server.start();
       try {
-        results.push(await measure(server, dir, port, seconds, repeat));
+        results.push(await measure(server, running.pids, dir, port, seconds, repeat));
       } finally {
-        await stop();
+        await running.stop();
       }
     }
   } finally {
@@ -237,10 +247,10 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log('server    version                                              highest clean rate/s  achieved/s (median)');
+  console.log('server    version                                              highest clean rate/s  achieved/s (median)  CPU µs per registration (median, whole server)');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(9)} ${r.version.slice(0, 52).padEnd(52)} ${(r.best === null ? 'none' : `${r.lowerBound ? '≥ ' : ''}${r.best.rate}`).padEnd(21)} ${r.best === null ? '-' : r.best.achieved.toFixed(0)}`,
+      `${r.name.padEnd(9)} ${r.version.slice(0, 52).padEnd(52)} ${(r.best === null ? 'none' : `${r.lowerBound ? '≥ ' : ''}${r.best.rate}`).padEnd(21)} ${(r.best === null ? '-' : r.best.achieved.toFixed(0)).padEnd(20)} ${r.best === null ? '-' : r.best.cpuUsPerRegistration.toFixed(0)}`,
     );
   }
   const voix = results.find((r) => r.name === 'voix');

@@ -76,10 +76,10 @@ export function fr(value: number | null | undefined, digits = 0): string {
 const workloadData = <T>(report: BenchReport, name: string): T | null => (report.workloads.find((w) => w.name === name)?.data ?? null) as T | null;
 
 interface RegisterData {
-  results: Array<{ name: string; version: string; best: { rate: number; achieved: number } | null; lowerBound: boolean }>;
+  results: Array<{ name: string; version: string; best: { rate: number; achieved: number; cpuUsPerRegistration?: number } | null; lowerBound: boolean }>;
 }
 interface CallSetupData {
-  results: Array<{ name: string; version: string; best: number | null; lowerBound: boolean; delays: { rate: number; p50: number; p95: number; p99: number } | null }>;
+  results: Array<{ name: string; version: string; best: number | null; bestCpuMsPerCall?: number | null; lowerBound: boolean; delays: { rate: number; p50: number; p95: number; p99: number } | null }>;
 }
 interface IvrStep {
   server: string;
@@ -126,6 +126,9 @@ function registerFigures(data: RegisterData | null, out: Figures): void {
       better: 'higher',
       ...(voix?.lowerBound === true || peer.lowerBound ? { note: 'borne basse : SIPp a pris du retard' } : {}),
     });
+    if (voix?.best?.cpuUsPerRegistration !== undefined && peer.best?.cpuUsPerRegistration !== undefined) {
+      out.comparisons.push({ workload: 'register', figure: 'CPU du serveur par enregistrement, au débit tenu', unit: 'µs', voix: voix.best.cpuUsPerRegistration, peer: peerName(peer.name), peerValue: peer.best.cpuUsPerRegistration, better: 'lower', note: 'chacun à son propre débit tenu' });
+    }
   }
   const asterisk = data.results.find((r) => r.name === 'asterisk');
   if (voix?.best != null && asterisk?.best != null) {
@@ -139,6 +142,9 @@ function callSetupFigures(data: CallSetupData | null, out: Figures): void {
   for (const peer of data.results.filter((r) => r.name !== 'voix')) {
     const note = voix?.lowerBound === true || peer.lowerBound ? { note: 'borne basse : SIPp a pris du retard' } : {};
     out.comparisons.push({ workload: 'call-setup', figure: 'appels établis/s tenus', unit: '/s', voix: voix?.best ?? null, peer: peerName(peer.name), peerValue: peer.best, better: 'higher', ...note });
+    if (voix?.bestCpuMsPerCall != null && peer.bestCpuMsPerCall != null) {
+      out.comparisons.push({ workload: 'call-setup', figure: 'CPU du serveur par appel établi, au débit tenu', unit: 'ms', voix: voix.bestCpuMsPerCall, peer: peerName(peer.name), peerValue: peer.bestCpuMsPerCall, better: 'lower', note: 'chacun à son propre débit tenu' });
+    }
     for (const p of ['p50', 'p95', 'p99'] as const) {
       out.comparisons.push({ workload: 'call-setup', figure: `délai d'établissement (SRD) ${p}, à 80 % du débit tenu`, unit: 'ms', voix: voix?.delays?.[p] ?? null, peer: peerName(peer.name), peerValue: peer.delays?.[p] ?? null, better: 'lower' });
     }
