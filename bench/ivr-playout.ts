@@ -139,7 +139,9 @@ async function startVoixServer(dir: string, promptWav: string): Promise<Server> 
     '',
   ].join('\n');
   writeFileSync(path.join(dir, 'voix.yaml'), yaml);
-  const [command, args] = onServerCore([process.execPath, path.join(ROOT, 'dist/server.js'), '--config', path.join(dir, 'voix.yaml')]);
+  // VOIX_NODE_ARGS: extra options for voix's node, as in bench/voix-process.ts (e.g. --trace-gc).
+  const nodeArgs = (process.env.VOIX_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const [command, args] = onServerCore([process.execPath, ...nodeArgs, path.join(ROOT, 'dist/server.js'), '--config', path.join(dir, 'voix.yaml')]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   let output = '';

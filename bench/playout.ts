@@ -41,7 +41,7 @@ import { createMemoryLogger } from '../src/log/logger.js';
 import { encodeLinear } from '../src/media/playout/g711.js';
 import type { MediaWorkerDiagnostics } from '../src/rtp/media-worker-protocol.js';
 import type { SrtpKeying } from '../src/rtp/media-protocol.js';
-import { WorkerMediaEngine } from '../src/rtp/worker-media-engine.js';
+import { WorkerMediaEngine, withoutMemoryReducer } from '../src/rtp/worker-media-engine.js';
 import { forEachRtpRecord, startCapture, type Capture } from './relay-capture.js';
 import { pinnedTo, takeBenchLock } from './relay-machine.js';
 
@@ -61,6 +61,8 @@ const spinUs = Number(option('spin-us') ?? 0);
 const srtp = flag('srtp');
 const pinning = !flag('no-pin') && spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
 const floorSeconds = Number(option('floor-seconds') ?? 5);
+// Before the floor's spinning worker: the flag reaches only workers started after it, and only if set before the first (ADR 0008).
+withoutMemoryReducer();
 /** Read the streams in this process (recvmsg times) as well as capturing them; default only without capture. */
 const readInProcess = flag('recv') || flag('no-capture') || !(spawnSync('dumpcap', ['--version']).status === 0 && process.getuid?.() === 0);
 const useCapture = !flag('no-capture') && spawnSync('dumpcap', ['--version']).status === 0 && process.getuid?.() === 0;

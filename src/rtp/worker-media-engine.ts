@@ -11,6 +11,7 @@
  */
 import os from 'node:os';
 import { isIP } from 'node:net';
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { G711Codec, MediaPlayout, PlayoutEvent, PlayRequest } from '../media/playout/playout-protocol.js';
@@ -114,6 +115,22 @@ class WorkerSlot {
   get hasRoom(): boolean {
     return this.portPairs - 2 * this.load >= 2;
   }
+}
+
+/**
+ * V8's memory reducer off (docs/adr/0008): when an isolate's allocation
+ * rate drops, the reducer runs up to three full mark-compacts, some 600 ms
+ * apart, to shrink its heap. A media worker with few calls is exactly such
+ * an isolate, and each of those collections stopped its thread for 3 to
+ * 17 ms: packets that many ms late. Measured on Node 20, the flag reaches a
+ * worker's isolate only when set before the process's first worker starts:
+ * the engine sets it before starting its workers, which are the first in
+ * voix's process (a program that starts workers of its own first must call
+ * this before them). The cost: heaps that do not shrink after a busy hour.
+ * Process-wide and idempotent.
+ */
+export function withoutMemoryReducer(): void {
+  v8.setFlagsFromString('--no-memory-reducer');
 }
 
 export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
@@ -341,6 +358,7 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
       ...(this.options.playout === undefined ? {} : { playout: this.options.playout }),
     };
     const ready = this.whenReady(slot);
+    withoutMemoryReducer();
     const worker = new Worker(this.launch.script, { eval: this.launch.eval, workerData: { settings, bootstrap: this.launch.bootstrap } });
     slot.worker = worker;
     slot.ready = false;
