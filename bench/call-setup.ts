@@ -230,7 +230,8 @@ async function measure(server: Server, root: string): Promise<Result> {
   let delays: Result['delays'] = null;
   if (best !== null) {
     const rate = Math.max(1, Math.round(best * 0.8));
-    const fresh = await startLab(server, dir, passwords);
+    // A new directory too: the ramp's registration of 1002 (from a callee now gone) must not be forked to.
+    const fresh = await startLab(server, mkdtempSync(path.join(dir, 'fresh-')), passwords);
     try {
       const run = await runCalls(dir, fresh.lab, passwords['1001'], rate, 1, `delays-${rate}`, true);
       delays = { rate, run, p50: percentileOf(run.srdMs, 50), p95: percentileOf(run.srdMs, 95), p99: percentileOf(run.srdMs, 99) };
