@@ -77,10 +77,14 @@ export function runDeployScript(rootfs: Rootfs, script: 'install.sh' | 'uninstal
   return rootfs.run(`${CHECKOUT}/deploy/${script}`, args, { timeoutMs: INSTALL_TIMEOUT_MS, label: `deploy/${script} ${args.join(' ')}`.trim() });
 }
 
-/** What the install layer depends on: the base, and the content of every file copied. */
+/** What install.sh reads from the checkout (tests, docs and benchmarks do not change what it installs). */
+const INSTALL_INPUTS = /^(deploy|src|scripts|schema)\/|^package(-lock)?\.json$|^tsconfig[^/]*\.json$/;
+
+/** What the install layer depends on: the base, and the content of every file install.sh reads. */
 async function layerKey(base: string): Promise<string> {
   const hash = createHash('sha256').update(base);
-  for (const file of (await checkoutFiles()).sort()) hash.update(`${file}\0`).update(await readFile(join(REPO_ROOT, file)));
+  const inputs = (await checkoutFiles()).filter((file) => INSTALL_INPUTS.test(file)).sort();
+  for (const file of inputs) hash.update(`${file}\0`).update(await readFile(join(REPO_ROOT, file)));
   hash.update(await readFile(join(REPO_ROOT, 'node_modules/.package-lock.json')).catch(() => Buffer.alloc(0)));
   return hash.digest('hex').slice(0, 16);
 }
@@ -188,6 +192,19 @@ export async function startVoixService(rootfs: Rootfs, lab: ServerLab): Promise<
   ]);
   failed.catch(() => undefined);
   return { ...started, log };
+}
+
+/**
+ * Waits until `check` (a look at state that sends no event, such as an
+ * nftables set) holds, looking every 100 ms, for at most timeoutMs.
+ */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() >= deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** An HTTP GET from inside the namespace (the admin API listens on its loopback): status and body. */
