@@ -26,7 +26,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runProcess, type RunResult } from '../harness/process.js';
 import { createNetns, createVeth, runIp } from '../harness/netns.js';
@@ -84,7 +84,10 @@ const INSTALL_INPUTS = /^(deploy|src|scripts|schema)\/|^package(-lock)?\.json$|^
 async function layerKey(base: string): Promise<string> {
   const hash = createHash('sha256').update(base);
   const inputs = (await checkoutFiles()).filter((file) => INSTALL_INPUTS.test(file)).sort();
-  for (const file of inputs) hash.update(`${file}\0`).update(await readFile(join(REPO_ROOT, file)));
+  for (const file of inputs) {
+    const mode = (await stat(join(REPO_ROOT, file))).mode & 0o777;
+    hash.update(`${file} ${mode.toString(8)}\0`).update(await readFile(join(REPO_ROOT, file)));
+  }
   hash.update(await readFile(join(REPO_ROOT, 'node_modules/.package-lock.json')).catch(() => Buffer.alloc(0)));
   return hash.digest('hex').slice(0, 16);
 }

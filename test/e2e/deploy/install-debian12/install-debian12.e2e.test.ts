@@ -107,5 +107,5 @@ it('DEPLOI-01: install.sh installs voix on a fresh Debian 12, idempotently; its 
   expect(wantedFiles).not.toBeNull();
   expect(processLimits).toMatch(new RegExp(`^Max open files\\s+${String(wantedFiles)}\\s+${String(wantedFiles)}\\s`, 'm'));
   expect(metrics.status).toBe(200);
-  expect(metrics.body).toMatch(/^voix_[a-z_]+(\{[^}]*\})? /m);
+  expect(metrics.body).toMatch(/^voix_[a-zA-Z0-9_:]*(\{[^}]*\})? \S+/m);
 }, 300_000);
