@@ -1,10 +1,7 @@
 import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
-import { followFile } from '../../harness/followed-file.js';
-import { probeRequest, sendRaw, startBaresip, useHarness } from '../../harness/index.js';
-import { netnsExec } from '../../harness/netns.js';
-import { startUnit } from '../../harness/systemd-unit.js';
+import { followFile, netnsExec, probeRequest, sendRaw, startBaresip, startUnit, useHarness } from '../../harness/index.js';
 import { createServerLab, installedDebian12, jsonLines, startVoixService, waitUntil } from '../deploy-lab.js';
 
 useHarness();

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, lstat, readFile, readlink } from 'node:fs/promises';
 import { beforeAll, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { mountOverlay, type Rootfs } from '../../harness/debian-rootfs.js';
-import { nofileLimit } from '../../harness/systemd-unit.js';
-import { probeRequest, sendRaw, useHarness } from '../../harness/index.js';
+import { mountOverlay, nofileLimit, probeRequest, sendRaw, useHarness, type Rootfs } from '../../harness/index.js';
 import { BASE_TIMEOUT_MS, createServerLab, debian12Base, httpGetIn, installOnFreshDebian12, runDeployScript, startVoixService } from '../deploy-lab.js';
 
 useHarness();

@@ -1,8 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { expect, it } from 'vitest';
-import { probeRequest, readSipMessage, registerCleanup, sendRaw, useHarness } from '../../harness/index.js';
-import { netnsExec } from '../../harness/netns.js';
-import { runOneshotUnit } from '../../harness/systemd-unit.js';
+import { netnsExec, probeRequest, readSipMessage, registerCleanup, runOneshotUnit, sendRaw, useHarness } from '../../harness/index.js';
 import { createServerLab, installedDebian12, startVoixService } from '../deploy-lab.js';
 
 useHarness();
@@ -17,7 +15,9 @@ const POLITE = 20;
  */
 async function flood(localAddress: string, host: string, port: number, count: number): Promise<Set<string>> {
   const socket = createSocket('udp4');
-  registerCleanup('close the flood socket', () => socket.close());
+  registerCleanup('close the flood socket', () => {
+    socket.close();
+  });
   await new Promise<void>((resolve) => socket.bind(0, localAddress, resolve));
   const answered = new Set<string>();
   let firstAnswer: () => void = () => undefined;

@@ -1,8 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
-import { useHarness } from '../../harness/index.js';
-import type { Rootfs } from '../../harness/debian-rootfs.js';
+import { useHarness, type Rootfs } from '../../harness/index.js';
 import { createServerLab, installedDebian12, runDeployScript, startVoixService } from '../deploy-lab.js';
 
 useHarness();
