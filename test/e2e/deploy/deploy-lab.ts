@@ -26,7 +26,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runProcess, type RunResult } from '../harness/process.js';
 import { createNetns, createVeth, runIp } from '../harness/netns.js';
@@ -69,7 +69,8 @@ export async function copyCheckout(rootfs: Rootfs): Promise<void> {
     const copied = await runProcess('cp', ['-a', '--parents', '-t', dest, ...files.slice(i, i + 400)], { cwd: REPO_ROOT, timeoutMs: 60_000, label: 'cp checkout' });
     if (copied.code !== 0) throw new Error(`copying the checkout failed: ${copied.stderr}`);
   }
-  await cp(join(REPO_ROOT, 'node_modules'), join(dest, 'node_modules'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  const modules = await runProcess('cp', ['-a', join(REPO_ROOT, 'node_modules'), dest], { timeoutMs: 120_000, label: 'cp node_modules' });
+  if (modules.code !== 0) throw new Error(`copying node_modules failed: ${modules.stderr}`);
 }
 
 /** Runs deploy/install.sh (or uninstall.sh) from the checkout, as root, in the host's network (apt reads its lists). */
