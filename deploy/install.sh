@@ -81,7 +81,6 @@ ensure_node() {
       # Debian 13 ships Node.js 20.19; Debian's npm is a package of its own.
       say "Installing Node.js $candidate from the Debian archive"
       install_packages nodejs
-      command -v npm >/dev/null 2>&1 || install_packages npm
     else
       local found="none"
       command -v node >/dev/null 2>&1 && found="$(node --version) at $(command -v node)"

@@ -116,8 +116,10 @@ export async function installOnFreshDebian12(base: string): Promise<FreshInstall
   if (result.code !== 0) throw new Error(`install.sh exited with ${String(result.code ?? result.signal)}:\n${(result.stdout + result.stderr).slice(-8000)}`);
   const name = `${key}-${randomBytes(3).toString('hex')}`;
   await overlay.keepLayerAs(join(LAYERS, name));
-  // Layers of older checkout states go once unused for an hour.
-  await pruneCache(LAYERS, '', [name]);
+  // Layers (about 1.2 GB each) of other checkout states go once unused for 15 minutes (a test
+  // mounts its layer for a few seconds); this state's older ones right away.
+  await pruneCache(LAYERS, `${key}-`, [name], 0);
+  await pruneCache(LAYERS, '', [name], 15 * 60_000);
   return { result, seconds, layer: join(LAYERS, name) };
 }
 

@@ -18,13 +18,14 @@
  * daemons, as in every chroot: nothing started there outlives a test.
  *
  * Cache: $VOIX_TEST_CACHE or /var/cache/voix-test. The first build takes
- * about two minutes and 700 MB (mmdebstrap about 95 s, the nodejs package
- * about 20 s); a base is rebuilt when this machine's Node.js or the package
- * list changes. Overlays live in <cache>/work and are removed by the cleanup.
+ * 45 s to 95 s here and 640 MB (mmdebstrap 35 s to 90 s depending on the
+ * mirror, the nodejs package about 6 s); a base is rebuilt when this
+ * machine's Node.js or the package list changes. Overlays live in
+ * <cache>/work and are removed by the cleanup.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, realpath, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { registerCleanup } from './cleanup.js';
 import { runProcess, type RunResult } from './process.js';
@@ -53,26 +54,34 @@ export async function debianMirror(): Promise<string> {
 }
 
 /**
- * A `nodejs` .deb of this machine's Node.js, with the control fields of the
- * installed package (Depends: python3, ca-certificates…) and its files as
- * they are on disk: dpkg-repack would miss files that an `npm install -g npm`
- * added after the package was installed. Cached by version.
+ * A `nodejs` .deb of the Node.js running the tests, files as they are on disk
+ * (dpkg-repack would miss files that an `npm install -g npm` added after the
+ * package was installed). When that Node.js is the Debian package nodejs
+ * (NodeSource's), the .deb has its version and control fields (Depends:
+ * python3, ca-certificates…); otherwise (a nodejs.org tarball in /usr/local,
+ * say) the version is Node's own plus "-local1", with the same paths, and
+ * links in /usr/local/bin when its prefix is elsewhere. Cached by version.
  */
 export async function hostNodePackage(say: (line: string) => void): Promise<string> {
+  const node = await realpath(process.execPath);
+  const prefix = dirname(dirname(node));
+  const owner = await runProcess('dpkg-query', ['-S', node], { timeoutMs: 10_000, label: 'dpkg-query -S node' });
+  const fromDebianPackage = owner.code === 0 && /^nodejs(:[a-z0-9]+)?: /.test(owner.stdout);
   const field = async (name: string) => (await run('dpkg-query', ['-W', `-f=\${${name}}`, 'nodejs'], 10_000)).stdout.trim();
-  const version = await field('Version').catch(() => {
-    throw new Error('this machine has no Node.js installed as the Debian package nodejs: the deployment cases give the root file system that package');
-  });
+  const version = fromDebianPackage ? await field('Version') : `${process.versions.node}-local1`;
   const deb = join(TEST_CACHE, `nodejs_${version}_amd64.deb`);
   if (existsSync(deb)) return deb;
-  say(`packaging this machine's Node.js ${version} as ${deb}`);
+  say(`packaging this machine's Node.js ${version} (${node}) as ${deb}`);
   await mkdir(TEST_CACHE, { recursive: true });
   const staging = join(TEST_CACHE, `nodejs-staging-${randomBytes(4).toString('hex')}`);
+  const find = async (dir: string) =>
+    existsSync(dir) ? (await run('find', [dir, '(', '-type', 'f', '-o', '-type', 'l', ')'], 30_000)).stdout.split('\n') : [];
   try {
-    const listed = (await run('dpkg', ['-L', 'nodejs'], 10_000)).stdout.split('\n').filter((f) => f.startsWith('/usr/') && !f.startsWith('/usr/share/doc/'));
-    const npmTree = (await run('find', ['/usr/lib/node_modules', '(', '-type', 'f', '-o', '-type', 'l', ')'], 30_000)).stdout.split('\n');
-    const files = [...new Set([...listed, ...npmTree].filter((f) => f !== ''))];
-    // tar keeps symbolic links (npm, npx), modes and the /usr/… layout.
+    const listed = fromDebianPackage
+      ? (await run('dpkg', ['-L', 'nodejs'], 10_000)).stdout.split('\n').filter((f) => f.startsWith('/usr/') && !f.startsWith('/usr/share/doc/'))
+      : [node, ...['npm', 'npx', 'corepack'].map((tool) => join(prefix, 'bin', tool)), ...(await find(join(prefix, 'include/node')))];
+    const files = [...new Set([...listed, ...(await find(join(prefix, 'lib/node_modules')))].filter((f) => f !== ''))];
+    // tar keeps symbolic links (npm, npx), modes and the paths.
     const existing: string[] = [];
     for (const file of files) {
       const info = await lstat(file).catch(() => null);
@@ -86,15 +95,21 @@ export async function hostNodePackage(say: (line: string) => void): Promise<stri
     } finally {
       await rm(list, { force: true });
     }
+    if (!fromDebianPackage && prefix !== '/usr' && prefix !== '/usr/local') {
+      await mkdir(join(staging, 'usr/local/bin'), { recursive: true });
+      for (const tool of ['node', 'npm', 'npx']) {
+        if (existsSync(join(prefix, 'bin', tool))) await symlink(join(prefix, 'bin', tool), join(staging, 'usr/local/bin', tool));
+      }
+    }
+    const fields = fromDebianPackage
+      ? [`Depends: ${await field('Depends')}`, `Provides: ${await field('Provides')}`, `Conflicts: ${await field('Conflicts')}`, `Replaces: ${await field('Replaces')}`]
+      : ['Depends: python3, ca-certificates'];
     const control = [
       'Package: nodejs',
       `Version: ${version}`,
       'Architecture: amd64',
       'Maintainer: voix tests <root@localhost>',
-      `Depends: ${await field('Depends')}`,
-      `Provides: ${await field('Provides')}`,
-      `Conflicts: ${await field('Conflicts')}`,
-      `Replaces: ${await field('Replaces')}`,
+      ...fields,
       'Section: web',
       'Priority: optional',
       "Description: Node.js as installed on the test machine (voix's deployment tests)",
@@ -139,7 +154,7 @@ export async function ensureDebian12Base(options: DebianBaseOptions): Promise<st
   }
   const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
   const started = Date.now();
-  say(`building ${dir} with mmdebstrap (Debian 12, Node.js from ${deb}; about two minutes)`);
+  say(`building ${dir} with mmdebstrap (Debian 12, Node.js from ${deb}; one to two minutes)`);
   try {
     const debInside = `/tmp/${deb.split('/').pop() ?? 'nodejs.deb'}`;
     await run(

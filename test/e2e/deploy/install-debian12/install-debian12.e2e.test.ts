@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, lstat, readFile, readlink } from 'node:fs/promises';
+import { appendFile, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { beforeAll, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { mountOverlay, nofileLimit, probeRequest, sendRaw, useHarness, type Rootfs } from '../../harness/index.js';
@@ -57,9 +57,9 @@ it('DEPLOI-01: install.sh installs voix on a fresh Debian 12, idempotently; its 
   const install = await installOnFreshDebian12(base);
   const rootfs = (await mountOverlay([install.layer, base])).rootfs;
   const afterFirst = await snapshot(rootfs);
-  const operatorLine = '# edited by the operator\n';
-  await appendFile(rootfs.file('/etc/voix/voix.yaml'), operatorLine);
-  await appendFile(rootfs.file('/etc/voix/nftables.nft'), operatorLine);
+  // The operator's edits: an announcement (a prompt voix prepares with espeak-ng and ffmpeg at start), a comment.
+  await appendFile(rootfs.file('/etc/voix/voix.yaml'), 'messages:\n  - number: "8000"\n    name: Fermeture\n    prompt:\n      text: "Nos bureaux sont fermés."\n');
+  await appendFile(rootfs.file('/etc/voix/nftables.nft'), '# edited by the operator\n');
   const edited = await snapshot(rootfs);
   const second = await runDeployScript(rootfs, 'install.sh');
   const afterSecond = await snapshot(rootfs);
@@ -81,6 +81,7 @@ it('DEPLOI-01: install.sh installs voix on a fresh Debian 12, idempotently; its 
   const admin = `http://${config.admin.listen.address}:${config.admin.listen.port}`;
   const health = await httpGetIn(lab.netns, `${admin}/health`);
   const metrics = await httpGetIn(lab.netns, `${admin}/metrics`);
+  const data = (await readdir(rootfs.file('/var/lib/voix'), { recursive: true })).sort();
   const processStatus = await readFile(`/proc/${voix.process.pid}/status`, 'utf8');
   const processLimits = await readFile(`/proc/${voix.process.pid}/limits`, 'utf8');
   const wantedFiles = await nofileLimit(voix.unit);
@@ -99,6 +100,8 @@ it('DEPLOI-01: install.sh installs voix on a fresh Debian 12, idempotently; its 
   expect(enabled.stdout.trim().split('\n')).toEqual(['enabled', 'enabled', 'enabled']);
   expect(options.responses.map((r) => r.statusCode)).toEqual([200]);
   expect(health).toEqual({ status: 200, body: '{"status":"ok"}' });
+  expect(data).toEqual(expect.arrayContaining(['voix.db', 'tls/ca.crt', 'tls/server.key']));
+  expect(data.filter((f) => f.startsWith('prompts/')).map((f) => f.split('.').pop()).sort()).toEqual(['json', 'pcma', 'pcmu']);
   expect(statusField(processStatus, 'Uid').split(/\s+/)).toEqual([voixUid, voixUid, voixUid, voixUid]);
   expect(statusField(processStatus, 'CapBnd')).toBe('0000000000000000');
   expect(statusField(processStatus, 'NoNewPrivs')).toBe('1');
