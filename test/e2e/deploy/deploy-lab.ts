@@ -28,6 +28,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { beforeAll } from 'vitest';
 import { runProcess, type RunResult } from '../harness/process.js';
 import { createNetns, createVeth, runIp } from '../harness/netns.js';
 import { ensureDebian12Base, mountOverlay, pruneCache, TEST_CACHE, touch, type Rootfs } from '../harness/debian-rootfs.js';
@@ -58,6 +59,22 @@ export async function installPackages(): Promise<string[]> {
 /** The cached Debian 12 + Node.js 20 base, built when missing (bounded by BASE_TIMEOUT_MS). */
 export async function debian12Base(): Promise<string> {
   return ensureDebian12Base({ downloadOnly: await installPackages(), timeoutMs: BASE_TIMEOUT_MS });
+}
+
+/**
+ * Once per test file: builds the base when missing, in a hook of its own
+ * bound (the first build takes one to two minutes), so that a test's own
+ * timeout covers the test only. Resolves to the base's directory.
+ */
+export function useDebian12Base(): () => string {
+  let base: string | null = null;
+  beforeAll(async () => {
+    base = await debian12Base();
+  }, BASE_TIMEOUT_MS);
+  return () => {
+    if (base === null) throw new Error('the Debian 12 base is not ready (useDebian12Base() must be called at the top level of the test file)');
+    return base;
+  };
 }
 
 /** Copies this checkout (tracked and new files) and its node_modules to CHECKOUT in the root file system. */

@@ -25,7 +25,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readFile, realpath, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { registerCleanup } from './cleanup.js';
 import { runProcess, type RunResult } from './process.js';
@@ -205,8 +205,6 @@ export class Rootfs {
   constructor(
     /** The merged tree, as the host sees it. */
     readonly path: string,
-    /** The overlay's writable layer (what the test changed). */
-    readonly upper: string,
   ) {}
 
   /** Host path of a path inside the root file system. */
@@ -268,7 +266,7 @@ export async function mountOverlay(lowers: readonly string[]): Promise<MountedOv
   await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${scratch}`, merged], 30_000);
   mounted = true;
   return {
-    rootfs: new Rootfs(merged, upper),
+    rootfs: new Rootfs(merged),
     keepLayerAs: async (dest: string) => {
       if (existsSync(dest)) throw new Error(`${dest} exists already`);
       await unmount();
@@ -298,10 +296,4 @@ export async function pruneCache(parent: string, prefix: string, keep: readonly 
 export async function touch(path: string): Promise<void> {
   const now = new Date();
   await utimes(path, now, now);
-}
-
-/** Copies a file into the root file system (parents created). */
-export async function copyInto(rootfs: Rootfs, hostFile: string, inside: string): Promise<void> {
-  await mkdir(dirname(rootfs.file(inside)), { recursive: true });
-  await copyFile(hostFile, rootfs.file(inside));
 }

@@ -2,9 +2,10 @@ import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { followFile, netnsExec, probeRequest, sendRaw, startBaresip, startUnit, useHarness } from '../../harness/index.js';
-import { createServerLab, installedDebian12, jsonLines, startVoixService, waitUntil } from '../deploy-lab.js';
+import { createServerLab, installedDebian12, jsonLines, startVoixService, useDebian12Base, waitUntil } from '../deploy-lab.js';
 
 useHarness();
+useDebian12Base();
 
 const FAILURES = ['auth_failed', 'unknown_user', 'nonce_replay', 'ban'];
 const TIME_ZONE = 'Europe/Paris';

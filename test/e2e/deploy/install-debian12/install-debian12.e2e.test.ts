@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
 import { appendFile, lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { mountOverlay, nofileLimit, probeRequest, sendRaw, useHarness, type Rootfs } from '../../harness/index.js';
-import { BASE_TIMEOUT_MS, createServerLab, debian12Base, httpGetIn, installOnFreshDebian12, runDeployScript, startVoixService } from '../deploy-lab.js';
+import { createServerLab, httpGetIn, installOnFreshDebian12, runDeployScript, startVoixService, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
 
-let base = '';
-beforeAll(async () => {
-  base = await debian12Base();
-}, BASE_TIMEOUT_MS);
+const debian12 = useDebian12Base();
 
 /** What install.sh leaves, path by path: content hash (or link target), mode and owner. */
 const INSTALLED = [
@@ -54,8 +51,8 @@ function statusField(status: string, name: string): string {
 }
 
 it('DEPLOI-01: install.sh installs voix on a fresh Debian 12, idempotently; its unit passes systemd-analyze and, run as the unit runs it, answers OPTIONS over TLS and serves /health and /metrics', async () => {
-  const install = await installOnFreshDebian12(base);
-  const rootfs = (await mountOverlay([install.layer, base])).rootfs;
+  const install = await installOnFreshDebian12(debian12());
+  const rootfs = (await mountOverlay([install.layer, debian12()])).rootfs;
   const afterFirst = await snapshot(rootfs);
   // The operator's edits: an announcement (a prompt voix prepares with espeak-ng and ffmpeg at start), a comment.
   await appendFile(rootfs.file('/etc/voix/voix.yaml'), 'messages:\n  - number: "8000"\n    name: Fermeture\n    prompt:\n      text: "Nos bureaux sont fermés."\n');

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { useHarness } from '../../harness/index.js';
-import { createServerLab, installedDebian12, jsonLines, startVoixService } from '../deploy-lab.js';
+import { createServerLab, installedDebian12, jsonLines, startVoixService, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
+useDebian12Base();
 
 it('DEPLOI-05: logrotate rotates voix.log with the installed rule (daily, 180 kept) while voix runs, and voix goes on writing to the live file', async () => {
   const rootfs = await installedDebian12();
@@ -22,4 +23,4 @@ it('DEPLOI-05: logrotate rotates voix.log with the installed rule (daily, 180 ke
   expect(rotate).toMatchObject({ code: 0, stderr: '' });
   expect(rotated).toBe(before);
   expect(live[0]).toMatchObject({ msg: 'reload requested', signal: 'SIGHUP' });
-}, 180_000);
+}, 240_000);

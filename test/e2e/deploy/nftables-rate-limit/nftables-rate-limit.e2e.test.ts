@@ -1,9 +1,10 @@
 import { createSocket } from 'node:dgram';
 import { expect, it } from 'vitest';
 import { netnsExec, probeRequest, readSipMessage, registerCleanup, runOneshotUnit, sendRaw, useHarness } from '../../harness/index.js';
-import { createServerLab, installedDebian12, startVoixService } from '../deploy-lab.js';
+import { createServerLab, installedDebian12, startVoixService, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
+useDebian12Base();
 
 const FLOOD = 3000;
 const POLITE = 20;
@@ -76,4 +77,4 @@ it('DEPLOI-03: the installed nftables rules load in one transaction, reload with
   expect(flooded.size).toBeGreaterThan(0);
   expect(flooded.size).toBeLessThanOrEqual(passed);
   expect(polite).toEqual(Array.from({ length: POLITE }, () => 200));
-}, 180_000);
+}, 240_000);

@@ -1,17 +1,14 @@
 import { lstatSync } from 'node:fs';
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { mountOverlay, useHarness } from '../../harness/index.js';
-import { BASE_TIMEOUT_MS, copyCheckout, debian12Base, runDeployScript } from '../deploy-lab.js';
+import { copyCheckout, runDeployScript, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
 
-let base = '';
-beforeAll(async () => {
-  base = await debian12Base();
-}, BASE_TIMEOUT_MS);
+const debian12 = useDebian12Base();
 
 it('DEPLOI-06: on a Debian 12 without Node.js 20, install.sh stops with a clear error saying how to install it, and installs nothing', async () => {
-  const rootfs = (await mountOverlay([base])).rootfs;
+  const rootfs = (await mountOverlay([debian12()])).rootfs;
   await rootfs.check('env', ['DEBIAN_FRONTEND=noninteractive', 'dpkg', '--purge', 'nodejs'], { timeoutMs: 60_000 });
   await copyCheckout(rootfs);
 

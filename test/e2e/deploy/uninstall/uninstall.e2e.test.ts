@@ -2,9 +2,10 @@ import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { useHarness, type Rootfs } from '../../harness/index.js';
-import { createServerLab, installedDebian12, runDeployScript, startVoixService } from '../deploy-lab.js';
+import { createServerLab, installedDebian12, runDeployScript, startVoixService, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
+useDebian12Base();
 
 /** What install.sh puts in place and uninstall.sh removes. */
 const INSTALLED = [
