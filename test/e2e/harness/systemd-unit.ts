@@ -333,11 +333,25 @@ export async function startUnit(rootfs: Rootfs, unitPath: string, options: UnitR
 export async function runOneshotUnit(rootfs: Rootfs, unitPath: string, options: UnitRunOptions & { readonly timeoutMs?: number } = {}): Promise<RunResult[]> {
   const unit = await readUnit(rootfs, unitPath);
   await runStartPre(rootfs, unit, options);
+  return runUnitCommands(rootfs, unit, 'ExecStart', options);
+}
+
+/**
+ * Runs each line of one of the unit's Exec settings (ExecReload, what
+ * `systemctl reload` runs; ExecStop…) to completion, as systemd would (same
+ * user and sandbox). `$MAINPID` and other variables are not substituted.
+ */
+export async function runUnitCommands(
+  rootfs: Rootfs,
+  unit: UnitFile,
+  key: 'ExecStart' | 'ExecReload' | 'ExecStop',
+  options: UnitRunOptions & { readonly timeoutMs?: number } = {},
+): Promise<RunResult[]> {
   const results: RunResult[] = [];
-  for (const line of unit.values('Service', 'ExecStart')) {
+  for (const line of unit.values('Service', key)) {
+    if (line.includes('$')) throw new Error(`${unit.name}: ${key}=${line} uses a variable, which is not substituted here`);
     const command = await prepare(rootfs, unit, line, options);
-    results.push(await runProcess(command.program, command.args, { timeoutMs: options.timeoutMs ?? 60_000, label: options.label ?? `${unitPath} ExecStart` }));
+    results.push(await runProcess(command.program, command.args, { timeoutMs: options.timeoutMs ?? 60_000, label: options.label ?? `${unit.name} ${key}` }));
   }
   return results;
 }
-
