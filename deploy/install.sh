@@ -14,14 +14,7 @@ set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/scripts/lib.sh"
-
-PREFIX=/opt/voix
-CONF_DIR=/etc/voix
-DATA_DIR=/var/lib/voix
-LOG_DIR=/var/log/voix
-UNIT_DIR=/etc/systemd/system
-CLI_LINK=/usr/local/bin/voix
-SERVICE_USER=voix
+. "$SRC/deploy/lib.sh"
 
 # Building better-sqlite3 and voix's native addons; the prompts (text to
 # speech, audio conversion); the firewall, fail2ban (pyinotify: it watches
@@ -29,12 +22,6 @@ SERVICE_USER=voix
 # the journal) and log retention.
 PACKAGES=(ca-certificates python3 make g++ gcc libuv1-dev libssl-dev ffmpeg espeak-ng
   nftables fail2ban python3-pyinotify python3-systemd logrotate)
-
-say() { printf '==> %s\n' "$*"; }
-fail() {
-  printf 'install.sh: %s\n' "$*" >&2
-  exit 2
-}
 
 start=yes
 for arg in "$@"; do
@@ -52,12 +39,9 @@ for arg in "$@"; do
   esac
 done
 
-[ "$(id -u)" -eq 0 ] || fail "run it as root: sudo $0"
+require_root
 [ -f /etc/debian_version ] || fail "this script installs on Debian 12 or 13 (no /etc/debian_version here)"
 command -v systemctl >/dev/null 2>&1 || fail "systemd is needed (systemctl not found)"
-
-# systemd runs as init (not in a chroot or a container without it): units can start.
-systemd_running() { [ -d /run/systemd/system ]; }
 
 # --- Node.js 20.19+ (package.json: ">=20.19 <21 || >=22") ---------------------
 
@@ -255,11 +239,11 @@ put_file "$SRC/deploy/voix-firewall.service" "$UNIT_DIR/voix-firewall.service" 0
 systemd-analyze verify "$UNIT_DIR/voix-firewall.service" "$UNIT_DIR/voix.service" ||
   fail "systemd-analyze refuses the units (above)"
 
-put_file "$SRC/deploy/logrotate-voix" /etc/logrotate.d/voix 0644 root:root || true
+put_file "$SRC/deploy/logrotate-voix" "$LOGROTATE_FILE" 0644 root:root || true
 
 fail2ban_changed=no
-put_file "$SRC/deploy/fail2ban/filter-voix.conf" /etc/fail2ban/filter.d/voix.conf 0644 root:root && fail2ban_changed=yes
-put_file "$SRC/deploy/fail2ban/jail-voix.conf" /etc/fail2ban/jail.d/voix.conf 0644 root:root && fail2ban_changed=yes
+put_file "$SRC/deploy/fail2ban/filter-voix.conf" "${FAIL2BAN_FILES[0]}" 0644 root:root && fail2ban_changed=yes
+put_file "$SRC/deploy/fail2ban/jail-voix.conf" "${FAIL2BAN_FILES[1]}" 0644 root:root && fail2ban_changed=yes
 if ! fail2ban-client --test >"$work/fail2ban-test" 2>&1; then
   # Debian 12 has no /var/log/auth.log (no rsyslog): its sshd jail, enabled by
   # default, finds no log and fail2ban does not start at all, voix's jail with
@@ -278,7 +262,7 @@ if ! fail2ban-client --test >"$work/fail2ban-test" 2>&1; then
 fi
 
 systemd_running && systemctl daemon-reload
-systemctl enable --quiet fail2ban voix-firewall.service voix.service
+systemctl enable --quiet fail2ban "${UNITS[@]}"
 if ! systemd_running; then
   say "systemd is not running here (a chroot or a container): units installed and enabled, nothing started"
 elif [ "$start" = no ]; then

@@ -8,20 +8,7 @@
 # along (Node.js, nftables, fail2ban, ffmpeg…) stay: other software may use
 # them.
 set -euo pipefail
-
-PREFIX=/opt/voix
-CONF_DIR=/etc/voix
-DATA_DIR=/var/lib/voix
-LOG_DIR=/var/log/voix
-UNIT_DIR=/etc/systemd/system
-CLI_LINK=/usr/local/bin/voix
-SERVICE_USER=voix
-
-say() { printf '==> %s\n' "$*"; }
-fail() {
-  printf 'uninstall.sh: %s\n' "$*" >&2
-  exit 2
-}
+. "$(dirname "$0")/lib.sh"
 
 purge=no
 for arg in "$@"; do
@@ -34,9 +21,7 @@ for arg in "$@"; do
     *) fail "unknown option $arg (see --help)" ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || fail "run it as root: sudo $0"
-
-systemd_running() { [ -d /run/systemd/system ]; }
+require_root
 
 remove() { # PATH...: removes each path that exists, saying so.
   local path
@@ -49,7 +34,7 @@ remove() { # PATH...: removes each path that exists, saying so.
 }
 
 # Stopping voix-firewall deletes its nftables table (ExecStop).
-for unit in voix.service voix-firewall.service; do
+for unit in "${UNITS[@]}"; do
   if [ -e "$UNIT_DIR/$unit" ]; then
     if systemd_running; then
       systemctl disable --now --quiet "$unit" || true
@@ -59,11 +44,11 @@ for unit in voix.service voix-firewall.service; do
     say "Disabled $unit"
   fi
 done
-remove "$UNIT_DIR/voix.service" "$UNIT_DIR/voix-firewall.service" "$UNIT_DIR/voix.service.d"
+for unit in "${UNITS[@]}"; do remove "$UNIT_DIR/$unit" "$UNIT_DIR/$unit.d"; done
 systemd_running && systemctl daemon-reload
 
 fail2ban_changed=no
-for file in /etc/fail2ban/jail.d/voix.conf /etc/fail2ban/filter.d/voix.conf; do
+for file in "${FAIL2BAN_FILES[@]}"; do
   if [ -e "$file" ]; then
     remove "$file"
     fail2ban_changed=yes
@@ -73,7 +58,7 @@ if [ "$fail2ban_changed" = yes ] && systemd_running && systemctl is-active --qui
   systemctl reload fail2ban || systemctl restart fail2ban
 fi
 
-remove /etc/logrotate.d/voix "$CLI_LINK" "$PREFIX" "$PREFIX.new" "$PREFIX.old"
+remove "$LOGROTATE_FILE" "$CLI_LINK" "$PREFIX" "$PREFIX.new" "$PREFIX.old"
 
 if [ "$purge" = yes ]; then
   remove "$CONF_DIR" "$DATA_DIR" "$LOG_DIR"

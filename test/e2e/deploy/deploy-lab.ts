@@ -36,6 +36,19 @@ import { followFile, type FollowedFile } from '../harness/followed-file.js';
 import { startUnit, type StartedUnit } from '../harness/systemd-unit.js';
 import { REPO_ROOT } from '../harness/voix.js';
 
+/** What install.sh puts in place and uninstall.sh removes (deploy/lib.sh), as paths in the root file system. */
+export const SERVICE_FILES = [
+  '/opt/voix',
+  '/usr/local/bin/voix',
+  '/etc/systemd/system/voix.service',
+  '/etc/systemd/system/voix-firewall.service',
+  '/etc/systemd/system/multi-user.target.wants/voix.service',
+  '/etc/systemd/system/sysinit.target.wants/voix-firewall.service',
+  '/etc/fail2ban/filter.d/voix.conf',
+  '/etc/fail2ban/jail.d/voix.conf',
+  '/etc/logrotate.d/voix',
+] as const;
+
 /** Where the checkout goes in the root file system: root's clone. */
 export const CHECKOUT = '/root/voix';
 const LAYERS = join(TEST_CACHE, 'installed');

@@ -3,7 +3,7 @@ import { appendFile, lstat, readdir, readFile, readlink } from 'node:fs/promises
 import { expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { mountOverlay, nofileLimit, probeRequest, sendRaw, useHarness, type Rootfs } from '../../harness/index.js';
-import { createServerLab, httpGetIn, installOnFreshDebian12, runDeployScript, startVoixService, useDebian12Base } from '../deploy-lab.js';
+import { createServerLab, httpGetIn, installOnFreshDebian12, runDeployScript, SERVICE_FILES, startVoixService, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
 
@@ -19,14 +19,7 @@ const INSTALLED = [
   '/var/log/voix',
   '/var/log/voix/voix.log',
   '/opt/voix/.install-stamp',
-  '/usr/local/bin/voix',
-  '/etc/systemd/system/voix.service',
-  '/etc/systemd/system/voix-firewall.service',
-  '/etc/systemd/system/multi-user.target.wants/voix.service',
-  '/etc/systemd/system/sysinit.target.wants/voix-firewall.service',
-  '/etc/fail2ban/filter.d/voix.conf',
-  '/etc/fail2ban/jail.d/voix.conf',
-  '/etc/logrotate.d/voix',
+  ...SERVICE_FILES,
 ] as const;
 
 async function snapshot(rootfs: Rootfs): Promise<Record<string, string>> {

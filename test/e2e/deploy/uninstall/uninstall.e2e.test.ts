@@ -2,23 +2,11 @@ import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { useHarness, type Rootfs } from '../../harness/index.js';
-import { createServerLab, installedDebian12, runDeployScript, startVoixService, useDebian12Base } from '../deploy-lab.js';
+import { createServerLab, installedDebian12, runDeployScript, SERVICE_FILES, startVoixService, useDebian12Base } from '../deploy-lab.js';
 
 useHarness();
 useDebian12Base();
 
-/** What install.sh puts in place and uninstall.sh removes. */
-const INSTALLED = [
-  '/opt/voix',
-  '/usr/local/bin/voix',
-  '/etc/systemd/system/voix.service',
-  '/etc/systemd/system/voix-firewall.service',
-  '/etc/systemd/system/multi-user.target.wants/voix.service',
-  '/etc/systemd/system/sysinit.target.wants/voix-firewall.service',
-  '/etc/fail2ban/filter.d/voix.conf',
-  '/etc/fail2ban/jail.d/voix.conf',
-  '/etc/logrotate.d/voix',
-];
 /** The operator's and the service's data, kept unless --purge. */
 const DATA = ['/etc/voix/voix.yaml', '/etc/voix/nftables.nft', '/var/lib/voix/voix.db', '/var/lib/voix/tls/ca.crt', '/var/log/voix/voix.log'];
 
@@ -45,14 +33,14 @@ it('DEPLOI-04: uninstall.sh removes the service and keeps the data, idempotently
   await voix.process.stop();
 
   const uninstall = await runDeployScript(rootfs, 'uninstall.sh');
-  const afterUninstall = { installed: present(rootfs, INSTALLED), data: present(rootfs, DATA), user: await hasUser(rootfs) };
+  const afterUninstall = { installed: present(rootfs, SERVICE_FILES), data: present(rootfs, DATA), user: await hasUser(rootfs) };
   const enabled = await rootfs.run('systemctl', ['is-enabled', 'voix.service'], { timeoutMs: 15_000 });
   const again = await runDeployScript(rootfs, 'uninstall.sh');
   const reinstall = await runDeployScript(rootfs, 'install.sh');
   const users = await rootfs.check('voix', ['user', 'list'], { timeoutMs: 30_000 });
-  const afterReinstall = present(rootfs, INSTALLED);
+  const afterReinstall = present(rootfs, SERVICE_FILES);
   const purge = await runDeployScript(rootfs, 'uninstall.sh', ['--purge']);
-  const afterPurge = { installed: present(rootfs, INSTALLED), data: present(rootfs, [...DATA, '/etc/voix', '/var/lib/voix', '/var/log/voix']), user: await hasUser(rootfs) };
+  const afterPurge = { installed: present(rootfs, SERVICE_FILES), data: present(rootfs, [...DATA, '/etc/voix', '/var/lib/voix', '/var/log/voix']), user: await hasUser(rootfs) };
   const purgeAgain = await runDeployScript(rootfs, 'uninstall.sh', ['--purge']);
   const node = await rootfs.run('node', ['--version'], { timeoutMs: 15_000 });
 
@@ -63,7 +51,7 @@ it('DEPLOI-04: uninstall.sh removes the service and keeps the data, idempotently
   expect(again.stdout).not.toMatch(/^==> (Removed|Disabled)/m);
   expect(reinstall.code).toBe(0);
   expect(users.stdout).toMatch(/^1001\s+Alice Martin/m);
-  expect(afterReinstall).toEqual(INSTALLED);
+  expect(afterReinstall).toEqual(SERVICE_FILES);
   expect(purge.code).toBe(0);
   expect(afterPurge).toEqual({ installed: [], data: [], user: false });
   expect(purgeAgain.code).toBe(0);
