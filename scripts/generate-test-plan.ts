@@ -43,6 +43,7 @@ export const KNOWN_NEEDS = [
   'rtpengine',
   'iproute2',
   'nftables',
+  'mmdebstrap',
 ] as const;
 
 const ID_PATTERN = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9]{2,}$/;
