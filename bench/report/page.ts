@@ -101,8 +101,6 @@ function main(): void {
   }
 
   const m = report.machine;
-  const jsonPath = path.relative(path.join(ROOT, 'docs'), path.resolve(file));
-  const mdPath = jsonPath.replace(/\.json$/, '.md');
   const late = behind(c);
   const lines = [
     '# Performances',
@@ -135,7 +133,8 @@ function main(): void {
     `- Date : ${report.date.slice(0, 10)}, machine « ${report.host} » : ${m.cpu}, ${m.cores} cœurs, ${m.memoryGiB} Gio, ${m.os}, Linux ${m.kernel}.`,
     `- Logiciels : voix ${m.voix}, Node.js ${m.node}, ${m.sipp}.`,
     `- Durée : ${fr(report.totalSeconds / 60, 1)} min (dont ${fr(report.prepareSeconds / 60, 1)} de préparation).`,
-    `- Rapport complet : [${path.basename(mdPath)}](${mdPath}) ; données brutes : [${path.basename(jsonPath)}](${jsonPath}).`,
+    // Paths, not links: the site is built from docs/ alone, and bench/ is outside it.
+    `- Rapport complet : \`${path.relative(ROOT, path.resolve(file)).replace(/\.json$/, '.md')}\` ; données brutes : \`${path.relative(ROOT, path.resolve(file))}\` (dans le dépôt).`,
     '- Machine virtuelle partagée : ses vCPU sont parfois privés de temps processeur quelques millisecondes ; les p99 et les maxima en portent la trace.',
     '',
     '## Objectifs',
