@@ -40,6 +40,9 @@ import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
 import { CampaignStore } from './dialer/campaign-store.js';
 import { Dialer } from './dialer/dialer.js';
 import { AdminApi } from './admin/admin-api.js';
+import { VoixMetrics } from './admin/voix-metrics.js';
+import { EventLoopLagMonitor } from './util/event-loop-lag.js';
+import { VERSION } from './cli/args.js';
 import { PromptStore } from './media/prompts/prompt-store.js';
 import { newCallId } from './sip/builders.js';
 
@@ -148,6 +151,9 @@ export class VoixServer {
     private readonly dialer: Dialer,
     /** The read-only HTTP API, when admin.listen enables it. */
     private readonly admin: AdminApi | null,
+    /** The /metrics figures. */
+    readonly metrics: VoixMetrics,
+    private readonly lag: EventLoopLagMonitor,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
@@ -160,7 +166,9 @@ export class VoixServer {
     runtime.onChange('users', ({ current }) => {
       users = usersFromConfig(current);
     });
-    const securityLog = new SecurityLog(logger);
+    const metrics = new VoixMetrics(clock.now());
+    const lag = new EventLoopLagMonitor({ clock, now: () => performance.now(), onSample: (lagMs) => metrics.eventLoopLagSample(lagMs) });
+    const securityLog = new SecurityLog(logger, (event) => metrics.securityEvent(event));
     const bans = new BanList({
       clock,
       maxFailures: config.security.ban.maxFailures,
@@ -221,7 +229,16 @@ export class VoixServer {
       logger,
       identifyTrunk: (address, port) => trunkIdentifier.identify(address, port),
     });
-    const transactions = new TransactionLayer({ sender: transport, clock, user: core, logger: logger.child({ component: 'transaction' }) });
+    const transactions = new TransactionLayer({
+      sender: transport,
+      clock,
+      user: core,
+      logger: logger.child({ component: 'transaction' }),
+      screen: (request) => {
+        metrics.requestReceived(request.method);
+        return null;
+      },
+    });
     const trunks = new TrunkRegistrar({
       trunks: config.trunks,
       transactions,
@@ -249,7 +266,7 @@ export class VoixServer {
       // Whether a call voix placed reached a person or an answering machine.
       onAmd: (event) => calls.onAmd(event.callId, event.verdict, event.reason),
     });
-    const cdrs = new CdrStore(db);
+    const cdrs = new CdrStore(db, (end) => metrics.callEnded(end));
     const stale = cdrs.closeStaleCalls(clock.now());
     if (stale > 0) logger.warn('calls left open by the previous run closed', { calls: stale });
     let router: CallRouter;
@@ -278,6 +295,7 @@ export class VoixServer {
         const sdpAddress = config.media.publicAddress ?? mediaAddress(config, transport.localEndpoint(caller.transport).host);
         return new RelayCallMedia(media, relay, sdpAddress, caller, { engine: media, tracker: playout });
       },
+      onRefused: (status) => metrics.callRefused(status),
     });
     core.attach(transactions, calls);
     transport.setHandler({
@@ -332,6 +350,35 @@ export class VoixServer {
       logger: logger.child({ component: 'dialer' }),
     });
     dialer.start();
+    metrics.attach({
+      version: VERSION,
+      registrations: () => registrar.all().length,
+      activeCalls: () => calls.activeCallCount(),
+      mediaRelays: () => media.activeRelays(),
+      transactions: () => ({ server: transactions.serverTransactionCount, serverInProgress: transactions.serverTransactionsInProgress, client: transactions.clientTransactionCount }),
+      connections: () => transport.connectionCounts(),
+      activeBans: () => bans.bans().length,
+      eventLoopLagMs: () => lag.lagMs,
+      campaigns: () => campaignStore.campaigns(),
+      campaignProgress: (campaign) => campaignStore.progress(campaign.id),
+    });
+    lag.start();
+    const startedAt = clock.now();
+    const liveStatus = (): Record<string, unknown> => ({
+      status: 'ok',
+      version: VERSION,
+      pid: process.pid,
+      startedAt: new Date(startedAt).toISOString(),
+      uptimeSeconds: Math.floor((clock.now() - startedAt) / 1000),
+      registrations: registrar.all().length,
+      activeCalls: calls.activeCallCount(),
+      mediaRelays: media.activeRelays(),
+      transactions: { server: transactions.serverTransactionCount, serverInProgress: transactions.serverTransactionsInProgress, client: transactions.clientTransactionCount },
+      connections: transport.connectionCounts(),
+      bans: bans.bans().length,
+      eventLoopLagMs: Math.round(lag.lagMs * 10) / 10,
+      memory: { rssBytes: process.memoryUsage.rss() },
+    });
     const adminListen = config.admin.listen;
     const admin =
       adminListen === null
@@ -343,10 +390,12 @@ export class VoixServer {
             configuredCampaigns: () => runtime.current().campaigns,
             now: calendarNow,
             logger: logger.child({ component: 'admin' }),
+            metrics: () => metrics.render(),
+            status: liveStatus,
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag);
   }
 
   configGeneration(): number {
@@ -381,6 +430,7 @@ export class VoixServer {
     await this.media.stop();
     this.registrar.stop();
     this.bans.dispose();
+    this.lag.stop();
     this.db.close();
     this.logger.info('stopped');
   }

@@ -182,6 +182,11 @@ export class SipTransportLayer implements MessageSender {
     return (transport === 'udp' ? this.udp : transport === 'tcp' ? this.tcp : this.tls) !== null;
   }
 
+  /** TCP and TLS connections open now. */
+  connectionCounts(): { tcp: number; tls: number } {
+    return { tcp: this.tcp?.connectionCount ?? 0, tls: this.tls?.connectionCount ?? 0 };
+  }
+
   /** Drops every TCP/TLS connection from an address (after a ban). */
   disconnect(address: string): void {
     this.tcp?.closeConnectionsFrom(address);
