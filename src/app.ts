@@ -35,18 +35,22 @@ import { openDatabase, type Db } from './store/database.js';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
-import { SystemClock, type Clock } from './util/clock.js';
+import { SystemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
 import { CampaignStore } from './dialer/campaign-store.js';
 import { Dialer } from './dialer/dialer.js';
-import { AdminApi } from './admin/admin-api.js';
+import { AdminApi, type HealthState } from './admin/admin-api.js';
 import { VoixMetrics } from './admin/voix-metrics.js';
 import { EventLoopLagMonitor } from './util/event-loop-lag.js';
+import { OverloadGuard } from './core/overload-guard.js';
 import { VERSION } from './cli/args.js';
 import { PromptStore } from './media/prompts/prompt-store.js';
 import { newCallId } from './sip/builders.js';
 
 export const SERVER_HEADER = 'voix';
+
+/** Part of the shutdown grace kept for closing sockets, workers and the database. */
+const CLOSE_RESERVE_MS = 2000;
 
 export interface BoundListener {
   readonly transport: TransportProtocol;
@@ -154,6 +158,10 @@ export class VoixServer {
     /** The /metrics figures. */
     readonly metrics: VoixMetrics,
     private readonly lag: EventLoopLagMonitor,
+    /** Refuses new requests beyond the configured load, and all of them once stopping. */
+    readonly overload: OverloadGuard,
+    private readonly transactions: TransactionLayer,
+    private readonly clock: Clock,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
@@ -229,14 +237,24 @@ export class VoixServer {
       logger,
       identifyTrunk: (address, port) => trunkIdentifier.identify(address, port),
     });
-    const transactions = new TransactionLayer({
+    let transactions: TransactionLayer;
+    const overload = new OverloadGuard({
+      settings: () => runtime.current().overload,
+      clock,
+      eventLoopLagMs: () => lag.lagMs,
+      transactionsInProgress: () => transactions.serverTransactionsInProgress,
+      serverHeader: SERVER_HEADER,
+      logger: logger.child({ component: 'overload' }),
+      onRefused: (reason) => metrics.overloadRefused(reason),
+    });
+    transactions = new TransactionLayer({
       sender: transport,
       clock,
       user: core,
       logger: logger.child({ component: 'transaction' }),
       screen: (request) => {
         metrics.requestReceived(request.method);
-        return null;
+        return overload.screen(request);
       },
     });
     const trunks = new TrunkRegistrar({
@@ -359,13 +377,19 @@ export class VoixServer {
       connections: () => transport.connectionCounts(),
       activeBans: () => bans.bans().length,
       eventLoopLagMs: () => lag.lagMs,
+      overloaded: () => overload.state().refusing,
       campaigns: () => campaignStore.campaigns(),
       campaignProgress: (campaign) => campaignStore.progress(campaign.id),
     });
     lag.start();
     const startedAt = clock.now();
+    const health = (): HealthState => {
+      const state = overload.state();
+      return state.stopping ? 'stopping' : state.refusing ? 'overloaded' : 'ok';
+    };
     const liveStatus = (): Record<string, unknown> => ({
-      status: 'ok',
+      status: health(),
+      overload: overload.state(),
       version: VERSION,
       pid: process.pid,
       startedAt: new Date(startedAt).toISOString(),
@@ -392,10 +416,11 @@ export class VoixServer {
             logger: logger.child({ component: 'admin' }),
             metrics: () => metrics.render(),
             status: liveStatus,
+            health,
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
   }
 
   configGeneration(): number {
@@ -418,20 +443,59 @@ export class VoixServer {
     };
   }
 
-  async stop(): Promise<void> {
-    await this.admin?.stop();
+  /**
+   * Stops within `graceMs` (server.shutdown_grace): new out-of-dialog
+   * requests get 503 with Retry-After and TCP/TLS accept no new connection;
+   * the dialer stops; every call is ended by voix (BYE once answered,
+   * CANCEL towards phones still ringing, 503 to callers still waiting) and
+   * its record completed; trunk registrations are withdrawn; then voix
+   * waits for the answers to what it sent, and closes everything. Whatever
+   * is still unanswered when the grace runs out is left (and logged): the
+   * sockets close in time for the process to exit within the grace.
+   */
+  async stop(graceMs = this.runtime.current().server.shutdownGraceSeconds * 1000): Promise<void> {
+    const startedAt = this.clock.now();
+    // Closing the sockets, the workers and the database takes a moment of its own.
+    const deadline = startedAt + graceMs - Math.min(CLOSE_RESERVE_MS, graceMs / 4);
+    const left = () => Math.max(0, deadline - this.clock.now());
+    this.overload.startDraining();
+    this.transport.stopAccepting();
     this.dialer.stopDialing();
-    await this.calls.hangUpAll('server-stopped');
+    const calls = this.calls.activeCallCount();
+    this.logger.info('stopping: refusing new requests, ending calls', { calls, graceSeconds: graceMs / 1000 });
+    const ended = await this.within(this.calls.hangUpAll('server-stopped'), left());
     // The campaign calls just ended are recorded before the database closes.
-    await this.dialer.idle();
+    const recorded = await this.within(this.dialer.idle(), left());
     // The unregistrations leave (and their challenges are answered) while the transports still run.
-    await this.trunks.stop();
+    const unregistered = await this.within(this.trunks.stop(), left());
+    // The BYEs and CANCELs are answered (or retransmitted until they are) before the sockets close.
+    const answered = await this.transactions.settled(left());
+    if (!ended || !recorded || !unregistered || !answered) {
+      this.logger.warn('stopping: grace time reached, closing anyway', {
+        callsEnded: ended,
+        campaignCallsRecorded: recorded,
+        trunksUnregistered: unregistered,
+        requestsUnanswered: this.transactions.clientTransactionsOutstanding,
+      });
+    }
+    await this.admin?.stop();
     await this.transport.stop();
     await this.media.stop();
     this.registrar.stop();
     this.bans.dispose();
     this.lag.stop();
     this.db.close();
-    this.logger.info('stopped');
+    this.logger.info('stopped', { calls, durationMs: this.clock.now() - startedAt });
+  }
+
+  /** Waits for `work`, at most `ms`: true when it finished in time. */
+  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = this.clock.setTimer(ms, () => resolve(false))));
+    try {
+      return await Promise.race([work.then(() => true as const), timeout]);
+    } finally {
+      this.clock.clearTimer(timer);
+    }
   }
 }

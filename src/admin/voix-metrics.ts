@@ -28,6 +28,8 @@ export interface MetricsSources {
   connections(): { readonly tcp: number; readonly tls: number };
   activeBans(): number;
   eventLoopLagMs(): number;
+  /** Whether new requests are refused now (overload, or stopping). */
+  overloaded(): boolean;
   campaigns(): readonly Campaign[];
   campaignProgress(campaign: Campaign): CampaignProgress;
 }
@@ -63,6 +65,7 @@ export class VoixMetrics {
   private readonly securityEvents: Counter;
   private readonly sipRequests: Counter;
   private readonly loopLag: Histogram;
+  private readonly overloadRefusals: Counter;
 
   constructor(private readonly startedAtMs: number = Date.now()) {
     const r = this.registry;
@@ -104,6 +107,8 @@ export class VoixMetrics {
         ];
       },
     });
+    this.overloadRefusals = r.counter('voix_sip_requests_overload_refused_total', 'New out-of-dialog requests answered 503 with Retry-After, by reason (event-loop-lag, transactions, request-rate, stopping).', ['reason']);
+    r.gauge('voix_overloaded', '1 while voix refuses new requests (overload, or stopping), else 0.', { collect: () => this.read((s) => (s.overloaded() ? 1 : 0)) });
     this.loopLag = r.histogram('voix_event_loop_lag_seconds', 'Main-thread event-loop lag, sampled ten times a second.', LAG_BUCKETS);
     r.gauge('voix_event_loop_lag_smoothed_seconds', 'The smoothed event-loop lag the overload protection compares with overload.max_event_loop_lag.', {
       collect: () => this.read((s) => s.eventLoopLagMs() / 1000),
@@ -168,6 +173,10 @@ export class VoixMetrics {
 
   requestReceived(method: string): void {
     this.sipRequests.inc({ method: COUNTED_METHODS.has(method) ? method : 'other' });
+  }
+
+  overloadRefused(reason: string): void {
+    this.overloadRefusals.inc({ reason });
   }
 
   securityEvent(event: SecurityEvent): void {

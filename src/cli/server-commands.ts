@@ -59,8 +59,11 @@ function field(value: unknown, key: string): unknown {
 export function describeLiveStatus(live: Record<string, unknown>): string[] {
   const tx = live['transactions'];
   const connections = live['connections'];
+  const overload = live['overload'];
+  const refusing = field(overload, 'refusing') === true;
   const lines = [
     `  state          ${String(live['status'])}`,
+    `  overload       ${refusing ? `refusing new requests with 503 (${String(field(overload, 'reason'))})` : 'admitting new requests'}, ${num(field(overload, 'refused'))} refused since start`,
     `  load           event-loop lag ${num(live['eventLoopLagMs']).toFixed(1)} ms, ${num(field(tx, 'serverInProgress'))} request(s) in progress, ${num(field(tx, 'server'))} server / ${num(field(tx, 'client'))} client transaction(s)`,
     `  connections    tcp ${num(field(connections, 'tcp'))}, tls ${num(field(connections, 'tls'))}`,
     `  bans           ${num(live['bans'])} source(s) banned`,

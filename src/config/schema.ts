@@ -136,6 +136,15 @@ const serverSchema = z
       .default('/var/lib/voix')
       .meta({ description: 'Dossier des données (base SQLite, certificats générés). Chemin relatif : relatif au dossier de ce fichier.' }),
     log_level: z.enum(LOG_LEVELS).default('info').meta({ description: 'Niveau de journalisation : debug, info, warn ou error.' }),
+    shutdown_grace: z
+      .int()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .meta({
+        description:
+          'Délai d’arrêt sur SIGTERM (secondes) : voix répond 503 aux nouvelles requêtes, raccroche les appels en cours par BYE, écrit leurs CDR, attend les réponses puis s’arrête ; passé ce délai il sort quand même (code 1). Prévoir TimeoutStopSec plus long dans l’unité systemd.',
+      }),
     listen: listenSchema,
   })
   .meta({ description: 'Identité du serveur, réseau et fichiers.' });
@@ -362,6 +371,40 @@ const securitySchema = z
   .prefault({})
   .meta({ description: 'Protection contre les attaques par force brute.' });
 
+const overloadSchema = z
+  .strictObject({
+    max_event_loop_lag: z
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(100)
+      .meta({
+        description:
+          'Retard lissé de la boucle d’événements (millisecondes) au-delà duquel les nouvelles requêtes hors dialogue reçoivent 503 avec Retry-After ; 0 : critère désactivé. Bien en dessous de T1 (500 ms), au-delà duquel les téléphones retransmettent.',
+      }),
+    max_transactions: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(2000)
+      .meta({ description: 'Requêtes reçues encore sans réponse finale (appels qui sonnent compris) à partir desquelles les nouvelles reçoivent 503 ; 0 : critère désactivé.' }),
+    max_requests_per_second: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .meta({
+        description:
+          'Plafond de nouvelles requêtes hors dialogue par seconde (une seconde de rafale), au-delà : 503 ; 0 (par défaut) : pas de plafond fixe, la charge est jugée sur les deux critères précédents.',
+      }),
+    retry_after: z.int().min(1).max(3600).default(5).meta({ description: 'Valeur de Retry-After des réponses 503 (secondes).' }),
+  })
+  .prefault({})
+  .meta({
+    description:
+      'Protection contre la surcharge : au-delà d’une charge, les nouvelles requêtes hors dialogue (REGISTER, INVITE, OPTIONS…) reçoivent 503 Service Unavailable avec Retry-After ; les requêtes des appels en cours (BYE, re-INVITE), CANCEL et ACK passent toujours.',
+  });
+
 const adminSchema = z
   .strictObject({
     listen: z
@@ -379,7 +422,7 @@ const adminSchema = z
       .meta({ description: 'Écoute HTTP de l’API d’administration (lecture seule, JSON) : { address, port }, ou false (par défaut) pour la désactiver.' }),
   })
   .prefault({})
-  .meta({ description: 'API HTTP d’administration : avancement des campagnes en JSON, état de santé.' });
+  .meta({ description: 'API HTTP d’administration : état de santé, métriques Prometheus (/metrics), état en direct (/api/status), avancement des campagnes en JSON.' });
 
 export const configSchema = z
   .strictObject({
@@ -391,6 +434,7 @@ export const configSchema = z
     calls: callsSchema,
     security: securitySchema,
     admin: adminSchema,
+    overload: overloadSchema,
     permission_classes: permissionClassesSchema,
     numbering_plan: numberingPlanSchema,
     groups: groupsSchema,

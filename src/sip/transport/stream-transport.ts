@@ -213,6 +213,12 @@ export class StreamTransport {
     }
   }
 
+  /** Accepts no new connection; those open keep working (shutdown: the BYEs of their calls still need them). */
+  stopListening(): void {
+    const server = this.server;
+    if (server?.listening === true) server.close();
+  }
+
   close(): Promise<void> {
     for (const connection of this.connections.values()) connection.socket.destroy();
     const server = this.server;

@@ -168,6 +168,12 @@ export class SipTransportLayer implements MessageSender {
     return bound;
   }
 
+  /** TCP and TLS accept no new connection from now on; UDP, open connections and sending go on (shutdown). */
+  stopAccepting(): void {
+    this.tcp?.stopListening();
+    this.tls?.stopListening();
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.udp?.close(), this.tcp?.close(), this.tls?.close()]);
   }

@@ -41,6 +41,7 @@ const SOURCES: MetricsSources = {
   connections: () => ({ tcp: 1, tls: 5 }),
   activeBans: () => 1,
   eventLoopLagMs: () => 12,
+  overloaded: () => false,
   campaigns: () => [{ id: 1, name: 'relance', purpose: 'customer', createdAt: 0, state: 'running' }],
   campaignProgress: () => ({ contacts: 10, results: { answered: 3, busy: 1 }, done: 4, inFlight: 2, waiting: { due: 4 }, attempts: 7, nextAttemptAt: null }),
 };

@@ -87,12 +87,13 @@ it('OPS-METRICS-01: /metrics shows registrations, a call by outcome with its RTP
   expect(status.code, status.stderr).toBe(0);
   expect(status.stdout).toMatch(/^voix is running \(pid \d+/m);
   expect(status.stdout).toMatch(/^ {2}state {10}ok$/m);
+  expect(status.stdout).toMatch(/^ {2}overload {7}admitting new requests, 0 refused since start$/m);
   expect(status.stdout).toMatch(/^ {2}load {11}event-loop lag \d+\.\d ms, \d+ request\(s\) in progress/m);
   expect(status.stdout).toMatch(/^ {2}connections {4}tcp \d+, tls \d+$/m);
   expect(status.stdout).toMatch(/^ {2}bans {11}\d+ source\(s\) banned$/m);
   expect(status.stdout).toMatch(/^ {2}memory {9}\d+\.\d MiB resident$/m);
   const json = JSON.parse(statusJson.stdout) as { running: boolean; live: Record<string, unknown> | null };
   expect(json.running).toBe(true);
-  expect(json.live).toMatchObject({ status: 'ok', registrations: 2, activeCalls: 0, pid: voix.process.pid });
+  expect(json.live).toMatchObject({ status: 'ok', registrations: 2, activeCalls: 0, pid: voix.process.pid, overload: { refusing: false, stopping: false, refused: 0 } });
   await expectNoCallLeft(lab);
 });
