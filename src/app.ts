@@ -29,7 +29,7 @@ import { SecurityLog } from './security/security-log.js';
 import { NonceManager } from './sip/auth/nonce.js';
 import { TransactionLayer } from './sip/transaction/transaction-layer.js';
 import { TrunkRegistrar } from './trunks/trunk-registrar.js';
-import { SipTransportLayer } from './sip/transport/transport-layer.js';
+import { SipTransportLayer, type TransportLimits } from './sip/transport/transport-layer.js';
 import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
@@ -191,12 +191,26 @@ export class VoixServer {
     const { udp, tcp } = config.server.listen;
     const tlsListen = config.server.listen.tls;
     const material = tlsMaterial(config, hosts, logger);
+    const transportLimits = (c: VoixConfig): TransportLimits => ({
+      idleTimeoutMs: c.limits.idleTimeoutSeconds * 1000,
+      firstMessageTimeoutMs: c.limits.firstMessageTimeoutSeconds * 1000,
+      maxConnectionsPerAddress: c.limits.maxConnectionsPerAddress,
+      maxConnections: c.limits.maxConnections,
+      maxMessageBytes: c.limits.maxMessageSize,
+      maxHeaders: c.limits.maxHeaders,
+    });
+    let limits = transportLimits(config);
+    runtime.onChange('limits', ({ current }) => {
+      limits = transportLimits(current);
+    });
     const transport = new SipTransportLayer({
       udp,
       tcp,
       tls: tlsListen !== null && material !== null ? { address: tlsListen.address, port: tlsListen.port, ...material } : null,
       publicAddress: config.server.publicAddress,
       isBlocked: (address) => bans.isBanned(address),
+      limits: () => limits,
+      onLimit: (event) => (event.kind === 'connection' ? metrics.connectionRefused(event.transport, event.reason) : metrics.messageRefused(event.transport, event.reason)),
       serverHeader: SERVER_HEADER,
       logger,
     });

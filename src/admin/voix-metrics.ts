@@ -66,6 +66,8 @@ export class VoixMetrics {
   private readonly sipRequests: Counter;
   private readonly loopLag: Histogram;
   private readonly overloadRefusals: Counter;
+  private readonly connectionsRefused: Counter;
+  private readonly messagesRefused: Counter;
 
   constructor(private readonly startedAtMs: number = Date.now()) {
     const r = this.registry;
@@ -107,6 +109,8 @@ export class VoixMetrics {
         ];
       },
     });
+    this.connectionsRefused = r.counter('voix_sip_connections_refused_total', 'TCP/TLS connections refused or closed by a limit, by transport and reason (per-address-limit, total-limit, first-message-timeout).', ['transport', 'reason']);
+    this.messagesRefused = r.counter('voix_sip_messages_refused_total', 'SIP messages refused by a limit, by transport and reason (message-too-large, too-many-headers).', ['transport', 'reason']);
     this.overloadRefusals = r.counter('voix_sip_requests_overload_refused_total', 'New out-of-dialog requests answered 503 with Retry-After, by reason (event-loop-lag, transactions, request-rate, stopping).', ['reason']);
     r.gauge('voix_overloaded', '1 while voix refuses new requests (overload, or stopping), else 0.', { collect: () => this.read((s) => (s.overloaded() ? 1 : 0)) });
     this.loopLag = r.histogram('voix_event_loop_lag_seconds', 'Main-thread event-loop lag, sampled ten times a second.', LAG_BUCKETS);
@@ -177,6 +181,14 @@ export class VoixMetrics {
 
   overloadRefused(reason: string): void {
     this.overloadRefusals.inc({ reason });
+  }
+
+  connectionRefused(transport: string, reason: string): void {
+    this.connectionsRefused.inc({ transport, reason });
+  }
+
+  messageRefused(transport: string, reason: string): void {
+    this.messagesRefused.inc({ transport, reason });
   }
 
   securityEvent(event: SecurityEvent): void {

@@ -317,6 +317,14 @@ function toVoixConfig(raw: RawConfig, dialplan: CompiledDialplan, baseDir: strin
       maxRequestsPerSecond: raw.overload.max_requests_per_second,
       retryAfterSeconds: raw.overload.retry_after,
     },
+    limits: {
+      maxMessageSize: raw.limits.max_message_size,
+      maxHeaders: raw.limits.max_headers,
+      maxConnectionsPerAddress: raw.limits.max_connections_per_address,
+      maxConnections: raw.limits.max_connections,
+      idleTimeoutSeconds: raw.limits.idle_timeout,
+      firstMessageTimeoutSeconds: raw.limits.first_message_timeout,
+    },
     ...dialplan,
   };
 }

@@ -405,6 +405,54 @@ const overloadSchema = z
       'Protection contre la surcharge : au-delà d’une charge, les nouvelles requêtes hors dialogue (REGISTER, INVITE, OPTIONS…) reçoivent 503 Service Unavailable avec Retry-After ; les requêtes des appels en cours (BYE, re-INVITE), CANCEL et ACK passent toujours.',
   });
 
+const limitsSchema = z
+  .strictObject({
+    max_message_size: z
+      .int()
+      .min(1500)
+      .max(1_048_576)
+      .default(65_535)
+      .meta({ description: 'Taille maximale d’un message SIP, en-têtes et corps (octets). Au-delà : 513 Message Too Large, et la connexion TCP/TLS est fermée.' }),
+    max_headers: z
+      .int()
+      .min(16)
+      .max(1000)
+      .default(100)
+      .meta({ description: 'Nombre maximal de lignes d’en-tête d’un message SIP. Au-delà : 400 et message ignoré.' }),
+    max_connections_per_address: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(64)
+      .meta({
+        description:
+          'Connexions TCP et TLS simultanées depuis une même adresse IP (poignées de main TLS en cours comprises). Un bureau derrière un NAT en ouvre une par téléphone : prévoir le nombre de téléphones.',
+      }),
+    max_connections: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(4096)
+      .meta({ description: 'Connexions TCP et TLS simultanées en tout, par transport.' }),
+    idle_timeout: z
+      .int()
+      .min(10)
+      .max(86_400)
+      .default(3900)
+      .meta({
+        description:
+          'Durée sans aucun trafic (secondes) après laquelle une connexion TCP/TLS est fermée. Plus longue que registrar.max_expires, pour qu’un téléphone enregistré sans keep-alive reste joignable.',
+      }),
+    first_message_timeout: z
+      .int()
+      .min(1)
+      .max(3600)
+      .default(10)
+      .meta({ description: 'Délai (secondes) pour qu’une nouvelle connexion TCP/TLS termine sa poignée de main TLS et envoie un premier message SIP complet ; sinon elle est fermée.' }),
+  })
+  .prefault({})
+  .meta({ description: 'Limites de la signalisation SIP contre les messages et connexions abusifs.' });
+
 const adminSchema = z
   .strictObject({
     listen: z
@@ -435,6 +483,7 @@ export const configSchema = z
     security: securitySchema,
     admin: adminSchema,
     overload: overloadSchema,
+    limits: limitsSchema,
     permission_classes: permissionClassesSchema,
     numbering_plan: numberingPlanSchema,
     groups: groupsSchema,

@@ -318,6 +318,7 @@ export interface VoixConfig {
   readonly security: SecurityConfig;
   readonly admin: AdminConfig;
   readonly overload: OverloadConfig;
+  readonly limits: LimitsConfig;
   readonly groups: readonly RingGroupConfig[];
   readonly messages: readonly MessageConfig[];
   readonly menus: readonly MenuConfig[];
@@ -337,6 +338,18 @@ export interface OverloadConfig {
   readonly maxTransactionsInProgress: number;
   readonly maxRequestsPerSecond: number;
   readonly retryAfterSeconds: number;
+}
+
+/** Limits on SIP messages and TCP/TLS connections. */
+export interface LimitsConfig {
+  /** Bytes, header section and body together. */
+  readonly maxMessageSize: number;
+  readonly maxHeaders: number;
+  readonly maxConnectionsPerAddress: number;
+  /** Per transport (TCP, TLS). */
+  readonly maxConnections: number;
+  readonly idleTimeoutSeconds: number;
+  readonly firstMessageTimeoutSeconds: number;
 }
 
 /** The administration HTTP API (read-only JSON), or null when disabled. */
