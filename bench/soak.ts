@@ -70,6 +70,13 @@ const jsonFile = option('json');
 /** Keep the run's directory (voix.log, SIPp's error files) instead of removing it. */
 const keep = process.argv.includes('--keep');
 
+/** Below this steady span, a slope says more about garbage collection than about a leak. */
+const MIN_SLOPE_SPAN_S = 600;
+
+function steadySpan(steady: readonly { atSeconds: number }[]): number {
+  return (steady[steady.length - 1]?.atSeconds ?? 0) - (steady[0]?.atSeconds ?? 0);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -373,7 +380,7 @@ async function main(): Promise<void> {
     ),
     '',
     steady.length >= 2
-      ? `slopes over the ${steady.length} steady samples (from t=${steady[0]?.atSeconds ?? 0}s), per hour: RSS ${perHour((s) => s.rssMiB).toFixed(1)} MiB, fds ${perHour((s) => s.openFds).toFixed(1)}, heap ${perHour((s) => s.heapMiB).toFixed(1)} MiB, lag ${perHour((s) => s.lagSmoothedMs).toFixed(2)} ms`
+      ? `slopes over the ${steady.length} steady samples (from t=${steady[0]?.atSeconds ?? 0}s), per hour: RSS ${perHour((s) => s.rssMiB).toFixed(1)} MiB, fds ${perHour((s) => s.openFds).toFixed(1)}, heap ${perHour((s) => s.heapMiB).toFixed(1)} MiB, lag ${perHour((s) => s.lagSmoothedMs).toFixed(2)} ms${steadySpan(steady) < MIN_SLOPE_SPAN_S ? ` (over ${steadySpan(steady)} s only: garbage collection moves RSS and heap by megabytes, a slope needs ${MIN_SLOPE_SPAN_S / 60} min or more)` : ''}`
       : `slopes: fewer than 2 steady samples (the first ${Math.max(sampleSeconds * 2, callSeconds)} s are the ramp): run longer for curves`,
   ].join('\n');
   process.stdout.write(`${report}\n`);
