@@ -29,21 +29,28 @@ import { SecurityLog } from './security/security-log.js';
 import { NonceManager } from './sip/auth/nonce.js';
 import { TransactionLayer } from './sip/transaction/transaction-layer.js';
 import { TrunkRegistrar } from './trunks/trunk-registrar.js';
-import { SipTransportLayer } from './sip/transport/transport-layer.js';
+import { SipTransportLayer, type TransportLimits } from './sip/transport/transport-layer.js';
 import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
-import { SystemClock, type Clock } from './util/clock.js';
+import { SystemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
 import { CampaignStore } from './dialer/campaign-store.js';
 import { Dialer } from './dialer/dialer.js';
-import { AdminApi } from './admin/admin-api.js';
+import { AdminApi, type HealthState } from './admin/admin-api.js';
+import { VoixMetrics } from './admin/voix-metrics.js';
+import { EventLoopLagMonitor } from './util/event-loop-lag.js';
+import { OverloadGuard } from './core/overload-guard.js';
+import { VERSION } from './cli/args.js';
 import { PromptStore } from './media/prompts/prompt-store.js';
 import { newCallId } from './sip/builders.js';
 
 export const SERVER_HEADER = 'voix';
+
+/** Part of the shutdown grace kept for closing sockets, workers and the database. */
+const CLOSE_RESERVE_MS = 2000;
 
 export interface BoundListener {
   readonly transport: TransportProtocol;
@@ -148,6 +155,13 @@ export class VoixServer {
     private readonly dialer: Dialer,
     /** The read-only HTTP API, when admin.listen enables it. */
     private readonly admin: AdminApi | null,
+    /** The /metrics figures. */
+    readonly metrics: VoixMetrics,
+    private readonly lag: EventLoopLagMonitor,
+    /** Refuses new requests beyond the configured load, and all of them once stopping. */
+    readonly overload: OverloadGuard,
+    private readonly transactions: TransactionLayer,
+    private readonly clock: Clock,
   ) {}
 
   static async start(config: VoixConfig, logger: Logger, clock: Clock = new SystemClock(), options: StartOptions = {}): Promise<VoixServer> {
@@ -160,7 +174,9 @@ export class VoixServer {
     runtime.onChange('users', ({ current }) => {
       users = usersFromConfig(current);
     });
-    const securityLog = new SecurityLog(logger);
+    const metrics = new VoixMetrics(clock.now());
+    const lag = new EventLoopLagMonitor({ clock, now: () => performance.now(), onSample: (lagMs) => metrics.eventLoopLagSample(lagMs) });
+    const securityLog = new SecurityLog(logger, (event) => metrics.securityEvent(event));
     const bans = new BanList({
       clock,
       maxFailures: config.security.ban.maxFailures,
@@ -175,12 +191,26 @@ export class VoixServer {
     const { udp, tcp } = config.server.listen;
     const tlsListen = config.server.listen.tls;
     const material = tlsMaterial(config, hosts, logger);
+    const transportLimits = (c: VoixConfig): TransportLimits => ({
+      idleTimeoutMs: c.limits.idleTimeoutSeconds * 1000,
+      firstMessageTimeoutMs: c.limits.firstMessageTimeoutSeconds * 1000,
+      maxConnectionsPerAddress: c.limits.maxConnectionsPerAddress,
+      maxConnections: c.limits.maxConnections,
+      maxMessageBytes: c.limits.maxMessageSize,
+      maxHeaders: c.limits.maxHeaders,
+    });
+    let limits = transportLimits(config);
+    runtime.onChange('limits', ({ current }) => {
+      limits = transportLimits(current);
+    });
     const transport = new SipTransportLayer({
       udp,
       tcp,
       tls: tlsListen !== null && material !== null ? { address: tlsListen.address, port: tlsListen.port, ...material } : null,
       publicAddress: config.server.publicAddress,
       isBlocked: (address) => bans.isBanned(address),
+      limits: () => limits,
+      onLimit: (event) => (event.kind === 'connection' ? metrics.connectionRefused(event.transport, event.reason) : metrics.messageRefused(event.transport, event.reason)),
       serverHeader: SERVER_HEADER,
       logger,
     });
@@ -221,7 +251,26 @@ export class VoixServer {
       logger,
       identifyTrunk: (address, port) => trunkIdentifier.identify(address, port),
     });
-    const transactions = new TransactionLayer({ sender: transport, clock, user: core, logger: logger.child({ component: 'transaction' }) });
+    let transactions: TransactionLayer;
+    const overload = new OverloadGuard({
+      settings: () => runtime.current().overload,
+      clock,
+      eventLoopLagMs: () => lag.lagMs,
+      transactionsInProgress: () => transactions.serverTransactionsInProgress,
+      serverHeader: SERVER_HEADER,
+      logger: logger.child({ component: 'overload' }),
+      onRefused: (reason) => metrics.overloadRefused(reason),
+    });
+    transactions = new TransactionLayer({
+      sender: transport,
+      clock,
+      user: core,
+      logger: logger.child({ component: 'transaction' }),
+      screen: (request) => {
+        metrics.requestReceived(request.method);
+        return overload.screen(request);
+      },
+    });
     const trunks = new TrunkRegistrar({
       trunks: config.trunks,
       transactions,
@@ -249,7 +298,7 @@ export class VoixServer {
       // Whether a call voix placed reached a person or an answering machine.
       onAmd: (event) => calls.onAmd(event.callId, event.verdict, event.reason),
     });
-    const cdrs = new CdrStore(db);
+    const cdrs = new CdrStore(db, (end) => metrics.callEnded(end));
     const stale = cdrs.closeStaleCalls(clock.now());
     if (stale > 0) logger.warn('calls left open by the previous run closed', { calls: stale });
     let router: CallRouter;
@@ -278,6 +327,7 @@ export class VoixServer {
         const sdpAddress = config.media.publicAddress ?? mediaAddress(config, transport.localEndpoint(caller.transport).host);
         return new RelayCallMedia(media, relay, sdpAddress, caller, { engine: media, tracker: playout });
       },
+      onRefused: (status) => metrics.callRefused(status),
     });
     core.attach(transactions, calls);
     transport.setHandler({
@@ -332,6 +382,41 @@ export class VoixServer {
       logger: logger.child({ component: 'dialer' }),
     });
     dialer.start();
+    metrics.attach({
+      version: VERSION,
+      registrations: () => registrar.all().length,
+      activeCalls: () => calls.activeCallCount(),
+      mediaRelays: () => media.activeRelays(),
+      transactions: () => ({ server: transactions.serverTransactionCount, serverInProgress: transactions.serverTransactionsInProgress, client: transactions.clientTransactionCount }),
+      connections: () => transport.connectionCounts(),
+      activeBans: () => bans.bans().length,
+      eventLoopLagMs: () => lag.lagMs,
+      overloaded: () => overload.state().refusing,
+      campaigns: () => campaignStore.campaigns(),
+      campaignProgress: (campaign) => campaignStore.progress(campaign.id),
+    });
+    lag.start();
+    const startedAt = clock.now();
+    const health = (): HealthState => {
+      const state = overload.state();
+      return state.stopping ? 'stopping' : state.refusing ? 'overloaded' : 'ok';
+    };
+    const liveStatus = (): Record<string, unknown> => ({
+      status: health(),
+      overload: overload.state(),
+      version: VERSION,
+      pid: process.pid,
+      startedAt: new Date(startedAt).toISOString(),
+      uptimeSeconds: Math.floor((clock.now() - startedAt) / 1000),
+      registrations: registrar.all().length,
+      activeCalls: calls.activeCallCount(),
+      mediaRelays: media.activeRelays(),
+      transactions: { server: transactions.serverTransactionCount, serverInProgress: transactions.serverTransactionsInProgress, client: transactions.clientTransactionCount },
+      connections: transport.connectionCounts(),
+      bans: bans.bans().length,
+      eventLoopLagMs: Math.round(lag.lagMs * 10) / 10,
+      memory: { rssBytes: process.memoryUsage.rss() },
+    });
     const adminListen = config.admin.listen;
     const admin =
       adminListen === null
@@ -343,10 +428,13 @@ export class VoixServer {
             configuredCampaigns: () => runtime.current().campaigns,
             now: calendarNow,
             logger: logger.child({ component: 'admin' }),
+            metrics: () => metrics.render(),
+            status: liveStatus,
+            health,
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
   }
 
   configGeneration(): number {
@@ -369,19 +457,59 @@ export class VoixServer {
     };
   }
 
-  async stop(): Promise<void> {
-    await this.admin?.stop();
+  /**
+   * Stops within `graceMs` (server.shutdown_grace): new out-of-dialog
+   * requests get 503 with Retry-After and TCP/TLS accept no new connection;
+   * the dialer stops; every call is ended by voix (BYE once answered,
+   * CANCEL towards phones still ringing, 503 to callers still waiting) and
+   * its record completed; trunk registrations are withdrawn; then voix
+   * waits for the answers to what it sent, and closes everything. Whatever
+   * is still unanswered when the grace runs out is left (and logged): the
+   * sockets close in time for the process to exit within the grace.
+   */
+  async stop(graceMs = this.runtime.current().server.shutdownGraceSeconds * 1000): Promise<void> {
+    const startedAt = this.clock.now();
+    // Closing the sockets, the workers and the database takes a moment of its own.
+    const deadline = startedAt + graceMs - Math.min(CLOSE_RESERVE_MS, graceMs / 4);
+    const left = () => Math.max(0, deadline - this.clock.now());
+    this.overload.startDraining();
+    this.transport.stopAccepting();
     this.dialer.stopDialing();
-    await this.calls.hangUpAll('server-stopped');
+    const calls = this.calls.activeCallCount();
+    this.logger.info('stopping: refusing new requests, ending calls', { calls, graceSeconds: graceMs / 1000 });
+    const ended = await this.within(this.calls.hangUpAll('server-stopped'), left());
     // The campaign calls just ended are recorded before the database closes.
-    await this.dialer.idle();
+    const recorded = await this.within(this.dialer.idle(), left());
     // The unregistrations leave (and their challenges are answered) while the transports still run.
-    await this.trunks.stop();
+    const unregistered = await this.within(this.trunks.stop(), left());
+    // The BYEs and CANCELs are answered (or retransmitted until they are) before the sockets close.
+    const answered = await this.transactions.settled(left());
+    if (!ended || !recorded || !unregistered || !answered) {
+      this.logger.warn('stopping: grace time reached, closing anyway', {
+        callsEnded: ended,
+        campaignCallsRecorded: recorded,
+        trunksUnregistered: unregistered,
+        requestsUnanswered: this.transactions.clientTransactionsOutstanding,
+      });
+    }
+    await this.admin?.stop();
     await this.transport.stop();
     await this.media.stop();
     this.registrar.stop();
     this.bans.dispose();
+    this.lag.stop();
     this.db.close();
-    this.logger.info('stopped');
+    this.logger.info('stopped', { calls, durationMs: this.clock.now() - startedAt });
+  }
+
+  /** Waits for `work`, at most `ms`: true when it finished in time. */
+  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = this.clock.setTimer(ms, () => resolve(false))));
+    try {
+      return await Promise.race([work.then(() => true as const), timeout]);
+    } finally {
+      this.clock.clearTimer(timer);
+    }
   }
 }

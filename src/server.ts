@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `node dist/server.js --config FILE`: loads and checks the configuration,
- * starts voix, and stops it cleanly on SIGTERM/SIGINT. SIGHUP reads the same
+ * starts voix, and stops it cleanly on SIGTERM/SIGINT within
+ * server.shutdown_grace (calls ended with BYE, their records written; a
+ * second signal, or a stop that overruns the grace, exits at once, code 1). SIGHUP reads the same
  * file again and applies it (`voix reload`); an invalid file is refused and
  * the running configuration stays. The pid, configuration generation and the
  * last reload's outcome are kept in the database (runtime_state) for the
@@ -98,17 +100,26 @@ async function main(argv: string[]): Promise<number> {
     logger.info('reload requested', { signal: 'SIGHUP' });
     reloader.request().catch((error: unknown) => logger.error('config reload failed', { error }));
   };
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info('stopping', { signal });
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
   });
+  const graceSeconds = server.runtime.current().server.shutdownGraceSeconds;
+  logger.info('stopping', { signal, graceSeconds });
+  // A second signal (Ctrl-C twice) or a stop that overruns its grace ends the process at once: systemd must not have to kill it.
+  const now = (reason: string, fields: Record<string, unknown>) => {
+    logger.error(reason, fields);
+    process.exit(1);
+  };
+  const again = (second: NodeJS.Signals) => now('stopping at once: second signal', { signal: second });
+  process.on('SIGTERM', again);
+  process.on('SIGINT', again);
+  // server.stop() keeps its own margin inside the grace: this is only the backstop for a stop that hangs.
+  const overrun = setTimeout(() => now('stopping at once: shutdown grace exceeded', { graceSeconds }), graceSeconds * 1000);
   onHangup = () => logger.info('reload ignored: stopping', { signal: 'SIGHUP' });
   clearInterval(trunkTimer);
-  await server.stop();
+  await server.stop(graceSeconds * 1000);
+  clearTimeout(overrun);
   writeTrunks();
   state.recordStop(clock.now());
   stateDb.close();

@@ -4,7 +4,10 @@
  * enables it (`admin.listen`). It asks no password, so it serves nothing
  * secret and changes nothing: the operator drives voix with the CLI.
  *
- *   GET /health                    {"status":"ok"} while voix serves
+ *   GET /health                    {"status":"ok"} while voix serves ("overloaded" while it refuses
+ *                                  new requests for load, still 200; "stopping" with 503 once SIGTERM came)
+ *   GET /metrics                   Prometheus text format, every name prefixed voix_ (voix-metrics.ts)
+ *   GET /api/status                the running server's figures as JSON (what `voix status` shows)
  *   GET /api/campaigns             every campaign with its progress and pace
  *   GET /api/campaigns/<name>      one campaign (404 if unknown)
  */
@@ -14,6 +17,9 @@ import type { CampaignConfig } from '../config/types.js';
 import type { CampaignStore } from '../dialer/campaign-store.js';
 import { campaignStatusWithPace } from '../dialer/campaign-status.js';
 import type { Logger } from '../log/logger.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics-registry.js';
+
+export type HealthState = 'ok' | 'overloaded' | 'stopping';
 
 export interface AdminApiOptions {
   readonly address: string;
@@ -23,9 +29,15 @@ export interface AdminApiOptions {
   /** The calendar (the dialer's): pace and next attempt times. */
   readonly now: () => number;
   readonly logger: Logger;
+  /** The Prometheus text of /metrics; without it /metrics is 404. */
+  readonly metrics?: () => string;
+  /** The live figures of /api/status; without it /api/status is 404. */
+  readonly status?: () => Record<string, unknown>;
+  /** What /health says; "ok" without it. */
+  readonly health?: () => HealthState;
 }
 
-type Reply = { readonly status: number; readonly body: unknown };
+type Reply = { readonly status: number; readonly body: unknown } | { readonly status: number; readonly text: string; readonly contentType: string };
 
 export class AdminApi {
   private server: http.Server | null = null;
@@ -35,9 +47,15 @@ export class AdminApi {
   /** Listens; resolves with the bound port (0 in the options picks a free one). */
   async start(): Promise<number> {
     const server = http.createServer((request, response) => {
-      const reply = this.route(request.method ?? 'GET', request.url ?? '/');
-      const body = JSON.stringify(reply.body);
-      response.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(reply.status === 405 ? { allow: 'GET' } : {}) });
+      let reply: Reply;
+      try {
+        reply = this.route(request.method ?? 'GET', request.url ?? '/');
+      } catch (error) {
+        this.options.logger.error('admin api request failed', { url: request.url, error });
+        reply = { status: 500, body: { error: 'internal error (see the voix log)' } };
+      }
+      const [body, contentType] = 'text' in reply ? [reply.text, reply.contentType] : [JSON.stringify(reply.body), 'application/json; charset=utf-8'];
+      response.writeHead(reply.status, { 'content-type': contentType, 'cache-control': 'no-store', ...(reply.status === 405 ? { allow: 'GET' } : {}) });
       response.end(body);
     });
     // A dashboard polling every few seconds: short keep-alive, no slow clients holding sockets.
@@ -67,7 +85,13 @@ export class AdminApi {
   private route(method: string, url: string): Reply {
     if (method !== 'GET') return { status: 405, body: { error: 'the administration API is read-only: GET only' } };
     const path = new URL(url, 'http://localhost').pathname;
-    if (path === '/health') return { status: 200, body: { status: 'ok' } };
+    if (path === '/health') {
+      const state = this.options.health?.() ?? 'ok';
+      return { status: state === 'stopping' ? 503 : 200, body: { status: state } };
+    }
+    const { metrics, status } = this.options;
+    if (path === '/metrics' && metrics !== undefined) return { status: 200, text: metrics(), contentType: PROMETHEUS_CONTENT_TYPE };
+    if (path === '/api/status' && status !== undefined) return { status: 200, body: status() };
     if (path === '/api/campaigns') return { status: 200, body: this.campaigns() };
     const one = /^\/api\/campaigns\/([^/]+)$/.exec(path);
     if (one !== null) {

@@ -40,6 +40,8 @@ export interface CallCoreOptions {
   readonly router: CallRouter;
   /** Allocates the relay of a new call and gives its SDP handling. */
   readonly openMedia: (callId: string, caller: LegSignalling) => Promise<CallMedia>;
+  /** An INVITE refused before any call started (the metrics count them by status). */
+  readonly onRefused?: (status: number) => void;
 }
 
 export interface ActiveCall {
@@ -129,6 +131,11 @@ export class CallCore {
     return [...this.calls].map((c) => c.summary());
   }
 
+  /** Calls in progress, campaign calls included. */
+  activeCallCount(): number {
+    return this.calls.size + this.originated.size;
+  }
+
   /**
    * An answered campaign call goes on to an internal number (a menu, a user,
    * a group) as a Call whose caller is the called party, like a call from
@@ -175,6 +182,7 @@ export class CallCore {
   }
 
   private reject(tx: ServerTransaction, request: SipRequest, status: number, reason?: string, extra: Array<readonly [string, string]> = []): void {
+    this.options.onRefused?.(status);
     const headers = new Headers();
     for (const [n, v] of extra) headers.append(n, v);
     headers.append('Server', this.options.serverHeader);

@@ -113,7 +113,11 @@ export class CdrStore {
   private readonly finish;
   private readonly closeStale;
 
-  constructor(private readonly db: Db) {
+  /** `onEnd` hears each completed record (the metrics count outcomes and RTP quality from it). */
+  constructor(
+    private readonly db: Db,
+    private readonly onEnd?: (end: CallEnd) => void,
+  ) {
     this.insert = db.prepare(
       `INSERT INTO calls (call_id, caller, callee, caller_transport, started_at, srtp_caller)
        VALUES (@call_id, @caller, @callee, @caller_transport, @started_at, @srtp_caller)`,
@@ -158,6 +162,7 @@ export class CdrStore {
       hangup_by: end.hangupBy,
       media: end.media === null ? null : JSON.stringify(end.media),
     });
+    this.onEnd?.(end);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * `voix status` and `voix reload`: the commands that talk about (and to) the
- * running server, through the runtime state it keeps in its database and,
- * for reload, a SIGHUP.
+ * running server, through the runtime state it keeps in its database, the
+ * live figures of its administration API when admin.listen enables it
+ * (GET /api/status: load, connections, bans, memory), and, for reload, a
+ * SIGHUP.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { readActiveCalls } from '../calls/cdr-store.js';
 import { formatConfigIssue, loadConfigFile } from '../config/load.js';
 import type { ReloadRecord } from '../config/reload-controller.js';
-import type { VoixConfig } from '../config/types.js';
+import type { ListenEndpoint, VoixConfig } from '../config/types.js';
 import { databasePath, openDatabase, type Db } from '../store/database.js';
 import { readRuntimeState, type RuntimeState } from '../store/runtime-state-store.js';
 import { readBindings } from '../store/sqlite-binding-store.js';
@@ -22,6 +24,53 @@ import { formatDuration, sameFile, serverLiveness, waitForReload } from './serve
 
 /** How long `voix reload` waits for the server's outcome. */
 const RELOAD_TIMEOUT_MS = 10_000;
+/** How long `voix status` waits for the administration API: a loaded server still answers within this. */
+const LIVE_STATUS_TIMEOUT_MS = 3000;
+
+/** The URL of the running server's /api/status (a wildcard listen address is reached on loopback). */
+export function liveStatusUrl(listen: ListenEndpoint): string {
+  const host = listen.address === '0.0.0.0' ? '127.0.0.1' : listen.address === '::' ? '::1' : listen.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}/api/status`;
+}
+
+type LiveStatus = { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly error: string };
+
+async function fetchLiveStatus(listen: ListenEndpoint): Promise<LiveStatus> {
+  const url = liveStatusUrl(listen);
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(LIVE_STATUS_TIMEOUT_MS) });
+    if (!response.ok) return { ok: false, error: `${url} answered ${response.status}` };
+    return { ok: true, value: (await response.json()) as Record<string, unknown> };
+  } catch (error) {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    return { ok: false, error: `${url} did not answer: ${cause}` };
+  }
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' ? value : Number.NaN;
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** The live figures as `voix status` lines. */
+export function describeLiveStatus(live: Record<string, unknown>): string[] {
+  const tx = live['transactions'];
+  const connections = live['connections'];
+  const overload = live['overload'];
+  const refusing = field(overload, 'refusing') === true;
+  const lines = [
+    `  state          ${String(live['status'])}`,
+    `  overload       ${refusing ? `refusing new requests with 503 (${String(field(overload, 'reason'))})` : 'admitting new requests'}, ${num(field(overload, 'refused'))} refused since start`,
+    `  load           event-loop lag ${num(live['eventLoopLagMs']).toFixed(1)} ms, ${num(field(tx, 'serverInProgress'))} request(s) in progress, ${num(field(tx, 'server'))} server / ${num(field(tx, 'client'))} client transaction(s)`,
+    `  connections    tcp ${num(field(connections, 'tcp'))}, tls ${num(field(connections, 'tls'))}`,
+    `  bans           ${num(live['bans'])} source(s) banned`,
+    `  memory         ${(num(field(live['memory'], 'rssBytes')) / (1024 * 1024)).toFixed(1)} MiB resident`,
+  ];
+  return lines;
+}
 
 function describeReload(record: ReloadRecord): string {
   const when = new Date(record.at).toISOString();
@@ -42,9 +91,9 @@ const DEFAULT_DATA_DIR = '/var/lib/voix';
  * operator who just broke it wants to see what voix is running with. The
  * errors are said as warnings (a reload would refuse the file).
  */
-async function dataDirOf(configPath: string, json: boolean): Promise<string> {
+async function dataDirOf(configPath: string, json: boolean): Promise<{ dataDir: string; admin: ListenEndpoint | null }> {
   const loaded = await loadConfigFile(configPath);
-  if (loaded.ok) return loaded.config.server.dataDir;
+  if (loaded.ok) return { dataDir: loaded.config.server.dataDir, admin: loaded.config.admin.listen };
   const unreadable = loaded.errors.find((e) => e.line === 0);
   if (unreadable !== undefined) throw new UserError(formatConfigIssue(unreadable));
   if (!json) {
@@ -59,12 +108,13 @@ async function dataDirOf(configPath: string, json: boolean): Promise<string> {
   }
   const server = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['server'] : undefined;
   const dataDir = typeof server === 'object' && server !== null ? (server as Record<string, unknown>)['data_dir'] : undefined;
-  return path.resolve(path.dirname(path.resolve(configPath)), typeof dataDir === 'string' ? dataDir : DEFAULT_DATA_DIR);
+  // The administration API's address is only trusted from a valid file.
+  return { dataDir: path.resolve(path.dirname(path.resolve(configPath)), typeof dataDir === 'string' ? dataDir : DEFAULT_DATA_DIR), admin: null };
 }
 
 export async function status(configPath: string, words: readonly string[]): Promise<number> {
   const json = jsonOnly(words, 'usage: voix status [--json]');
-  const dataDir = await dataDirOf(configPath, json);
+  const { dataDir, admin } = await dataDirOf(configPath, json);
   if (!existsSync(databasePath(dataDir))) {
     if (json) printJson({ running: false, reason: 'voix has never run with this configuration', dataDir });
     else err(`voix is not running: no database at ${databasePath(dataDir)} (it has never run with this configuration)`);
@@ -76,6 +126,7 @@ export async function status(configPath: string, words: readonly string[]): Prom
     const { registrations, activeCalls } = counts(db);
     const state = liveness.state;
     const now = Date.now();
+    const live: LiveStatus | null = liveness.running && admin !== null ? await fetchLiveStatus(admin) : null;
     if (json) {
       printJson({
         running: liveness.running,
@@ -95,6 +146,9 @@ export async function status(configPath: string, words: readonly string[]): Prom
           expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
           nextAttemptAt: t.nextAttemptAt === null ? null : new Date(t.nextAttemptAt).toISOString(),
         })),
+        live: live?.ok === true ? live.value : null,
+        ...(live?.ok === false ? { liveError: live.error } : {}),
+        ...(liveness.running && admin === null ? { liveError: 'admin.listen is off: no live figures' } : {}),
       });
       return liveness.running ? EXIT_OK : EXIT_NOTHING;
     }
@@ -122,6 +176,9 @@ export async function status(configPath: string, words: readonly string[]): Prom
             : '';
       out(`  trunk ${t.trunk.padEnd(8)} ${t.state}${detail === '' ? '' : ` (${detail})`}`);
     }
+    if (live?.ok === true) for (const line of describeLiveStatus(live.value)) out(line);
+    else if (live?.ok === false) out(`  live figures   ${live.error}`);
+    else if (liveness.running) out('  live figures   none: admin.listen is off (enable it for load, connections, bans and /metrics)');
     return liveness.running ? EXIT_OK : EXIT_NOTHING;
   } finally {
     db.close();

@@ -280,6 +280,7 @@ function toVoixConfig(raw: RawConfig, dialplan: CompiledDialplan, baseDir: strin
       publicAddress: raw.server.public_address?.toLowerCase() ?? null,
       dataDir: resolve(baseDir, raw.server.data_dir),
       logLevel: raw.server.log_level,
+      shutdownGraceSeconds: raw.server.shutdown_grace,
       listen: { udp: endpoint(raw.server.listen.udp), tcp: endpoint(raw.server.listen.tcp), tls },
     },
     registrar: {
@@ -310,6 +311,20 @@ function toVoixConfig(raw: RawConfig, dialplan: CompiledDialplan, baseDir: strin
       sdesOverPlaintext: raw.security.sdes_over_plaintext,
     },
     admin: { listen: endpoint(raw.admin.listen) },
+    overload: {
+      maxEventLoopLagMs: raw.overload.max_event_loop_lag,
+      maxTransactionsInProgress: raw.overload.max_transactions,
+      maxRequestsPerSecond: raw.overload.max_requests_per_second,
+      retryAfterSeconds: raw.overload.retry_after,
+    },
+    limits: {
+      maxMessageSize: raw.limits.max_message_size,
+      maxHeaders: raw.limits.max_headers,
+      maxConnectionsPerAddress: raw.limits.max_connections_per_address,
+      maxConnections: raw.limits.max_connections,
+      idleTimeoutSeconds: raw.limits.idle_timeout,
+      firstMessageTimeoutSeconds: raw.limits.first_message_timeout,
+    },
     ...dialplan,
   };
 }

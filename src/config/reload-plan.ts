@@ -95,6 +95,7 @@ export function planReload(running: VoixConfig, next: VoixConfig): ReloadPlan {
   if (!same(running.calls, next.calls)) applied.push('calls');
   if (!same(running.security.ban, next.security.ban)) applied.push('security.ban');
   if (running.security.sdesOverPlaintext !== next.security.sdesOverPlaintext) applied.push('security.sdes_over_plaintext');
+  if (running.server.shutdownGraceSeconds !== next.server.shutdownGraceSeconds) applied.push('server.shutdown_grace');
   // Sections handled by their own parts (router, trunk registrations): they get the change event.
   const runningSections = running as unknown as Readonly<Record<string, unknown>>;
   const nextSections = next as unknown as Readonly<Record<string, unknown>>;
@@ -105,7 +106,8 @@ export function planReload(running: VoixConfig, next: VoixConfig): ReloadPlan {
 
   const effective: VoixConfig = {
     ...next,
-    server: running.server,
+    // The grace of the next SIGTERM is read when it comes: it applies at once.
+    server: running.server.shutdownGraceSeconds === next.server.shutdownGraceSeconds ? running.server : { ...running.server, shutdownGraceSeconds: next.server.shutdownGraceSeconds },
     media: running.media,
     admin: running.admin,
     auth: { ...next.auth, nonceLifetimeSeconds: running.auth.nonceLifetimeSeconds },

@@ -136,6 +136,15 @@ const serverSchema = z
       .default('/var/lib/voix')
       .meta({ description: 'Dossier des données (base SQLite, certificats générés). Chemin relatif : relatif au dossier de ce fichier.' }),
     log_level: z.enum(LOG_LEVELS).default('info').meta({ description: 'Niveau de journalisation : debug, info, warn ou error.' }),
+    shutdown_grace: z
+      .int()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .meta({
+        description:
+          'Délai d’arrêt sur SIGTERM (secondes) : voix répond 503 aux nouvelles requêtes, raccroche les appels en cours par BYE, écrit leurs CDR, attend les réponses puis s’arrête ; passé ce délai il sort quand même (code 1). Prévoir TimeoutStopSec plus long dans l’unité systemd.',
+      }),
     listen: listenSchema,
   })
   .meta({ description: 'Identité du serveur, réseau et fichiers.' });
@@ -362,6 +371,88 @@ const securitySchema = z
   .prefault({})
   .meta({ description: 'Protection contre les attaques par force brute.' });
 
+const overloadSchema = z
+  .strictObject({
+    max_event_loop_lag: z
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(100)
+      .meta({
+        description:
+          'Retard lissé de la boucle d’événements (millisecondes) au-delà duquel les nouvelles requêtes hors dialogue reçoivent 503 avec Retry-After ; 0 : critère désactivé. Bien en dessous de T1 (500 ms), au-delà duquel les téléphones retransmettent.',
+      }),
+    max_transactions: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(2000)
+      .meta({ description: 'Requêtes reçues encore sans réponse finale (appels qui sonnent compris) à partir desquelles les nouvelles reçoivent 503 ; 0 : critère désactivé.' }),
+    max_requests_per_second: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .meta({
+        description:
+          'Plafond de nouvelles requêtes hors dialogue par seconde (une seconde de rafale), au-delà : 503 ; 0 (par défaut) : pas de plafond fixe, la charge est jugée sur les deux critères précédents.',
+      }),
+    retry_after: z.int().min(1).max(3600).default(5).meta({ description: 'Valeur de Retry-After des réponses 503 (secondes).' }),
+  })
+  .prefault({})
+  .meta({
+    description:
+      'Protection contre la surcharge : au-delà d’une charge, les nouvelles requêtes hors dialogue (REGISTER, INVITE, OPTIONS…) reçoivent 503 Service Unavailable avec Retry-After ; les requêtes des appels en cours (BYE, re-INVITE), CANCEL et ACK passent toujours.',
+  });
+
+const limitsSchema = z
+  .strictObject({
+    max_message_size: z
+      .int()
+      .min(1500)
+      .max(1_048_576)
+      .default(65_535)
+      .meta({ description: 'Taille maximale d’un message SIP, en-têtes et corps (octets). Au-delà : 513 Message Too Large, et la connexion TCP/TLS est fermée.' }),
+    max_headers: z
+      .int()
+      .min(16)
+      .max(1000)
+      .default(100)
+      .meta({ description: 'Nombre maximal de lignes d’en-tête d’un message SIP. Au-delà : 400 et message ignoré.' }),
+    max_connections_per_address: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(64)
+      .meta({
+        description:
+          'Connexions TCP et TLS simultanées depuis une même adresse IP (poignées de main TLS en cours comprises). Un bureau derrière un NAT en ouvre une par téléphone : prévoir le nombre de téléphones.',
+      }),
+    max_connections: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(4096)
+      .meta({ description: 'Connexions TCP et TLS simultanées en tout, par transport.' }),
+    idle_timeout: z
+      .int()
+      .min(10)
+      .max(86_400)
+      .default(3900)
+      .meta({
+        description:
+          'Durée sans aucun trafic (secondes) après laquelle une connexion TCP/TLS est fermée. Plus longue que registrar.max_expires, pour qu’un téléphone enregistré sans keep-alive reste joignable.',
+      }),
+    first_message_timeout: z
+      .int()
+      .min(1)
+      .max(3600)
+      .default(10)
+      .meta({ description: 'Délai (secondes) pour qu’une nouvelle connexion TCP/TLS termine sa poignée de main TLS et envoie un premier message SIP complet ; sinon elle est fermée.' }),
+  })
+  .prefault({})
+  .meta({ description: 'Limites de la signalisation SIP contre les messages et connexions abusifs.' });
+
 const adminSchema = z
   .strictObject({
     listen: z
@@ -379,7 +470,7 @@ const adminSchema = z
       .meta({ description: 'Écoute HTTP de l’API d’administration (lecture seule, JSON) : { address, port }, ou false (par défaut) pour la désactiver.' }),
   })
   .prefault({})
-  .meta({ description: 'API HTTP d’administration : avancement des campagnes en JSON, état de santé.' });
+  .meta({ description: 'API HTTP d’administration : état de santé, métriques Prometheus (/metrics), état en direct (/api/status), avancement des campagnes en JSON.' });
 
 export const configSchema = z
   .strictObject({
@@ -391,6 +482,8 @@ export const configSchema = z
     calls: callsSchema,
     security: securitySchema,
     admin: adminSchema,
+    overload: overloadSchema,
+    limits: limitsSchema,
     permission_classes: permissionClassesSchema,
     numbering_plan: numberingPlanSchema,
     groups: groupsSchema,

@@ -50,6 +50,8 @@ export interface ServerConfig {
   /** Absolute path. */
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** Seconds SIGTERM leaves for ending calls, writing their records and stopping. */
+  readonly shutdownGraceSeconds: number;
   readonly listen: ListenConfig;
 }
 
@@ -315,6 +317,8 @@ export interface VoixConfig {
   readonly calls: CallsConfig;
   readonly security: SecurityConfig;
   readonly admin: AdminConfig;
+  readonly overload: OverloadConfig;
+  readonly limits: LimitsConfig;
   readonly groups: readonly RingGroupConfig[];
   readonly messages: readonly MessageConfig[];
   readonly menus: readonly MenuConfig[];
@@ -326,6 +330,26 @@ export interface VoixConfig {
   readonly outboundRoutes: readonly OutboundRoute[];
   readonly trunks: readonly TrunkConfig[];
   readonly campaigns: readonly CampaignConfig[];
+}
+
+/** When new out-of-dialog requests get 503 with Retry-After (core/overload-guard.ts); 0 turns a criterion off. */
+export interface OverloadConfig {
+  readonly maxEventLoopLagMs: number;
+  readonly maxTransactionsInProgress: number;
+  readonly maxRequestsPerSecond: number;
+  readonly retryAfterSeconds: number;
+}
+
+/** Limits on SIP messages and TCP/TLS connections. */
+export interface LimitsConfig {
+  /** Bytes, header section and body together. */
+  readonly maxMessageSize: number;
+  readonly maxHeaders: number;
+  readonly maxConnectionsPerAddress: number;
+  /** Per transport (TCP, TLS). */
+  readonly maxConnections: number;
+  readonly idleTimeoutSeconds: number;
+  readonly firstMessageTimeoutSeconds: number;
 }
 
 /** The administration HTTP API (read-only JSON), or null when disabled. */

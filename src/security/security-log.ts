@@ -48,9 +48,14 @@ export interface SecurityEventFields {
 }
 
 export class SecurityLog {
-  constructor(private readonly logger: Logger) {}
+  /** `onEvent` sees each event too (the metrics count them); the line written stays the same. */
+  constructor(
+    private readonly logger: Logger,
+    private readonly onEvent?: (event: SecurityEvent) => void,
+  ) {}
 
   record(event: SecurityEvent, fields: SecurityEventFields): void {
+    this.onEvent?.(event);
     const { src, ...rest } = fields;
     const line = { event, src, ...rest };
     if (event === 'unban') this.logger.info('security', line);

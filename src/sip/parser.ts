@@ -40,6 +40,14 @@ export type SipHeadResult = SipHeadSuccess | SipParseFailure;
 /** Largest Content-Length voix accepts (a SIP body is SDP or a short text, not a file). */
 export const MAX_CONTENT_LENGTH = 1 << 20;
 
+export interface ParseLimits {
+  /** Most header fields (folded lines count once); more is refused with 400. Default: no limit. */
+  readonly maxHeaders?: number;
+}
+
+/** The reason phrase of a message refused for its number of header fields. */
+export const TOO_MANY_HEADERS = 'Too Many Header Fields';
+
 function fail(status: number, reason: string, isRequest: boolean, head: string | null): SipParseFailure {
   return { ok: false, status, reason, isRequest, head };
 }
@@ -101,7 +109,9 @@ function isCallId(s: string): boolean {
  * Parses a header section (start line and header fields, without the blank
  * line) given as text.
  */
-export function parseHead(head: string): SipHeadResult {
+export function parseHead(head: string, limits: ParseLimits = {}): SipHeadResult {
+  const maxHeaders = limits.maxHeaders ?? Number.POSITIVE_INFINITY;
+  let fieldCount = 0;
   let lineEnd = head.indexOf('\n');
   if (lineEnd === -1) lineEnd = head.length;
   let startLine = head.slice(0, lineEnd > 0 && head.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd);
@@ -216,6 +226,8 @@ export function parseHead(head: string): SipHeadResult {
         const err = flush();
         if (err !== null) return err;
       }
+      // Counted before any work on the field: a message with thousands of them costs no more than the limit.
+      if (++fieldCount > maxHeaders) return fail(400, TOO_MANY_HEADERS, isRequest, head);
       const colon = head.indexOf(':', pos);
       if (colon === -1 || colon >= lineStop) return fail(400, 'Header line without a colon', isRequest, head);
       name = head.slice(pos, colon).trimEnd();
@@ -251,7 +263,7 @@ export function parseHead(head: string): SipHeadResult {
  * absent; bytes beyond Content-Length are ignored (RFC 4475 §3.1.1.8); a
  * Content-Length larger than what arrived is an error (RFC 4475 §3.1.2.2).
  */
-export function parseDatagram(buf: Buffer): SipParseResult {
+export function parseDatagram(buf: Buffer, limits: ParseLimits = {}): SipParseResult {
   const start = skipLeadingCrlf(buf, 0);
   const bounds = findHeadEnd(buf, start);
   let head: string;
@@ -266,7 +278,7 @@ export function parseDatagram(buf: Buffer): SipParseResult {
     head = buf.toString('utf8', start, bounds.headEnd);
     bodyStart = bounds.bodyStart;
   }
-  const parsed = parseHead(head);
+  const parsed = parseHead(head, limits);
   if (!parsed.ok) return parsed;
   const available = buf.length - bodyStart;
   const length = parsed.contentLength ?? available;

@@ -154,6 +154,7 @@ export class ServerInviteTransaction {
   private enterAccepted(response: SipResponse): void {
     this.currentState = 'Accepted';
     this.final = response;
+    this.env.answered();
     this.retransmit2xxInterval = this.timers.t1;
     this.retransmit2xxTimer.start(this.retransmit2xxInterval, () => this.onRetransmit2xx());
     // Timer L (RFC 6026) and the §13.3.1.4 give-up are both 64*T1 from the
@@ -165,6 +166,7 @@ export class ServerInviteTransaction {
   private enterCompleted(response: SipResponse): void {
     this.currentState = 'Completed';
     this.final = response;
+    this.env.answered();
     // §17.2.1: Timer G only on unreliable transports; Timer H on all.
     if (this.timers.timerG !== null) {
       this.timerGInterval = this.timers.timerG;

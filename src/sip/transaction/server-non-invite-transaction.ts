@@ -52,6 +52,7 @@ export class ServerNonInviteTransaction {
       return;
     }
     this.currentState = 'Completed';
+    this.env.answered();
     this.send(response);
     // Timer J is zero on reliable transports: Terminated at once.
     if (this.currentState === 'Completed') this.timerJ.start(this.timers.timerJ, () => this.terminate());

@@ -61,6 +61,8 @@ export interface TransactionEnvironment {
   readonly logger: Logger;
   /** Called once when the transaction reaches Terminated, so the layer forgets it. */
   readonly release: () => void;
+  /** Server transactions call it when they send their final response: the request is no longer work in flight. */
+  readonly answered: () => void;
 }
 
 export interface TransactionLayerOptions {
@@ -71,6 +73,13 @@ export interface TransactionLayerOptions {
   readonly timers?: Partial<TimerSettings>;
   /** Answer UDP requests at their source port even without `rport`, like Asterisk's force_rport. Default true. */
   readonly forceRport?: boolean;
+  /**
+   * Sees every new request (not a retransmission, not an ACK) before a
+   * transaction exists for it. A response returned is sent statelessly
+   * (RFC 3261 §8.2.6; overload: a 503 costs no transaction state) and the
+   * request goes no further; null lets it through.
+   */
+  readonly screen?: (request: SipRequest, flow: Flow) => SipResponse | null;
 }
 
 export interface ResponseDestinationOptions {
@@ -181,6 +190,12 @@ export class TransactionLayer {
   /** Every server transaction by Call-ID, for RFC 2543 matching and ACKs of 2xx. */
   private readonly serversByCallId = new Map<string, ServerTransaction[]>();
   private serverCount = 0;
+  /** Server transactions without their final response yet: requests voix is still working on. */
+  private readonly unanswered = new Set<ServerTransaction>();
+  /** Client transactions without a final response (nor timeout, nor transport error) yet. */
+  private readonly outstanding = new Set<ClientTransaction>();
+  private settleWaiters: Array<() => void> = [];
+  private readonly screen: ((request: SipRequest, flow: Flow) => SipResponse | null) | undefined;
 
   constructor(options: TransactionLayerOptions) {
     this.sender = options.sender;
@@ -189,6 +204,7 @@ export class TransactionLayer {
     this.logger = options.logger;
     this.settings = { ...DEFAULT_TIMER_SETTINGS, ...options.timers };
     this.forceRport = options.forceRport ?? true;
+    this.screen = options.screen;
   }
 
   get clientTransactionCount(): number {
@@ -197,6 +213,36 @@ export class TransactionLayer {
 
   get serverTransactionCount(): number {
     return this.serverCount;
+  }
+
+  /** Server transactions still waiting for their final response. */
+  get serverTransactionsInProgress(): number {
+    return this.unanswered.size;
+  }
+
+  /** Client transactions still waiting for their final response. */
+  get clientTransactionsOutstanding(): number {
+    return this.outstanding.size;
+  }
+
+  /**
+   * Resolves once every client transaction has its final response (or timed
+   * out, or failed to send), or after `timeoutMs`: at shutdown, the BYEs,
+   * CANCELs and unregistrations voix sent are answered before the sockets
+   * close. Resolves true when all settled.
+   */
+  settled(timeoutMs: number): Promise<boolean> {
+    if (this.outstanding.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (all: boolean) => {
+        this.clock.clearTimer(timer);
+        this.settleWaiters = this.settleWaiters.filter((w) => w !== waiter);
+        resolve(all);
+      };
+      const waiter = () => done(true);
+      const timer = this.clock.setTimer(Math.max(0, timeoutMs), () => done(false));
+      this.settleWaiters.push(waiter);
+    });
   }
 
   /** A request from the transport, which has already stamped `received`/`rport` (§18.2.1, RFC 3581). */
@@ -208,6 +254,11 @@ export class TransactionLayer {
     const existing = this.matchServerTransaction(request, request.method, flow.transport);
     if (existing !== null) {
       existing.receiveRequest(request);
+      return;
+    }
+    const refusal = this.screen?.(request, flow) ?? null;
+    if (refusal !== null) {
+      this.sender.send(refusal, responseDestination(request, flow, { forceRport: this.forceRport }));
       return;
     }
     const tx = this.createServerTransaction(request, flow);
@@ -250,11 +301,13 @@ export class TransactionLayer {
       throw new Error(`branch ${branch} is already used by a ${request.method} client transaction (RFC 3261 §8.1.1.7)`);
     }
     const env = this.environment(request, branch, () => this.clients.delete(key));
+    const tracked = this.trackOutstanding(user);
     const tx =
       request.method === 'INVITE'
-        ? new ClientInviteTransaction(request, destination, user, env)
-        : new ClientNonInviteTransaction(request, destination, user, env);
+        ? new ClientInviteTransaction(request, destination, tracked, env)
+        : new ClientNonInviteTransaction(request, destination, tracked, env);
     this.clients.set(key, tx);
+    this.outstanding.add(tx);
     tx.start();
     return tx;
   }
@@ -266,6 +319,33 @@ export class TransactionLayer {
   findInviteServerTransaction(cancel: SipRequest, flow: Flow): ServerInviteTransaction | null {
     const tx = this.matchServerTransaction(cancel, 'INVITE', flow.transport);
     return tx instanceof ServerInviteTransaction ? tx : null;
+  }
+
+  /** The TU, seen through the layer: a final response, a timeout, a transport error or the end settle the transaction. */
+  private trackOutstanding(user: ClientTransactionUser): ClientTransactionUser {
+    return {
+      onResponse: (tx, response) => {
+        if (response.status >= 200) this.settle(tx);
+        user.onResponse(tx, response);
+      },
+      onTimeout: (tx) => {
+        this.settle(tx);
+        user.onTimeout(tx);
+      },
+      onTransportError: (tx, error) => {
+        this.settle(tx);
+        user.onTransportError(tx, error);
+      },
+      onTerminated: (tx) => {
+        this.settle(tx);
+        user.onTerminated?.(tx);
+      },
+    };
+  }
+
+  private settle(tx: ClientTransaction): void {
+    if (!this.outstanding.delete(tx) || this.outstanding.size > 0) return;
+    for (const waiter of [...this.settleWaiters]) waiter();
   }
 
   private receiveAck(ack: SipRequest, flow: Flow): void {
@@ -338,7 +418,7 @@ export class TransactionLayer {
     const via = request.topVia;
     const branch = rfc3261Branch(via);
     const key = branch === null ? null : serverKey(branch, via, request.method, flow.transport);
-    const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key));
+    const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key), () => this.unanswered.delete(tx));
     const destination = responseDestination(request, flow, { forceRport: this.forceRport });
     const tx: ServerTransaction =
       request.method === 'INVITE'
@@ -349,11 +429,13 @@ export class TransactionLayer {
     if (sameCall === undefined) this.serversByCallId.set(request.callId, [tx]);
     else sameCall.push(tx);
     this.serverCount++;
+    this.unanswered.add(tx);
     if (tx instanceof ServerInviteTransaction) tx.start();
     return tx;
   }
 
   private forgetServer(tx: ServerTransaction, key: string | null): void {
+    this.unanswered.delete(tx);
     if (key !== null && this.serversByKey.get(key) === tx) this.serversByKey.delete(key);
     const callId = tx.request.callId;
     const sameCall = this.serversByCallId.get(callId);
@@ -364,13 +446,14 @@ export class TransactionLayer {
     this.serverCount--;
   }
 
-  private environment(request: SipRequest, branch: string | null, release: () => void): TransactionEnvironment {
+  private environment(request: SipRequest, branch: string | null, release: () => void, answered: () => void = () => undefined): TransactionEnvironment {
     return {
       clock: this.clock,
       sender: this.sender,
       settings: this.settings,
       logger: this.logger.child({ callId: request.callId, method: request.method, branch }),
       release,
+      answered,
     };
   }
 }

@@ -9,6 +9,9 @@ import { parseBoundedInt } from '../grammar.js';
 import type { AnySipMessage } from '../message.js';
 import { MAX_CONTENT_LENGTH, findHeadEnd, parseHead, rawHeaderValues, type SipParseFailure } from '../parser.js';
 
+/** The reason phrase of a message refused for its size (RFC 3261 §21.4.11). */
+export const MESSAGE_TOO_LARGE = 'Message Too Large';
+
 export type FrameEvent =
   | { readonly type: 'message'; readonly message: AnySipMessage }
   | { readonly type: 'ping' }
@@ -20,8 +23,16 @@ export type FrameEvent =
   | { readonly type: 'error'; readonly failure: SipParseFailure; readonly fatal: boolean };
 
 export interface StreamFramerOptions {
-  /** Largest header section accepted, in bytes. */
+  /** Largest header section accepted, in bytes (default 64 KiB, and never more than maxMessageBytes). */
   readonly maxHeadBytes?: number;
+  /**
+   * Largest message, header section and body together: a longer one is
+   * answered 513 (when its header section could be read) and ends the
+   * stream, since what follows can no longer be trusted to be framed.
+   */
+  readonly maxMessageBytes?: number;
+  /** Most header fields in a message; more is a 400 for that message (parser.ts). */
+  readonly maxHeaders?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -33,9 +44,13 @@ export class StreamFramer {
   private pendingSkip = 0;
   private broken = false;
   private readonly maxHeadBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly maxHeaders: number | undefined;
 
   constructor(options: StreamFramerOptions = {}) {
-    this.maxHeadBytes = options.maxHeadBytes ?? 64 * 1024;
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_CONTENT_LENGTH + 64 * 1024;
+    this.maxHeadBytes = Math.min(options.maxHeadBytes ?? 64 * 1024, this.maxMessageBytes);
+    this.maxHeaders = options.maxHeaders;
   }
 
   /** Bytes received but not yet consumed. */
@@ -97,13 +112,14 @@ export class StreamFramer {
         break;
       }
       const head = this.buffer.toString('utf8', 0, bounds.headEnd);
+      const headBytes = bounds.bodyStart;
       this.buffer = this.buffer.subarray(bounds.bodyStart);
-      const parsed = parseHead(head);
+      const parsed = this.maxHeaders === undefined ? parseHead(head) : parseHead(head, { maxHeaders: this.maxHeaders });
       if (!parsed.ok) {
-        // Keep the stream usable when the length of what to skip is still certain.
+        // Keep the stream usable when the length of what to skip is still certain (and within the limit).
         const lengths = rawHeaderValues(head, 'content-length');
         const length = lengths.length === 1 ? parseBoundedInt(lengths[0] as string, MAX_CONTENT_LENGTH) : lengths.length === 0 ? 0 : null;
-        if (length === null) {
+        if (length === null || headBytes + length > this.maxMessageBytes) {
           events.push(this.fatalFailure(parsed));
           break;
         }
@@ -111,7 +127,12 @@ export class StreamFramer {
         this.pendingSkip = length;
         continue;
       }
-      this.pendingHead = { message: parsed.message, length: parsed.contentLength ?? 0 };
+      const length = parsed.contentLength ?? 0;
+      if (headBytes + length > this.maxMessageBytes) {
+        events.push(this.fatalFailure({ ok: false, status: 513, reason: MESSAGE_TOO_LARGE, isRequest: parsed.message.kind === 'request', head }));
+        break;
+      }
+      this.pendingHead = { message: parsed.message, length };
     }
     // Do not pin a large read buffer for a few leftover bytes.
     if (this.buffer.length > 0 && this.buffer.byteOffset > 64 * 1024) this.buffer = Buffer.from(this.buffer);

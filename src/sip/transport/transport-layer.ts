@@ -11,10 +11,10 @@ import type { Logger } from '../../log/logger.js';
 import { getParam, setParam } from '../grammar.js';
 import { canonicalHeaderName, type Via } from '../headers.js';
 import type { AnySipMessage, SipRequest, SipResponse } from '../message.js';
-import { parseDatagram, rawHeaderValues, type SipParseFailure } from '../parser.js';
+import { TOO_MANY_HEADERS, findHeadEnd, parseDatagram, rawHeaderValues, skipLeadingCrlf, type SipParseFailure } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
-import type { FrameEvent } from './stream-framer.js';
-import { StreamTransport, type StreamConnection } from './stream-transport.js';
+import { MESSAGE_TOO_LARGE, type FrameEvent } from './stream-framer.js';
+import { StreamTransport, type ConnectionRefusal, type StreamConnection, type StreamLimits } from './stream-transport.js';
 import { TransportError, type Destination, type Flow, type MessageSender, type TransportProtocol } from './types.js';
 import { UdpTransport } from './udp-transport.js';
 
@@ -29,8 +29,10 @@ export interface TransportLayerOptions {
   readonly tls: (ListenOptions & { readonly key: string; readonly cert: string; readonly ciphers?: string }) | null;
   /** Address advertised in Via and Contact when voix is behind NAT. */
   readonly publicAddress?: string | null;
-  readonly idleTimeoutMs?: number;
-  readonly maxConnectionsPerAddress?: number;
+  /** Read at each new connection and message: a reload applies at once (DEFAULT_TRANSPORT_LIMITS when absent). */
+  readonly limits?: () => TransportLimits;
+  /** A connection or a message refused by a limit, for the metrics. */
+  readonly onLimit?: (event: LimitEvent) => void;
   /** Sources whose packets are dropped unread (bans). */
   readonly isBlocked?: (address: string) => boolean;
   /** Options for TLS connections voix opens. */
@@ -44,6 +46,22 @@ export interface InboundHandler {
   onRequest(request: SipRequest, flow: Flow): void;
   onResponse(response: SipResponse, flow: Flow): void;
 }
+
+export type TransportLimits = StreamLimits;
+
+/** What the schema's limits section defaults to. */
+export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
+  idleTimeoutMs: 3_900_000,
+  firstMessageTimeoutMs: 10_000,
+  maxConnectionsPerAddress: 64,
+  maxConnections: 4096,
+  maxMessageBytes: 65_535,
+  maxHeaders: 100,
+};
+
+export type LimitEvent =
+  | { readonly kind: 'connection'; readonly transport: 'tcp' | 'tls'; readonly reason: ConnectionRefusal }
+  | { readonly kind: 'message'; readonly transport: TransportProtocol; readonly reason: 'message-too-large' | 'too-many-headers' };
 
 /** RFC 3261 §18.1.1: above this size a request meant for UDP goes over TCP. */
 export const UDP_REQUEST_LIMIT = 1300;
@@ -107,6 +125,19 @@ export function rawErrorResponse(failure: SipParseFailure, serverHeader: string)
   return Buffer.from(out, 'utf8');
 }
 
+/**
+ * The refusal of a datagram larger than the limit: 513 (RFC 3261 §21.4.11)
+ * when its header section can be found, to copy Via, From, To, Call-ID and
+ * CSeq from; nothing is parsed beyond that.
+ */
+function oversizedDatagram(data: Buffer): SipParseFailure {
+  const start = skipLeadingCrlf(data, 0);
+  const bounds = findHeadEnd(data, start);
+  const head = bounds === null ? null : data.toString('utf8', start, bounds.headEnd);
+  const isRequest = !data.subarray(start, start + 4).equals(Buffer.from('SIP/'));
+  return { ok: false, status: 513, reason: MESSAGE_TOO_LARGE, isRequest, head };
+}
+
 export class SipTransportLayer implements MessageSender {
   private udp: UdpTransport | null = null;
   private tcp: StreamTransport | null = null;
@@ -116,10 +147,12 @@ export class SipTransportLayer implements MessageSender {
   private readonly advertisedHost: string;
   private readonly serverHeader: string;
   private readonly isBlocked: (address: string) => boolean;
+  private readonly limits: () => TransportLimits;
 
   constructor(private readonly options: TransportLayerOptions) {
     this.serverHeader = options.serverHeader ?? 'voix';
     this.isBlocked = options.isBlocked ?? (() => false);
+    this.limits = options.limits ?? (() => DEFAULT_TRANSPORT_LIMITS);
     const listenAddress = [options.udp, options.tcp, options.tls].find((l) => l !== null)?.address;
     this.advertisedHost =
       options.publicAddress ?? (listenAddress !== undefined && listenAddress !== '0.0.0.0' && listenAddress !== '::' ? listenAddress : firstExternalAddress());
@@ -134,8 +167,7 @@ export class SipTransportLayer implements MessageSender {
     const { logger } = this.options;
     const bound: Array<{ transport: TransportProtocol; address: string; port: number }> = [];
     const common = {
-      idleTimeoutMs: this.options.idleTimeoutMs ?? 3_700_000,
-      maxConnectionsPerAddress: this.options.maxConnectionsPerAddress ?? 64,
+      limits: this.limits,
       isBlocked: this.isBlocked,
       onFrame: (connection: StreamConnection, event: FrameEvent) => this.onFrame(connection, event),
       logger,
@@ -150,7 +182,7 @@ export class SipTransportLayer implements MessageSender {
       bound.push({ transport: 'udp', ...(await this.udp.listen()) });
     }
     if (this.options.tcp !== null) {
-      this.tcp = new StreamTransport({ ...common, transport: 'tcp', ...this.options.tcp });
+      this.tcp = new StreamTransport({ ...common, transport: 'tcp', ...this.options.tcp, onRefused: (reason) => this.options.onLimit?.({ kind: 'connection', transport: 'tcp', reason }) });
       bound.push({ transport: 'tcp', ...(await this.tcp.listen()) });
     }
     if (this.options.tls !== null) {
@@ -160,12 +192,19 @@ export class SipTransportLayer implements MessageSender {
         transport: 'tls',
         address,
         port,
+        onRefused: (reason) => this.options.onLimit?.({ kind: 'connection', transport: 'tls', reason }),
         tls: { key, cert, minVersion: 'TLSv1.2', ciphers: ciphers ?? DEFAULT_TLS_CIPHERS, honorCipherOrder: true },
         ...(this.options.tlsClient !== undefined ? { tlsClient: this.options.tlsClient } : {}),
       });
       bound.push({ transport: 'tls', ...(await this.tls.listen()) });
     }
     return bound;
+  }
+
+  /** TCP and TLS accept no new connection from now on; UDP, open connections and sending go on (shutdown). */
+  stopAccepting(): void {
+    this.tcp?.stopListening();
+    this.tls?.stopListening();
   }
 
   async stop(): Promise<void> {
@@ -180,6 +219,11 @@ export class SipTransportLayer implements MessageSender {
 
   hasTransport(transport: TransportProtocol): boolean {
     return (transport === 'udp' ? this.udp : transport === 'tcp' ? this.tcp : this.tls) !== null;
+  }
+
+  /** TCP and TLS connections open now. */
+  connectionCounts(): { tcp: number; tls: number } {
+    return { tcp: this.tcp?.connectionCount ?? 0, tls: this.tls?.connectionCount ?? 0 };
   }
 
   /** Drops every TCP/TLS connection from an address (after a ban). */
@@ -235,7 +279,12 @@ export class SipTransportLayer implements MessageSender {
     const udp = this.udp;
     if (udp === null) return;
     const flow: Flow = { transport: 'udp', remoteAddress: address, remotePort: port, localAddress: udp.address, localPort: udp.port, connectionId: null };
-    const parsed = parseDatagram(data);
+    const limits = this.limits();
+    if (data.length > limits.maxMessageBytes) {
+      this.rejectUnparsable(oversizedDatagram(data), flow, (answer) => udp.send(answer, address, port, () => undefined));
+      return;
+    }
+    const parsed = parseDatagram(data, { maxHeaders: limits.maxHeaders });
     if (!parsed.ok) {
       this.rejectUnparsable(parsed, flow, (answer) => udp.send(answer, address, port, () => undefined));
       return;
@@ -270,6 +319,8 @@ export class SipTransportLayer implements MessageSender {
   }
 
   private rejectUnparsable(failure: SipParseFailure, flow: Flow, write: (answer: Buffer) => void): void {
+    if (failure.status === 513 && failure.reason === MESSAGE_TOO_LARGE) this.options.onLimit?.({ kind: 'message', transport: flow.transport, reason: 'message-too-large' });
+    else if (failure.reason === TOO_MANY_HEADERS) this.options.onLimit?.({ kind: 'message', transport: flow.transport, reason: 'too-many-headers' });
     this.options.logger.debug('unparsable message', {
       transport: flow.transport,
       remote: flow.remoteAddress,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdminApi } from '../../../src/admin/admin-api.js';
+import { AdminApi, type AdminApiOptions, type HealthState } from '../../../src/admin/admin-api.js';
 import type { CampaignConfig } from '../../../src/config/types.js';
 import { CampaignStore } from '../../../src/dialer/campaign-store.js';
 import { createMemoryLogger } from '../../../src/log/logger.js';
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const NOW = Date.UTC(2026, 11, 1, 9, 30);
 
-async function startApi(): Promise<{ base: string; store: CampaignStore; db: Db }> {
+async function startApi(extra: Partial<Pick<AdminApiOptions, 'metrics' | 'status' | 'health'>> = {}): Promise<{ base: string; store: CampaignStore; db: Db }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'voix-admin-'));
   const db = openDatabase(dir);
   cleanups.push(
@@ -37,6 +37,7 @@ async function startApi(): Promise<{ base: string; store: CampaignStore; db: Db 
     configuredCampaigns: () => [{ name: 'relance' } as CampaignConfig],
     now: () => NOW,
     logger: createMemoryLogger().logger,
+    ...extra,
   });
   const port = await api.start();
   cleanups.push(() => api.stop());
@@ -87,5 +88,43 @@ describe('AdminApi', () => {
     expect((await fetch(`${base}/metrics/x`)).status).toBe(404);
     const post = await fetch(`${base}/api/campaigns`, { method: 'POST', body: '{}' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET']);
+  });
+
+  it('serves /metrics as Prometheus text and /api/status as JSON when given, 404 otherwise', async () => {
+    const { base } = await startApi({ metrics: () => '# HELP voix_up Up.\n# TYPE voix_up gauge\nvoix_up 1\n', status: () => ({ status: 'ok', activeCalls: 2 }) });
+    const { base: bare } = await startApi();
+
+    const metrics = await fetch(`${base}/metrics`);
+    const status = await fetch(`${base}/api/status`);
+
+    expect([metrics.status, metrics.headers.get('content-type'), await metrics.text()]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8', '# HELP voix_up Up.\n# TYPE voix_up gauge\nvoix_up 1\n']);
+    expect(await status.json()).toEqual({ status: 'ok', activeCalls: 2 });
+    expect([(await fetch(`${bare}/metrics`)).status, (await fetch(`${bare}/api/status`)).status]).toEqual([404, 404]);
+  });
+
+  it('says overloaded with 200 and stopping with 503 on /health', async () => {
+    let state: HealthState = 'overloaded';
+    const { base } = await startApi({ health: () => state });
+
+    const overloaded = await fetch(`${base}/health`);
+    state = 'stopping';
+    const stopping = await fetch(`${base}/health`);
+
+    expect([overloaded.status, await overloaded.json()]).toEqual([200, { status: 'overloaded' }]);
+    expect([stopping.status, await stopping.json()]).toEqual([503, { status: 'stopping' }]);
+  });
+
+  it('answers 500 without stopping when a source throws', async () => {
+    const { base } = await startApi({
+      metrics: () => {
+        throw new Error('database is locked');
+      },
+    });
+
+    const failed = await fetch(`${base}/metrics`);
+    const health = await fetch(`${base}/health`);
+
+    expect([failed.status, await failed.json()]).toEqual([500, { error: 'internal error (see the voix log)' }]);
+    expect(health.status).toBe(200);
   });
 });

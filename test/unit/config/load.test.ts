@@ -51,6 +51,7 @@ describe('parseConfig: a valid file', () => {
       publicAddress: null,
       dataDir: '/var/lib/voix',
       logLevel: 'info',
+      shutdownGraceSeconds: 30,
       listen: {
         udp: { address: '0.0.0.0', port: 5060 },
         tcp: { address: '0.0.0.0', port: 5060 },
@@ -62,6 +63,8 @@ describe('parseConfig: a valid file', () => {
     expect(config.security).toEqual({ ban: { maxFailures: 5, windowSeconds: 60, durationSeconds: 900 }, sdesOverPlaintext: false });
     expect(config.media).toEqual({ address: '0.0.0.0', publicAddress: null, portMin: 10000, portMax: 20000, workers: 0 });
     expect(config.calls).toEqual({ ringTimeoutSeconds: 60, sessionExpiresSeconds: 1800, minSeSeconds: 90 });
+    expect(config.overload).toEqual({ maxEventLoopLagMs: 100, maxTransactionsInProgress: 2000, maxRequestsPerSecond: 0, retryAfterSeconds: 5 });
+    expect(config.limits).toEqual({ maxMessageSize: 65_535, maxHeaders: 100, maxConnectionsPerAddress: 64, maxConnections: 4096, idleTimeoutSeconds: 3900, firstMessageTimeoutSeconds: 10 });
     expect(config.users).toHaveLength(1);
     expect(config.users[0]).toMatchObject({ extension: '1001', displayName: null, transports: ['tls'], maxContacts: 3, srtp: 'required' });
   });

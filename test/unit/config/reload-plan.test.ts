@@ -56,6 +56,20 @@ describe('planReload', () => {
     expect(plan.effective.auth.nonceLifetimeSeconds).toBe(running.auth.nonceLifetimeSeconds);
   });
 
+  it('applies a new shutdown grace, overload limits and SIP limits at once', () => {
+    const running = config();
+    const next = config('  shutdown_grace: 60\noverload: { max_requests_per_second: 500 }\nlimits: { max_headers: 60 }\n');
+
+    const plan = planReload(running, next);
+
+    expect(plan.restartRequired).toEqual([]);
+    expect(plan.applied).toEqual(['server.shutdown_grace', 'overload', 'limits']);
+    expect(plan.effective.server.shutdownGraceSeconds).toBe(60);
+    expect(plan.effective.server.listen).toBe(running.server.listen);
+    expect(plan.effective.overload.maxRequestsPerSecond).toBe(500);
+    expect(plan.effective.limits.maxHeaders).toBe(60);
+  });
+
   it('holds the users back when the realm changes: their hashes would not match the realm in use', () => {
     const running = config();
     const next = config('  realm: agence\n', `${USERS}  - { extension: "1003", password: "chloe-secret-1003" }\n`);

@@ -189,3 +189,37 @@ const TORTURE = '../shared/rfc4475/';
 function torture(name: string): SipParseResult {
   return parseDatagram(readFileSync(new URL(`../../../${TORTURE}${name}.dat`, import.meta.url).pathname.replace('/main/../', '/')));
 }
+
+describe('parseDatagram limits', () => {
+  const withHeaders = (n: number) =>
+    Buffer.from(
+      [
+        'OPTIONS sip:voix.test SIP/2.0',
+        'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKlimits',
+        'From: <sip:a@voix.test>;tag=1',
+        'To: <sip:voix.test>',
+        'Call-ID: limits',
+        'CSeq: 1 OPTIONS',
+        ...Array.from({ length: n - 5 }, (_, i) => `X-Extra-${i}: ${i}`),
+        '',
+        '',
+      ].join('\r\n'),
+    );
+
+  it('accepts up to maxHeaders header fields and refuses one more with 400 Too Many Header Fields', () => {
+    const atLimit = parseDatagram(withHeaders(20), { maxHeaders: 20 });
+    const over = parseDatagram(withHeaders(21), { maxHeaders: 20 });
+
+    expect(atLimit.ok).toBe(true);
+    expect(over).toMatchObject({ ok: false, status: 400, reason: 'Too Many Header Fields', isRequest: true });
+  });
+
+  it('counts a folded header field once', () => {
+    const folded = Buffer.from(
+      'OPTIONS sip:voix.test SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKfold\r\nFrom: <sip:a@voix.test>;tag=1\r\nTo: <sip:voix.test>\r\nCall-ID: fold\r\nCSeq: 1\r\n OPTIONS\r\n\r\n',
+    );
+
+    expect(parseDatagram(folded, { maxHeaders: 5 }).ok).toBe(true);
+  });
+});
+

@@ -195,11 +195,11 @@ export interface Harness {
   readonly logLines: LogFields[];
 }
 
-export function createHarness(options: { forceRport?: boolean } = {}): Harness {
+export function createHarness(options: { forceRport?: boolean; screen?: (request: SipRequest, flow: Flow) => SipResponse | null } = {}): Harness {
   const clock = new FakeClock();
   const sender = new RecordingSender(clock);
   const serverUser = new RecordingServerUser();
   const { logger, lines } = createMemoryLogger('debug');
-  const layer = new TransactionLayer({ sender, clock, user: serverUser, logger, forceRport: options.forceRport ?? true });
+  const layer = new TransactionLayer({ sender, clock, user: serverUser, logger, forceRport: options.forceRport ?? true, ...(options.screen !== undefined ? { screen: options.screen } : {}) });
   return { clock, sender, serverUser, layer, logLines: lines };
 }

@@ -347,3 +347,105 @@ describe('responseDestination (RFC 3261 §18.2.2, RFC 3581)', () => {
     expect(h.sender.sent[0]?.destination).toEqual({ transport: 'udp', address: '198.51.100.7', port: 40312 });
   });
 });
+
+describe('TransactionLayer: screening new requests (stateless refusals)', () => {
+  it('sends the screen’s response statelessly: no transaction, the TU never sees the request, a retransmission is screened again', () => {
+    const screened: string[] = [];
+    const h = createHarness({
+      screen: (request) => {
+        screened.push(request.method);
+        return request.method === 'REGISTER' ? createResponse(request, 503, { toTag: 'busy' }) : null;
+      },
+    });
+    const register = sipRequest({ method: 'REGISTER' });
+
+    h.layer.receiveRequest(register, UDP_FLOW);
+    h.layer.receiveRequest(register, UDP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKother' }), UDP_FLOW);
+
+    expect(h.sender.responses(503).map((s) => s.destination)).toEqual([
+      { transport: 'udp', address: '198.51.100.7', port: 40312 },
+      { transport: 'udp', address: '198.51.100.7', port: 40312 },
+    ]);
+    expect(h.serverUser.events).toEqual(['request OPTIONS']);
+    expect(h.layer.serverTransactionCount).toBe(1);
+    expect(screened).toEqual(['REGISTER', 'REGISTER', 'OPTIONS']);
+  });
+
+  it('never screens a retransmission of a request that has its transaction, nor an ACK', () => {
+    const screened: string[] = [];
+    const h = createHarness({
+      screen: (request) => {
+        screened.push(request.method);
+        return null;
+      },
+    });
+    const invite = sipRequest({ method: 'INVITE' });
+
+    h.layer.receiveRequest(invite, UDP_FLOW);
+    h.layer.receiveRequest(invite, UDP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'ACK', toTag: 'x' }), UDP_FLOW);
+
+    expect(screened).toEqual(['INVITE']);
+  });
+});
+
+describe('TransactionLayer: work in flight', () => {
+  it('counts server transactions until their final response, whatever their state afterwards', () => {
+    const h = createHarness();
+    h.layer.receiveRequest(sipRequest({ method: 'INVITE', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKa' }), UDP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKb' }), UDP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'REGISTER', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKc' }), UDP_FLOW);
+    const [invite, options, register] = h.serverUser.requests.map((r) => r.tx);
+    const inFlight = [h.layer.serverTransactionsInProgress];
+
+    invite?.sendResponse(createResponse(invite.request, 180, { toTag: 't' }));
+    inFlight.push(h.layer.serverTransactionsInProgress);
+    invite?.sendResponse(createResponse(invite.request, 486, { toTag: 't' }));
+    options?.sendResponse(createResponse(options.request, 200, { toTag: 't' }));
+    inFlight.push(h.layer.serverTransactionsInProgress);
+    register?.sendResponse(createResponse(register.request, 401, { toTag: 't' }));
+    inFlight.push(h.layer.serverTransactionsInProgress);
+
+    expect(inFlight).toEqual([3, 3, 1, 0]);
+    // Completed transactions stay (absorbing retransmissions) without counting as work.
+    expect(h.layer.serverTransactionCount).toBe(3);
+  });
+
+  it('settled() resolves once every client transaction has its final response', async () => {
+    const h = createHarness();
+    const user = new RecordingClientUser();
+    const bye = sipRequest({ method: 'BYE', via: 'SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKbye1' });
+    const cancelled = sipRequest({ method: 'BYE', via: 'SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKbye2', callId: 'other' });
+    h.layer.sendRequest(bye, UDP_DESTINATION, user);
+    h.layer.sendRequest(cancelled, UDP_DESTINATION, user);
+    let settled: boolean | null = null;
+    void h.layer.settled(10_000).then((all) => (settled = all));
+
+    h.layer.receiveResponse(peerResponse(bye, 200), UDP_FLOW);
+    await Promise.resolve();
+    const afterOne = settled;
+    h.layer.receiveResponse(peerResponse(cancelled, 100), UDP_FLOW);
+    await Promise.resolve();
+    const afterProvisional = settled;
+    h.layer.receiveResponse(peerResponse(cancelled, 481), UDP_FLOW);
+    await Promise.resolve();
+
+    expect([afterOne, afterProvisional, settled]).toEqual([null, null, true]);
+    expect(h.layer.clientTransactionsOutstanding).toBe(0);
+    expect(user.events).toEqual(['response 200', 'response 100', 'response 481']);
+  });
+
+  it('settled() gives up after its timeout when a peer never answers, and resolves at once when nothing is outstanding', async () => {
+    const h = createHarness();
+    const idle = await h.layer.settled(1000);
+    h.layer.sendRequest(sipRequest({ method: 'BYE', via: 'SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKlost' }), UDP_DESTINATION, new RecordingClientUser());
+    const waiting = h.layer.settled(3000);
+
+    h.clock.advance(3000);
+
+    expect(idle).toBe(true);
+    await expect(waiting).resolves.toBe(false);
+    expect(h.layer.clientTransactionsOutstanding).toBe(1);
+  });
+});

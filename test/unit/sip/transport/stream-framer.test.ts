@@ -68,3 +68,47 @@ describe('StreamFramer', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'error', fatal: true })]);
   });
 });
+
+describe('StreamFramer limits', () => {
+  it('answers 513 to a message longer than maxMessageBytes and gives up on the stream (what follows cannot be framed)', () => {
+    const framer = new StreamFramer({ maxMessageBytes: 600 });
+    const big = OPTIONS('too-big', 'x'.repeat(400));
+
+    const events = framer.push(Buffer.concat([OPTIONS('fits', 'y'), big, OPTIONS('after')]));
+
+    expect(events.map((e) => e.type)).toEqual(['message', 'error']);
+    expect(events[1]).toMatchObject({ type: 'error', fatal: true, failure: { status: 513, reason: 'Message Too Large', isRequest: true } });
+    const failure = events[1]?.type === 'error' ? events[1].failure : null;
+    expect(failure?.head).toContain('Call-ID: too-big');
+    expect(framer.push(OPTIONS('ignored'))).toEqual([]);
+  });
+
+  it('refuses a header section larger than maxMessageBytes without reading further', () => {
+    const framer = new StreamFramer({ maxMessageBytes: 1500 });
+
+    const events = framer.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nX-Filler: ' + 'a'.repeat(2000)));
+
+    expect(events).toEqual([expect.objectContaining({ type: 'error', fatal: true })]);
+  });
+
+  it('answers 400 to a message with too many header fields, skips its body and goes on', () => {
+    const framer = new StreamFramer({ maxHeaders: 10 });
+    const extra = Array.from({ length: 20 }, (_, i) => `X-Header-${i}: ${i}`).join('\n');
+    const crowded = sipBytes(`OPTIONS sip:voix.test SIP/2.0
+Via: SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK-crowded
+From: <sip:a@voix.test>;tag=1
+To: <sip:voix.test>
+Call-ID: crowded
+CSeq: 1 OPTIONS
+${extra}
+Content-Length: 4
+
+body`);
+
+    const events = framer.push(Buffer.concat([crowded, OPTIONS('next')]));
+
+    expect(events.map((e) => e.type)).toEqual(['error', 'message']);
+    expect(events[0]).toMatchObject({ type: 'error', fatal: false, failure: { status: 400, reason: 'Too Many Header Fields' } });
+    expect(callIds(events.slice(1))).toEqual(['next']);
+  });
+});
