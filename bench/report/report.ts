@@ -239,6 +239,55 @@ function dialerFigures(data: DialerData | null, out: Figures): void {
   out.aims.push({ aim: "automate : débit obtenu à 2 % du débit réglé (issue de l'automate)", measured: worst === null ? 'non mesuré' : `écart le plus grand ${fr(worst * 100, 2)} %`, met: worst === null ? null : worst <= 0.02 });
 }
 
+
+interface RelayRatio {
+  peer: string;
+  highestGoodStep: { voix: number | null; peer: number | null; ratio: number | null; voixLowerBound: boolean; peerLowerBound: boolean };
+  atCommonStep: {
+    calls: number;
+    cpuUsPerPacket: { voix: number; peer: number; ratio: number };
+    stateKbPerCall?: { voix: number; peer: number; ratio: number };
+    rssKbPerCall?: { voix: number; peer: number; ratio: number };
+  } | null;
+}
+interface RelayData {
+  bench: 'relay' | 'relay-sipp';
+  mode: 'plain' | 'srtp';
+  outcomes: Array<{ relay?: string; server?: string; version: string; lastGood: number | null; stoppedBecause: string }>;
+  ratios: RelayRatio[];
+}
+
+const RELAY_TITLES: Record<string, string> = {
+  relay: 'relais RTP (moteur média seul)',
+  'relay-srtp': 'relais SRTP sur les deux branches (moteur média seul)',
+  'relay-sipp': 'appels relayés par le serveur complet (SIPp → serveur → SIPp, RTP)',
+  'relay-sipp-srtp': 'appels SRTP relayés par le serveur complet',
+};
+
+function relayFigures(name: string, data: RelayData | null, out: Figures): void {
+  if (data === null) return;
+  const title = RELAY_TITLES[name] ?? name;
+  const bound = (lower: boolean): string => (lower ? 'borne basse (dernier palier bon ou non concluant)' : '');
+  for (const r of data.ratios) {
+    const note = [bound(r.highestGoodStep.voixLowerBound) && `voix : ${bound(true)}`, bound(r.highestGoodStep.peerLowerBound) && `${peerName(r.peer)} : ${bound(true)}`].filter(Boolean).join(' ; ');
+    out.comparisons.push({ workload: name, figure: `${title} : appels simultanés tenus (pertes ≤ 0,1 %, gigue moyenne ≤ 5 ms)`, unit: 'appels', voix: r.highestGoodStep.voix, peer: peerName(r.peer), peerValue: r.highestGoodStep.peer, better: 'higher', ...(note === '' ? {} : { note }) });
+    const common = r.atCommonStep;
+    if (common !== null) {
+      out.comparisons.push({ workload: name, figure: `${title} : CPU par paquet relayé à ${common.calls} appels`, unit: 'µs', voix: common.cpuUsPerPacket.voix, peer: peerName(r.peer), peerValue: common.cpuUsPerPacket.peer, better: 'lower' });
+      const memory = common.stateKbPerCall ?? common.rssKbPerCall;
+      if (memory !== undefined) out.comparisons.push({ workload: name, figure: `${title} : mémoire par appel à ${common.calls} appels`, unit: 'Kio', voix: memory.voix, peer: peerName(r.peer), peerValue: memory.peer, better: 'lower', note: common.stateKbPerCall !== undefined ? 'état par appel (tas V8 pour voix, mémoire anonyme pour le pair)' : 'mémoire résidente par appel' });
+    }
+  }
+  const rows = data.outcomes.map((o) => `| ${o.relay ?? o.server ?? '?'} | ${o.version} | ${o.lastGood ?? 'aucun'} | ${cell(o.stoppedBecause || 'tous les paliers bons')} |`);
+  out.sections.push({ workload: name, title: `${title[0]?.toUpperCase() ?? ''}${title.slice(1)}`, markdown: ['| relais / serveur | version | palier bon le plus haut (appels) | arrêt |', '|---|---|---:|---|', ...rows].join('\n') });
+  if (name === 'relay-srtp' || name === 'relay-sipp-srtp') {
+    const asterisk = data.ratios.find((r) => r.peer === 'asterisk');
+    if (asterisk !== undefined && asterisk.highestGoodStep.voix !== null && asterisk.highestGoodStep.peer !== null) {
+      out.aims.push({ aim: 'appels SRTP simultanés ≥ Asterisk', measured: `${fr(asterisk.highestGoodStep.voix)} contre ${fr(asterisk.highestGoodStep.peer)}`, met: asterisk.highestGoodStep.voix >= asterisk.highestGoodStep.peer });
+    }
+  }
+}
+
 export function figuresOf(report: BenchReport): Figures {
   const out: Figures = { comparisons: [], aims: [], sections: [] };
   registerFigures(workloadData<RegisterData>(report, 'register'), out);
@@ -246,6 +295,8 @@ export function figuresOf(report: BenchReport): Figures {
   ivrFigures(workloadData<IvrData>(report, 'ivr'), out);
   srtpFigures(workloadData<SrtpData>(report, 'srtp'), out);
   dialerFigures(workloadData<DialerData>(report, 'dialer'), out);
+  for (const name of ['relay', 'relay-srtp', 'relay-sipp', 'relay-sipp-srtp']) relayFigures(name, workloadData<RelayData>(report, name), out);
+  if (!out.aims.some((a) => a.aim === 'appels SRTP simultanés ≥ Asterisk')) out.aims.push({ aim: 'appels SRTP simultanés ≥ Asterisk', measured: 'non mesuré (pas de SRTP relayé par Asterisk dans ce passage)', met: null });
   return out;
 }
 

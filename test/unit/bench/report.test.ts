@@ -51,9 +51,28 @@ describe('bench report', () => {
 
   it('says an aim was not measured when its workload did not run', () => {
     const figures = figuresOf(report([run('register', null)]));
-    expect(figures.aims).toEqual([]);
+    expect(figures.aims.map((a) => [a.aim, a.met])).toEqual([['appels SRTP simultanés ≥ Asterisk', null]]);
     const partial = figuresOf(report([run('register', { results: [{ name: 'voix', version: 'v', best: { rate: 1000, achieved: 990 }, lowerBound: false }] })]));
-    expect(partial.aims).toEqual([{ aim: 'enregistrements/s ≥ Asterisk', measured: 'non mesuré', met: null }]);
+    expect(partial.aims[0]).toEqual({ aim: 'enregistrements/s ≥ Asterisk', measured: 'non mesuré', met: null });
+  });
+
+  it('compares relayed calls with each peer and judges the SRTP aim against Asterisk', () => {
+    const ratio = (peer: string, voix: number, peerValue: number) => ({
+      peer,
+      highestGoodStep: { voix, peer: peerValue, ratio: voix / peerValue, voixLowerBound: false, peerLowerBound: true },
+      atCommonStep: { calls: 300, cpuUsPerPacket: { voix: 15, peer: 30, ratio: 0.5 }, stateKbPerCall: { voix: 10, peer: 40, ratio: 0.25 } },
+    });
+    const outcomes = [{ relay: 'voix', version: 'v', lastGood: 500, stoppedBecause: 'bad at 600' }];
+    const figures = figuresOf(
+      report([
+        run('relay', { bench: 'relay', mode: 'plain', outcomes, ratios: [ratio('rtpengine', 600, 400)] }),
+        run('relay-srtp', { bench: 'relay', mode: 'srtp', outcomes, ratios: [ratio('asterisk', 500, 200)] }),
+      ]),
+    );
+    const relay = figures.comparisons.filter((c) => c.workload === 'relay');
+    expect(relay.map((c) => [c.peer, c.voix, c.peerValue])).toEqual([['rtpengine', 600, 400], ['rtpengine', 15, 30], ['rtpengine', 10, 40]]);
+    expect(relay[0]?.note).toContain('rtpengine : borne basse');
+    expect(figures.aims.find((a) => a.aim === 'appels SRTP simultanés ≥ Asterisk')?.met).toBe(true);
   });
 
   it('writes French numbers and keeps table cells whole', () => {
