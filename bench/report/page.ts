@@ -91,6 +91,30 @@ function main(): void {
       barChartSvg({ title: 'SVI : CPU du serveur, % d’un cœur (plus bas est meilleur)', unit: '% d’un cœur', groups, series: seriesFor(c, 'ivr', cpu.map((x) => x.figure), ['voix', 'Asterisk']), format: (v) => fr(v, 1) }),
     );
   }
+  const relayed = c.filter((x) => x.workload.startsWith('relay') && x.figure.includes('appels simultanés tenus'));
+  if (relayed.length > 0) {
+    const workloads = [...new Set(relayed.map((x) => x.workload))];
+    const labels: Record<string, string> = { relay: 'RTP, moteur seul', 'relay-srtp': 'SRTP, moteur seul', 'relay-sipp': 'RTP, serveur complet', 'relay-sipp-srtp': 'SRTP, serveur complet' };
+    const peers = [...new Set(relayed.map((x) => x.peer))];
+    plot(
+      'relais.svg',
+      'Appels simultanés relayés sans perte ni gigue excessive, voix contre ses pairs',
+      barChartSvg({
+        title: 'Appels relayés simultanés tenus (pertes ≤ 0,1 %, gigue ≤ 5 ms)',
+        unit: 'appels',
+        groups: workloads.map((w) => labels[w] ?? w),
+        series: ['voix', ...peers].map((side) => ({
+          name: side,
+          color: COLORS[side] ?? '#333333',
+          values: workloads.map((w) => {
+            const x = relayed.find((r) => r.workload === w && (side === 'voix' || r.peer === side));
+            return x === undefined ? null : side === 'voix' ? x.voix : x.peerValue;
+          }),
+        })),
+        format: (v) => fr(v),
+      }),
+    );
+  }
   const srtp = c.filter((x) => x.workload === 'srtp');
   if (srtp.length > 0) {
     plot(
