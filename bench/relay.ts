@@ -7,7 +7,7 @@
  * the relay no longer keeps up.
  *
  *   npm run bench:relay -- [--calls 100,200,300,400,500,600,800,1000,1200] [--seconds 10]
- *                          [--relays voix[,rtpengine]] [--json out.json]
+ *                          [--relays voix[,voix-server][,rtpengine][,asterisk]] [--json out.json]
  *                          [--warmup 2] [--srtp] [--check-every 10] [--workers 1]
  *                          [--relay-cores 0] [--sample-every 4] [--no-stop] [--retries 2]
  *                          [--noise-max 15] [--wait-max 1] [--late-max-us 2000]
@@ -16,7 +16,19 @@
  *
  * --relays (default voix): the relays measured, in this order at each
  * step, each judged and stepped on its own (a relay stops at its first step
- * that is not good, the others go on). rtpengine is Debian 12's
+ * that is not good, the others go on): voix (its media engine, driven
+ * directly), voix-server (the whole server, node dist/server.js: needs
+ * `npm run build`), rtpengine (plain RTP only) and asterisk (Asterisk 22).
+ * voix-server and asterisk are SIP servers (relay-sip-servers.ts): the
+ * bench's own SIP user agent (relay-sip-ua.ts) sets every call of a step up
+ * through them before the traffic, with the phones' ports and, with
+ * --srtp, SDES keys on both legs; the generator's phones then send and
+ * check with the keys the servers wrote in their SDP. Asterisk with SRTP
+ * rewrites SSRC and sequence numbers (it bridges through its core) but
+ * keeps RTP timestamps: its packets are matched by leg and timestamp.
+ * Ratios: rtpengine against voix (both relays driven directly), Asterisk
+ * against voix-server when it ran (both whole servers), else voix.
+ * rtpengine is Debian 12's
  * (bench/peers/rtpengine.ts: its root file system is built with mmdebstrap
  * on first use), forwarding in user space (--table=-1, no kernel module)
  * with --workers media threads (--num-threads), all its threads started on
@@ -102,7 +114,9 @@
  * lateness p99 and delay p99 carry that, means hardly.
  *
  * Sampling (--sample-every K, default 4): every call carries its traffic,
- * but only one call in K is captured (a BPF filter on the SSRC) and has
+ * but only one call in K is captured (its phones are bound in their own
+ * port range, 30000–32766, and the capture filter is that range, whatever
+ * the relay writes in the RTP header) and has
  * phones that read what they receive; the others' phones stop reading
  * their socket (the kernel queues, then drops). Capturing and reading
  * everything cost the generator's core as much as sending (and the capture
@@ -134,13 +148,15 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createLogger } from '../src/log/logger.js';
-import type { AllocatedRelay, LegConfig, SrtpKeying } from '../src/rtp/media-protocol.js';
+import type { AllocatedRelay, LegConfig } from '../src/rtp/media-protocol.js';
 import { WorkerMediaEngine } from '../src/rtp/worker-media-engine.js';
 import { generateSrtpKeying } from '../src/sdp/crypto-attribute.js';
 import { analyseRelayCapture, captureAvailable, startCapture, type Capture, type RelayTiming } from './relay-capture.js';
-import type { CallKeys, GeneratorCommand, GeneratorReply, GeneratorRunResult, WireKeying } from './relay-generator.js';
+import type { GeneratorCommand, GeneratorReply, GeneratorRunResult } from './relay-generator.js';
 import { MachineLoad, freePort, hasTaskset, killOnExit, machineCores, machineLine, percentile, pin, pinnedTo, processCpuMs, table, takeBenchLock, threadSchedMs, waitForQuiet } from './relay-machine.js';
 import { ensureRtpengineRootfs, rtpengineVersion, startRtpengine, type Rtpengine } from './peers/rtpengine.js';
+import { startAsteriskServer, startVoixServer } from './relay-sip-servers.js';
+import { SAMPLED_PHONE_PORT_MAX, SAMPLED_PHONE_PORT_MIN, phoneSdp, procStatusBytes, sdpAudioPort, wire, type RelayPorts, type RelayUnderTest, type Sample } from './relay-under-test.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Below the kernel's ephemeral range (32768+), where the generator's phones get their ports. */
@@ -188,7 +204,7 @@ const relayWaitMaxPercent = Number(option('wait-max') ?? 1);
 const lateMaxUs = Number(option('late-max-us') ?? 2000);
 const pinning = hasTaskset && !flag('no-pin');
 /** The relays measured, in this order at each step (the bare relay comes after voix unless --no-reference). */
-const RELAY_NAMES = ['voix', 'rtpengine'] as const;
+const RELAY_NAMES = ['voix', 'voix-server', 'rtpengine', 'asterisk'] as const;
 type RelayName = (typeof RELAY_NAMES)[number];
 const relayNames = (option('relays') ?? 'voix').split(',').filter((n) => n !== '') as RelayName[];
 /** Raw figures for an orchestrator (bench/all.ts): every row, verdicts, versions, ratios. */
@@ -252,66 +268,16 @@ class Generator {
   }
 }
 
-interface Sample {
-  readonly cpuMs: number;
-  /** Node relays only (NaN otherwise): the worst event loop delay and GC pause since the previous sample. */
-  readonly loopDelayMaxMs: number;
-  readonly gcPauseMaxMs: number;
-}
-
-interface RelayPorts {
-  readonly a: number;
-  readonly b: number;
-  readonly keys?: CallKeys;
-}
-
-/** What a step needs from a relay: ports for the phones, its threads' CPU time, its memory. */
-interface RelayUnderTest {
-  readonly name: string;
-  /** Judged against the criteria and stepped until it fails (false: the bare relay, a floor run alongside). */
-  readonly judged: boolean;
-  /** The process the relay threads belong to. */
-  readonly pid: number;
-  /** Its threads were started on the relay core(s) (taskset at start): not to be pinned one by one. */
-  readonly pinnedAtStart: boolean;
-  /**
-   * Memory per call from the relay's start rather than from just before the
-   * step: a C allocator keeps what the previous step freed and hands it out
-   * again, so "after minus before the step" would miss it.
-   */
-  readonly memoryFromStart: boolean;
-  setUp(phones: ReadonlyArray<{ readonly a: number; readonly b: number }>): Promise<RelayPorts[]>;
-  /** Relay threads' CPU time so far; Node relays: the worst event loop delay since the previous sample. */
-  sample(): Promise<Sample>;
-  /** The relay's own per-call state: a Node relay's worker heap after a full GC; a C relay's anonymous resident memory (its malloc heap). */
-  memoryBytes(): Promise<number>;
-  /** Resident memory of the relay's process (voix and the bare relay: the bench's own process), or NaN when not meaningful. */
-  rssBytes(): number;
-  /** Linux thread ids of the relay threads: pinned alone on their core, their run-queue waits measured. */
-  osThreadIds(): Promise<number[]>;
-  /**
-   * Time (ms so far) the relay waited for its core because of other
-   * processes; by default the sum of osThreadIds' run-queue waits.
-   */
-  waitMs?(): number;
-  /** A relay with several kinds of threads: CPU time so far (ms) by thread name, for the report. */
-  cpuByThread?(): Map<string, number>;
-  tearDown(): Promise<void>;
-  stop(): Promise<void>;
-  /** For the report: what it is, its version. */
-  readonly version: string;
-}
-
-const wire = (k: SrtpKeying): WireKeying => ({ suite: k.suite, key: Buffer.from(k.key).toString('hex'), salt: Buffer.from(k.salt).toString('hex') });
-
 /** voix: WorkerMediaEngine, symmetric RTP latching on, RFC 3550 statistics, connected senders; SRTP on both legs with --srtp. */
 class VoixRelay implements RelayUnderTest {
   readonly name = 'voix';
   readonly judged = true;
+  readonly matchBy = 'ssrc';
   readonly pid = process.pid;
   readonly pinnedAtStart = false;
   readonly memoryFromStart = false;
   readonly version = `voix ${gitCommit()}, Node ${process.version}, ${udpIo === 'native' ? 'native UDP addon' : 'node:dgram'}${srtp ? `, ${srtpCrypto === 'native' ? 'native' : 'TypeScript'} SRTP crypto` : ''}`;
+  readonly description = `voix's media engine (WorkerMediaEngine) driven directly, no SIP: symmetric RTP latching, RFC 3550 statistics, ${connectSockets ? 'connected' : 'unconnected'} senders${srtp ? ', SRTP on both legs (unprotect, protect)' : ''}; CPU: its media worker thread(s); relay waited: their run-queue wait; state/call: the workers' heap after a full GC, after the traffic minus before the step's calls; RSS/call: the benchmark process's, which hosts the engine (buffers, garbage, the bare relay's leftovers: indicative), after the traffic minus before the first step; it keeps SSRC and sequence numbers`;
   private relays: AllocatedRelay[] = [];
   constructor(private readonly engine: WorkerMediaEngine) {}
 
@@ -459,10 +425,12 @@ class BareRelay implements RelayUnderTest {
   private readonly worker = new Worker(BARE_RELAY, { eval: true, workerData: { addon: bareAddon } });
   readonly name = udpIo === 'native' ? 'bare native relay' : 'bare Node relay';
   readonly judged = false;
+  readonly matchBy = 'ssrc';
   readonly pid = process.pid;
   readonly pinnedAtStart = false;
   readonly memoryFromStart = false;
   readonly version = `Node ${process.version}`;
+  readonly description = `a worker thread doing only a.on("message", m => b.send(m)) on connected sockets${udpIo === 'native' ? " through voix's native UDP addon (recvmmsg, send)" : ' (dgram)'}: the floor of Node and this machine, not a peer; CPU: its thread`;
 
   private ask<T>(message: Record<string, unknown>): Promise<T> {
     return new Promise((resolve) => {
@@ -494,28 +462,6 @@ class BareRelay implements RelayUnderTest {
   }
 }
 
-/** An audio offer or answer of a phone at 127.0.0.1:port: PCMU at 20 ms, plain RTP. */
-function phoneSdp(port: number, session: number): string {
-  return ['v=0', `o=- ${session} 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
-}
-
-/** The audio port of an SDP body (its first m=audio line). */
-function sdpAudioPort(sdp: unknown): number {
-  const port = typeof sdp === 'string' ? Number(/^m=audio (\d+) /m.exec(sdp)?.[1]) : Number.NaN;
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`no audio port in the SDP: ${String(sdp)}`);
-  return port;
-}
-
-/** A status field of /proc/<pid>/status in bytes (VmRSS, RssAnon), NaN when absent. */
-function procStatusBytes(pid: number, field: string): number {
-  try {
-    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? Number.NaN : Number(kb) * 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /**
  * rtpengine (Debian 12's, bench/peers/rtpengine.ts): user-space forwarding,
  * --workers media threads, driven over its ng control protocol as a SIP
@@ -529,6 +475,7 @@ function procStatusBytes(pid: number, field: string): number {
 class RtpengineRelay implements RelayUnderTest {
   readonly name = 'rtpengine';
   readonly judged = true;
+  readonly matchBy = 'ssrc';
   readonly pinnedAtStart = true;
   readonly memoryFromStart = true;
   private calls: string[] = [];
@@ -537,6 +484,10 @@ class RtpengineRelay implements RelayUnderTest {
     private readonly daemon: Rtpengine,
     readonly version: string,
   ) {}
+
+  get description(): string {
+    return `${this.version}: user-space forwarding (--table=-1, no kernel module), ${workers} media thread(s) (--num-threads), all its threads on the relay core(s); calls set up over its ng protocol (offer with phone A's SDP, answer with phone B's, PCMU 20 ms, RTP/AVP); CPU: its whole process (every thread's schedstat); relay waited: its "poller" threads' wait minus the CPU its other threads used; state/call: anonymous resident memory (RssAnon, its malloc heap) after the traffic minus at its start (glibc keeps what a step freed for the next); RSS/call: its VmRSS, the same way; it keeps SSRC and sequence numbers (checked from a capture)`;
+  }
 
   static async start(say: (line: string) => void): Promise<RtpengineRelay> {
     if (srtp) throw new Error('rtpengine is measured with plain RTP only: run --relays voix,rtpengine without --srtp');
@@ -659,16 +610,13 @@ interface Row {
 const baselines = new Map<RelayUnderTest, { readonly memory: number; readonly rss: number }>();
 
 /**
- * The relay ports, and of them the calls sampled: phones A and B of call i
- * send SSRC 2i + 1 and 2i + 2 (relay-generator.ts), so call i is sampled
- * when i % K = 0, i.e. SSRC mod 2K is 1 or 2. The SSRC is the RTP header's
- * bytes 8–11, in clear with SRTP too.
+ * The traffic between the relay ports and the phones of the sampled calls:
+ * those (call i with i % K = 0) are bound in their own port range
+ * (relay-generator.ts), so the filter holds whatever SSRC and sequence
+ * numbers the relay writes.
  */
 function captureFilter(): string {
-  const ports = `udp portrange ${PORT_MIN}-${PORT_MAX}`;
-  if (sampleEvery === 1) return ports;
-  const mask = 2 * sampleEvery - 1;
-  return `${ports} and ((udp[16:4] & ${mask}) = 1 or (udp[16:4] & ${mask}) = 2)`;
+  return `udp portrange ${PORT_MIN}-${PORT_MAX} and udp portrange ${SAMPLED_PHONE_PORT_MIN}-${SAMPLED_PHONE_PORT_MAX}`;
 }
 
 /** What the measured part of a step used: relay thread(s), the rest of the machine. */
@@ -750,9 +698,9 @@ function partnersOf(relays: readonly RelayPorts[]): Map<number, number> {
 async function step(relay: RelayUnderTest, generator: Generator, calls: number, dir: string, attempt: number, judge: boolean): Promise<Row> {
   await waitForQuiet(noiseMaxPercent / 2, 180_000, (line) => process.stderr.write(`${line}\n`));
   const idleMemory = relay.memoryFromStart ? (baselines.get(relay)?.memory ?? Number.NaN) : await relay.memoryBytes();
-  const { phones } = await generator.send({ type: 'open', calls }, 'opened');
+  const { phones } = await generator.send({ type: 'open', calls, sampleEvery }, 'opened');
   const relays = await relay.setUp(phones);
-  await generator.send({ type: 'connect', relays, checkEvery, listenEvery: sampleEvery, blaster: useBlaster }, 'connected');
+  await generator.send({ type: 'connect', relays, checkEvery, listenEvery: sampleEvery, blaster: useBlaster, checkSsrc: relay.matchBy === 'ssrc' }, 'connected');
 
   const file = path.join(dir, `relay-${calls}.pcap`);
   const capture = useCapture ? await startCapture(file, captureFilter(), onGeneratorCore) : null;
@@ -771,7 +719,7 @@ async function step(relay: RelayUnderTest, generator: Generator, calls: number, 
   let timing: RelayTiming | null = null;
   if (capture !== null) {
     const partners = partnersOf(relays);
-    timing = analyseRelayCapture(file, { isRelayPort: (port) => partners.has(port), partners, firstSequence: warmupPeriods });
+    timing = analyseRelayCapture(file, { isRelayPort: (port) => partners.has(port), partners, firstSequence: warmupPeriods, matchBy: relay.matchBy });
     if (process.env.KEEP_PCAP === undefined) rmSync(file, { force: true });
   }
   const endLost = generated.sentToListening - generated.received;
@@ -945,7 +893,7 @@ function detailTable(rows: readonly Row[]): string {
         Number.isNaN(r.gcPauseMaxMs) ? '-' : r.gcPauseMaxMs.toFixed(1),
         `${r.generator.latenessMeanUs.toFixed(0)}/${r.generator.latenessP99Us.toFixed(0)}`,
         r.generator.cpuPercent.toFixed(0),
-        srtp && r.relay === 'voix' ? `${r.generator.checked}/${r.generator.checkFailed}` : '-',
+        srtp ? `${r.generator.checked}/${r.generator.checkFailed}` : '-',
         Number.isNaN(r.captureCpuPercent) ? 'n/a' : r.captureCpuPercent.toFixed(0),
         `${r.othersPercent.toFixed(0)}${r.busiestOther === '' ? '' : ` (${r.busiestOther})`}`,
         r.relayWaitPercent.toFixed(2),
@@ -1065,8 +1013,11 @@ async function main(): Promise<void> {
         relays.push(new VoixRelay(engine));
         // The floor right after voix, at each step.
         if (withReference) relays.push(new BareRelay());
-      } else {
+      } else if (name === 'rtpengine') {
         relays.push(await RtpengineRelay.start(say));
+      } else {
+        const options = { srtp, workers, portMin: PORT_MIN, portMax: PORT_MAX, pin: pinning ? ['taskset', '-c', relayCores.join(',')] : [], say };
+        relays.push(name === 'asterisk' ? await startAsteriskServer(options) : await startVoixServer(options, dir));
       }
     }
     if (withReference && !relayNames.includes('voix')) relays.push(new BareRelay());
@@ -1104,45 +1055,32 @@ function describe(assignment: readonly string[], relays: readonly RelayUnderTest
   add(
     'capture',
     useCapture
-      ? 'dumpcap on lo, kernel timestamps; packets matched egress↔ingress by relay leg, SSRC and sequence number (checked for rtpengine: it forwards plain RTP with both unchanged)'
+      ? "dumpcap on lo, kernel timestamps; packets matched egress↔ingress by relay leg, SSRC and sequence number, or by relay leg and RTP timestamp for a relay that rewrites SSRC and sequence numbers (see each relay's line)"
       : 'none (no dumpcap or not root; --no-capture): no delay, no jitter, loss end to end only',
   );
   add(
     'sample',
-    `${sampleEvery === 1 ? 'every call' : `1 call in ${sampleEvery}`} captured (BPF on the SSRC) and with phones that read what they receive; the others' phones leave their sockets unread; every call carries traffic${useBlaster ? "; the others' streams are sent by bench/relay-blaster.c (C, libsrtp2, one sendmmsg per 1 ms slot from one socket, same schedule; its packets and CPU are in the generator's figures, its lateness is per slot)" : ''}`,
+    `${sampleEvery === 1 ? 'every call' : `1 call in ${sampleEvery}`} captured (their phones are bound in ${SAMPLED_PHONE_PORT_MIN}-${SAMPLED_PHONE_PORT_MAX}: BPF on those ports) and with phones that read what they receive; the others' phones leave their sockets unread; every call carries traffic${useBlaster ? "; the others' streams are sent by bench/relay-blaster.c (C, libsrtp2, one sendmmsg per 1 ms slot from one socket, same schedule; its packets and CPU are in the generator's figures, its lateness is per slot)" : ''}`,
   );
   add('loss %', 'relay loss (entered the relay, never left), from the capture; end loss: sent by a phone, never received by its peer (sampled calls)');
   add('jitter out', 'RFC 3550 interarrival jitter (A.8) of each stream leaving the relay, from capture time and RTP timestamp, mean over packets then over streams; jitter in: the same entering the relay (generator pacing); added jitter: the same estimator over consecutive added delays');
   add('delay', "egress − ingress capture time per packet (the relay's added delay)");
   add(
     'relay CPU',
-    "CPU time of the relay thread(s) (user + system, the loopback delivery of its sends included) over the measured seconds: voix's media worker thread(s), rtpengine's whole process (its media threads and its timer threads, all on the relay core); relay waited: time the relay's media thread(s) were ready to run but their core was taken by other processes (rtpengine: its \"poller\" threads' wait minus the CPU its own other threads used); others: CPU of every other process (reaped children included); CPU ms/s per call: relay CPU per second of one call (100 packets/s)",
+    "CPU time of the relay (user + system, the loopback delivery of its sends included; which threads: see each relay's line) over the measured seconds; relay waited: time the relay's media thread(s) were ready to run but their core was taken by other processes; others: CPU of every other process (reaped children included); CPU ms/s per call: relay CPU per second of one call (100 packets/s)",
   );
   add(
     'memory',
-    "state/call: voix and the bare relay: worker heap after full GC, after the traffic (per-stream state included) minus before the step's calls; rtpengine: anonymous resident memory (RssAnon: its malloc heap) after the traffic minus at its start (glibc keeps what a step freed for the next); RSS/call: resident memory after the traffic minus before the first step: voix's is the benchmark process's (it hosts voix's engine: buffers, uncollected garbage, the bare relay's leftovers: indicative), rtpengine's its own",
+    "state/call: the relay's own per-call memory after the traffic (per-stream state included), RSS/call: its resident memory, per call (how, for each relay: see its line)",
   );
   add(
     'criterion',
     `good when loss ≤ ${100 * MAX_LOSS}% and mean jitter out ≤ ${MAX_MEAN_JITTER_MS} ms${srtp ? ' and every SRTP packet checked unprotects to what was sent' : ''} with the step's rate offered (the generator sent at ≥ ${100 * MIN_OFFERED}% of it); bad when not, and always when the relay's own measures (loss, added jitter${srtp ? ', SRTP checks' : ''}) fail with its thread saturated (≥ ${SATURATED_PERCENT}% of its core); invalid (run again, ${retries} more tries) when a bad step could be explained otherwise: rate not offered, other processes used > ${noiseMaxPercent}% of a core, the relay thread waited for its own core > ${relayWaitMaxPercent}% of the time, or the generator was at fault (mean lateness > ${lateMaxUs} µs, jitter in > ${MAX_MEAN_JITTER_MS / 4} ms, its phones missed > ${100 * MAX_LOSS}% of what the relay delivered) while the relay's own loss and added jitter are within the limits; any step with capture drops is invalid`,
   );
-  if (withReference) {
-    add(
-      'bare relay',
-      `a worker thread doing only a.on("message", m => b.send(m)) on connected sockets${udpIo === 'native' ? " through voix's native UDP addon (recvmmsg, send)" : ' (dgram)'}, in the same run: the floor of Node and this machine, not a peer`,
-    );
-  } else if (srtp) {
-    add('bare relay', 'not run with --srtp (it does no SRTP)');
-  }
-  add('UDP sockets', `${udpIo === 'native' ? 'native addon (docs/adr/0006)' : 'node:dgram'} for voix and the bare relay`);
-  if (srtp) add('SRTP crypto', srtpCrypto === 'native' ? 'native addon (docs/adr/0007)' : 'TypeScript (docs/adr/0004)');
-  const peers = relays.filter((r) => r.judged && r.name !== 'voix');
-  add(
-    'peers',
-    peers.length === 0
-      ? 'none in this run (--relays voix,rtpengine adds rtpengine, plain RTP)'
-      : peers.map((r) => `${r.version}: user-space forwarding (--table=-1, no kernel module), ${workers} media thread(s) (--num-threads), driven over its ng protocol (offer with phone A's SDP, answer with phone B's, PCMU 20 ms, RTP/AVP), in the same run and under the same harness`).join('; '),
-  );
+  if (srtp) add('bare relay', 'not run with --srtp (it does no SRTP)');
+  add('UDP sockets', `${udpIo === 'native' ? 'native addon (docs/adr/0006)' : 'node:dgram'} for voix's engine and the bare relay`);
+  if (srtp) add('SRTP crypto', `${srtpCrypto === 'native' ? 'native addon (docs/adr/0007)' : 'TypeScript (docs/adr/0004)'} for voix's engine`);
+  for (const relay of relays) add(`relay ${relay.name}`, relay.description);
   add('versions', relays.map((r) => `${r.name}: ${r.version}`).join('; '));
   return lines;
 }
@@ -1159,6 +1097,8 @@ function lastRow(rows: readonly Row[], relay: string, calls: number): Row | unde
  */
 interface PeerRatio {
   readonly peer: string;
+  /** The voix it is compared with: voix's engine, or voix-server (the whole server, for Asterisk). */
+  readonly voix: string;
   /** voix's highest good step over the peer's; null when either has none; a lower bound when stepping ran out or ended on an invalid step. */
   readonly highestGoodStep: {
     readonly voix: number | null;
@@ -1187,26 +1127,32 @@ function stepNote(outcome: Outcome | undefined): string {
   return outcome.stoppedBecause.includes('inconclusive') ? 'ended on an invalid step: a lower bound' : 'ended on a bad step';
 }
 
+/**
+ * Each peer against the voix measured the same way: Asterisk (a full
+ * server) against voix-server when it ran, rtpengine (a relay driven
+ * directly) against voix's engine.
+ */
 function peerRatios(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>): PeerRatio[] {
-  const voix = outcomes.get('voix');
-  if (voix === undefined) return [];
   const ratios: PeerRatio[] = [];
-  for (const peer of [...outcomes.values()].filter((o) => o.relay !== 'voix')) {
-    const common = callSteps.filter((calls) => lastRow(rows, 'voix', calls)?.verdict === 'good' && lastRow(rows, peer.relay, calls)?.verdict === 'good').at(-1);
+  for (const peer of [...outcomes.values()].filter((o) => !o.relay.startsWith('voix'))) {
+    const voix = (peer.relay === 'asterisk' ? outcomes.get('voix-server') : undefined) ?? outcomes.get('voix');
+    if (voix === undefined) continue;
+    const common = callSteps.filter((calls) => lastRow(rows, voix.relay, calls)?.verdict === 'good' && lastRow(rows, peer.relay, calls)?.verdict === 'good').at(-1);
     const pair = (f: (r: Row) => number): { voix: number; peer: number; ratio: number } => {
-      const v = f(lastRow(rows, 'voix', common ?? 0) as Row);
+      const v = f(lastRow(rows, voix.relay, common ?? 0) as Row);
       const p = f(lastRow(rows, peer.relay, common ?? 0) as Row);
       return { voix: v, peer: p, ratio: v / p };
     };
     ratios.push({
       peer: peer.relay,
+      voix: voix.relay,
       highestGoodStep: {
         voix: voix.lastGood,
         peer: peer.lastGood,
         ratio: voix.lastGood !== null && peer.lastGood !== null ? voix.lastGood / peer.lastGood : null,
         voixLowerBound: isLowerBound(voix),
         peerLowerBound: isLowerBound(peer),
-        note: `voix: ${stepNote(voix)}; ${peer.relay}: ${stepNote(peer)}`,
+        note: `${voix.relay}: ${stepNote(voix)}; ${peer.relay}: ${stepNote(peer)}`,
       },
       atCommonStep:
         common === undefined
@@ -1236,10 +1182,10 @@ function printReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome
     const h = r.highestGoodStep;
     const c = r.atCommonStep;
     console.log(
-      `voix / ${r.peer}: highest good step ${h.voix ?? 'none'} / ${h.peer ?? 'none'} = ${h.ratio === null ? 'n/a' : h.ratio.toFixed(2)} (${h.note}); ${
+      `${r.voix} / ${r.peer}: highest good step ${h.voix ?? 'none'} / ${h.peer ?? 'none'} = ${h.ratio === null ? 'n/a' : h.ratio.toFixed(2)} (${h.note}); ${
         c === null
           ? 'no step good for both'
-          : `at ${c.calls} calls (highest step good for both): CPU per packet ${c.cpuUsPerPacket.voix.toFixed(2)} / ${c.cpuUsPerPacket.peer.toFixed(2)} µs = ${c.cpuUsPerPacket.ratio.toFixed(2)}, state per call ${c.stateKbPerCall.voix.toFixed(1)} / ${c.stateKbPerCall.peer.toFixed(1)} KB = ${c.stateKbPerCall.ratio.toFixed(2)} (voix: V8 heap after GC; ${r.peer}: anonymous RSS)`
+          : `at ${c.calls} calls (highest step good for both): CPU per packet ${c.cpuUsPerPacket.voix.toFixed(2)} / ${c.cpuUsPerPacket.peer.toFixed(2)} µs = ${c.cpuUsPerPacket.ratio.toFixed(2)}, state per call ${c.stateKbPerCall.voix.toFixed(1)} / ${c.stateKbPerCall.peer.toFixed(1)} KB = ${c.stateKbPerCall.ratio.toFixed(2)} (${r.voix === 'voix' ? 'voix: V8 heap after GC' : `${r.voix}: anonymous RSS`}; ${r.peer}: anonymous RSS)`
       }`,
     );
   }
@@ -1284,7 +1230,7 @@ function jsonReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>
     notes: Object.fromEntries(describe(assignment, relays)),
     rows: rows.map((r) => ({
       relay: r.relay,
-      role: r.relay === 'voix' ? 'voix' : r.relay.startsWith('bare') ? 'floor' : 'peer',
+      role: r.relay.startsWith('voix') ? 'voix' : r.relay.startsWith('bare') ? 'floor' : 'peer',
       calls: r.calls,
       attempt: r.attempt,
       verdict: r.verdict === '-' ? null : r.verdict,

@@ -71,6 +71,8 @@ export interface AsteriskOptions {
   readonly sounds?: Readonly<Record<string, Buffer>>;
   /** taskset prefix for the process, e.g. ['taskset', '-c', '0']; empty for none. */
   readonly pin: readonly string[];
+  /** More lines for every PJSIP endpoint, e.g. ['media_encryption = sdes']. */
+  readonly endpointOptions?: readonly string[];
 }
 
 export interface Asterisk {
@@ -124,6 +126,7 @@ function writeConfig(rootfs: string, options: AsteriskOptions): void {
         'bind_rtp_to_media_address = yes',
         'rtp_symmetric = yes',
         'direct_media = no',
+        ...(options.endpointOptions ?? []),
         `[${user}-auth]`,
         'type = auth',
         'auth_type = userpass',
