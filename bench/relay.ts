@@ -1,8 +1,8 @@
 /**
  * The RTP relay under load: N concurrent calls relayed by voix's media
- * worker thread(s) (WorkerMediaEngine, driven directly: no SIP), and by
- * rtpengine in the same run with --relays voix,rtpengine, each call
- * two 50 packets/s G.711 streams (A→B and B→A), from a steady generator in
+ * worker thread(s) (WorkerMediaEngine, driven directly: no SIP), and with
+ * --relays by the whole voix server, rtpengine and Asterisk in the same
+ * run, each call two 50 packets/s G.711 streams (A→B and B→A), from a steady generator in
  * another process on another core; the number of calls is stepped until
  * the relay no longer keeps up.
  *
@@ -27,10 +27,13 @@
  * rewrites SSRC and sequence numbers (it bridges through its core) but
  * keeps RTP timestamps: its packets are matched by leg and timestamp.
  * Ratios: rtpengine against voix (both relays driven directly), Asterisk
- * against voix-server when it ran (both whole servers), else voix.
- * rtpengine is Debian 12's
- * (bench/peers/rtpengine.ts: its root file system is built with mmdebstrap
- * on first use), forwarding in user space (--table=-1, no kernel module)
+ * against voix-server when it ran (both whole servers), else voix. The
+ * SIP servers' signalling idles while the media is measured, but their
+ * processes (and rtpengine's) stay up through the run, idle during the
+ * other relays' steps (their CPU shows in "others %" there).
+ *
+ * rtpengine is Debian 12's (bench/peers/rtpengine.ts: its root file system
+ * is built with mmdebstrap on first use), forwarding in user space (--table=-1, no kernel module)
  * with --workers media threads (--num-threads), all its threads started on
  * the relay core(s) with taskset; it is set up as a SIP proxy would do it,
  * over its ng control protocol (offer with phone A's SDP, answer with phone
@@ -58,17 +61,19 @@
  * --srtp: every relay has SRTP (AES_CM_128_HMAC_SHA1_80, keys from
  * generateSrtpKeying) on both legs. Phone A protects what it sends with
  * leg a's inbound key (the key A "gave" in its SDP), phone B with leg b's;
- * voix unprotects, and protects again with each leg's outbound key; each
- * phone unprotects one received packet in --check-every (10) with the key
- * voix gave it and checks the payload, so the figure is for real work.
+ * the relay unprotects, and protects again with each leg's outbound key;
+ * each phone unprotects one received packet in --check-every (10) with the
+ * key the relay gave it and checks the payload, so the figure is for real
+ * work. (For the SIP servers the keys are those of the SDP exchanged.)
  *
  * Each step starts all its calls at once and sends --warmup (2) seconds
  * of traffic that is not counted, then --seconds (10) that are: calls that
  * start together make the relay create every stream's state (statistics,
  * SRTP contexts and their first keystream batches) and the JIT compile in
  * the same few milliseconds, a burst that calls starting over time never
- * make. The capture leaves the warm-up out by RTP sequence number, the CPU
- * measures start when the generator says the warm-up is over.
+ * make. The capture leaves the warm-up out by the sequence number the
+ * generator sent, the CPU measures start when the generator says the
+ * warm-up is over.
  *
  * Per step it reports, on the receiving side (TESTING.md):
  * - loss in the relay: entered it (kernel capture, dumpcap on lo), never
@@ -699,7 +704,15 @@ async function step(relay: RelayUnderTest, generator: Generator, calls: number, 
   await waitForQuiet(noiseMaxPercent / 2, 180_000, (line) => process.stderr.write(`${line}\n`));
   const idleMemory = relay.memoryFromStart ? (baselines.get(relay)?.memory ?? Number.NaN) : await relay.memoryBytes();
   const { phones } = await generator.send({ type: 'open', calls, sampleEvery }, 'opened');
-  const relays = await relay.setUp(phones);
+  let relays: RelayPorts[];
+  try {
+    relays = await relay.setUp(phones);
+  } catch (err) {
+    // A server that cannot set this many calls up: what it did set up is hung up, and the step fails.
+    await relay.tearDown().catch(() => undefined);
+    await generator.send({ type: 'close' }, 'closed');
+    throw new SetUpFailed(err instanceof Error ? err.message : String(err));
+  }
   await generator.send({ type: 'connect', relays, checkEvery, listenEvery: sampleEvery, blaster: useBlaster, checkSsrc: relay.matchBy === 'ssrc' }, 'connected');
 
   const file = path.join(dir, `relay-${calls}.pcap`);
@@ -933,6 +946,15 @@ interface Outcome {
   lastGood: number | null;
   /** Empty while every step has been good. */
   stoppedBecause: string;
+  /** The step at which it could not set its calls up (a SIP server refusing calls): no step beyond. */
+  setUpFailedAt?: number;
+}
+
+/** A relay could not set a step's calls up (e.g. a server answered an INVITE with an error). */
+class SetUpFailed extends Error {
+  constructor(reason: string) {
+    super(`call set-up failed: ${reason}`);
+  }
 }
 
 /**
@@ -942,7 +964,10 @@ interface Outcome {
  * --no-stop); stepping ends when none is left.
  */
 async function runSteps(relays: readonly RelayUnderTest[], generator: Generator, dir: string, rows: Row[], outcomes: ReadonlyMap<string, Outcome>): Promise<void> {
-  const stepping = (relay: RelayUnderTest): boolean => relay.judged && (!stopAtFirstBad || outcomes.get(relay.name)?.stoppedBecause === '');
+  const stepping = (relay: RelayUnderTest): boolean => {
+    const outcome = outcomes.get(relay.name);
+    return relay.judged && outcome?.setUpFailedAt === undefined && (!stopAtFirstBad || outcome?.stoppedBecause === '');
+  };
   for (const calls of callSteps) {
     if (!relays.some(stepping)) return;
     const judgedNow = relays.filter(stepping);
@@ -955,13 +980,28 @@ async function runSteps(relays: readonly RelayUnderTest[], generator: Generator,
       if (!judgedNow.includes(relay)) continue;
       const outcome = outcomes.get(relay.name);
       let row: Row | null = null;
+      let failedSetUp = '';
       for (let attempt = 1; attempt <= 1 + retries; attempt++) {
-        row = await step(relay, generator, calls, dir, attempt, true);
+        try {
+          row = await step(relay, generator, calls, dir, attempt, true);
+        } catch (err) {
+          if (!(err instanceof SetUpFailed)) throw err;
+          failedSetUp = err.message;
+          process.stderr.write(`${relay.name}: ${calls} calls, try ${attempt}: ${err.message}\n`);
+          break;
+        }
         rows.push(row);
         process.stderr.write(`${relay.name}: ${calls} calls, try ${attempt}: ${row.verdict}${row.reasons.length > 0 ? ` (${row.reasons.join('; ')})` : ''}\n`);
         if (row.verdict !== 'invalid') break;
       }
-      if (row === null || outcome === undefined) continue;
+      if (outcome === undefined) continue;
+      if (failedSetUp !== '') {
+        // No traffic ran: nothing to judge, and no step beyond for this relay.
+        if (outcome.stoppedBecause === '') outcome.stoppedBecause = `${calls} calls: bad (${failedSetUp})`;
+        outcome.setUpFailedAt = calls;
+        continue;
+      }
+      if (row === null) continue;
       const stillGood = outcome.stoppedBecause === '';
       if (row.verdict === 'good') {
         if (stillGood) outcome.lastGood = calls;
