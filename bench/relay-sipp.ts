@@ -773,6 +773,8 @@ const isLowerBound = (o: Outcome): boolean => o.stoppedBecause === '' || o.stopp
 /** voix / peer (above 1 for the highest good step: voix carries more; below 1 for CPU and memory: voix uses less). */
 interface PeerRatio {
   readonly peer: ServerName;
+  /** What it is compared with (the same shape as bench/relay.ts's JSON). */
+  readonly voix: 'voix';
   readonly highestGoodStep: { readonly voix: number | null; readonly peer: number | null; readonly ratio: number | null; readonly voixLowerBound: boolean; readonly peerLowerBound: boolean };
   /** At the highest step both were good at (the last try of each). */
   readonly atCommonStep: {
@@ -796,6 +798,7 @@ function peerRatios(rows: readonly Row[], outcomes: readonly Outcome[]): PeerRat
       };
       return {
         peer: peer.server,
+        voix: 'voix' as const,
         highestGoodStep: {
           voix: voix.lastGood,
           peer: peer.lastGood,
