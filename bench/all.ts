@@ -1,7 +1,7 @@
 /**
  * Every side-by-side workload of bench/ in one run, one report:
  *
- *   npm run build && npm run bench [-- --only register,call-setup,ivr,srtp,dialer] [--out bench/results] [--quick]
+ *   npm run build && npm run bench [-- --only register,call-setup,relay,relay-srtp,ivr,srtp,dialer] [--out bench/results] [--quick]
  *
  * --quick runs each workload for a few seconds, to check the harness end to
  * end (write it elsewhere with --out: its figures are not worth a report).
@@ -30,6 +30,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAsteriskRootfs } from './peers/asterisk.js';
 import { ensureKamailioRootfs } from './peers/kamailio.js';
+import { ensureRtpengineRootfs } from './peers/rtpengine.js';
+import { takeBenchLock } from './relay-machine.js';
 import { WORKLOADS, type WorkloadName } from './report/workloads.js';
 import { writeMarkdownReport, type BenchReport, type WorkloadRun } from './report/report.js';
 
@@ -98,6 +100,8 @@ async function main(): Promise<void> {
   const missing = missingTools();
   if (missing.length > 0) throw new Error(`missing: apt-get install ${missing.join(' ')}`);
   if (process.getuid?.() !== 0) throw new Error('the workloads need root (captures, chroots, taskset)');
+  // The workloads run as children: they see this process holds the lock, and nothing else runs meanwhile.
+  await takeBenchLock('bench/all.ts', say);
   const started = Date.now();
   if (!existsSync(path.join(ROOT, 'dist/server.js')) || !existsSync(path.join(ROOT, 'dist/rtp/native/udp-io.node'))) {
     say('building voix (npm run build)');
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
   const peers = new Set(wanted.flatMap((name) => WORKLOADS[name].peers));
   if (peers.has('asterisk')) ensureAsteriskRootfs(say);
   if (peers.has('kamailio')) ensureKamailioRootfs(say);
+  if (peers.has('rtpengine')) ensureRtpengineRootfs(say);
   const prepareSeconds = (Date.now() - started) / 1000;
 
   const outDir = path.resolve(option('out') ?? path.join(ROOT, 'bench/results'));

@@ -7,7 +7,9 @@
  * Matching: a packet that enters the relay on port P (ingress) leaves it
  * from P's partner Q, the other leg of the same relay (egress), with the
  * same SSRC and sequence number (the relay rewrites neither, and SRTP leaves
- * the header in clear). With the bench's own generator every stream has its
+ * the header in clear); or, for a relay that rewrites both but keeps RTP
+ * timestamps (Asterisk when it bridges through its core, e.g. with SRTP),
+ * with the same timestamp (matchBy 'timestamp'). With the bench's own generator every stream has its
  * own SSRC and the partners are known. Behind SIPp every call plays the
  * same pcap (same SSRC, same sequence numbers), so the partners are learned
  * from the capture first: each ingress packet votes for the relay port its
@@ -293,6 +295,15 @@ export interface AnalyseOptions {
    * the start of a run (relay-generator.ts). Default 0: everything.
    */
   readonly firstSequence?: number;
+  /**
+   * How an egress packet is matched with its ingress: 'ssrc' (default) by
+   * the other leg, SSRC and sequence number; 'timestamp' by the other leg
+   * and RTP timestamp only, for a relay that rewrites SSRC and sequence
+   * numbers but keeps timestamps (Asterisk bridging through its core, e.g.
+   * with SRTP). The latter needs one stream per leg and unique timestamps
+   * in a stream (the bench's generator: 160 per packet from 0).
+   */
+  readonly matchBy?: 'ssrc' | 'timestamp';
 }
 
 export function analyseRelayCapture(file: string, options: AnalyseOptions): RelayTiming {
@@ -317,7 +328,8 @@ export function analyseRelayCapture(file: string, options: AnalyseOptions): Rela
   }
 
   const firstSequence = options.firstSequence ?? 0;
-  // Ingress packets by expected egress (partner port, SSRC) then sequence number.
+  const byTimestamp = options.matchBy === 'timestamp';
+  // Ingress packets (their index) by expected egress (partner port, SSRC) then sequence number; or by partner port then RTP timestamp.
   const pending = new Map<number, Map<number, number>>();
   const jitterIn = new JitterAccumulator();
   const jitterOut = new JitterAccumulator();
@@ -348,18 +360,22 @@ export function analyseRelayCapture(file: string, options: AnalyseOptions): Rela
         unpairedIngress++;
         continue;
       }
-      const key = partner * 2 ** 32 + ssrc;
+      const key = partner * 2 ** 32 + (byTimestamp ? 0 : ssrc);
       let bySequence = pending.get(key);
       if (bySequence === undefined) pending.set(key, (bySequence = new Map()));
-      bySequence.set(sequence, t);
+      bySequence.set(byTimestamp ? (p.timestamp[i] ?? 0) : sequence, i);
     } else {
-      const key = port * 2 ** 32 + ssrc;
+      const key = port * 2 ** 32 + (byTimestamp ? 0 : ssrc);
       const bySequence = pending.get(key);
-      const at = bySequence?.get(sequence);
-      if (at === undefined) continue;
-      bySequence?.delete(sequence);
+      const id = byTimestamp ? (p.timestamp[i] ?? 0) : sequence;
+      const entered = bySequence?.get(id);
+      if (entered === undefined) continue;
+      bySequence?.delete(id);
+      const at = p.timeUs[entered] ?? 0;
+      // Counted under the SSRC that entered: the stream the receiving phone expects.
+      const sentSsrc = p.ssrc[entered] ?? 0;
       egress++;
-      egressBySsrc.set(ssrc, (egressBySsrc.get(ssrc) ?? 0) + 1);
+      egressBySsrc.set(sentSsrc, (egressBySsrc.get(sentSsrc) ?? 0) + 1);
       delays.push(t - at);
       jitterOut.add(key, t, p.timestamp[i] ?? 0);
       jitterAdded.addDelay(key, t - at);

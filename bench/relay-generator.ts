@@ -8,7 +8,10 @@
  * rather than bursty. Driven over the fork IPC channel.
  *
  * Only the phones of one call in `listenEvery` read what they receive (and
- * count it per SSRC); the others stop reading their socket (the kernel
+ * count it per SSRC; the measured part by RTP timestamp, which every relay
+ * keeps, and the SRTP checks without the SSRC for a relay that rewrites it);
+ * they are bound to even ports of SAMPLED_PHONE_PORT_MIN–MAX, the range the
+ * benchmark captures. The others stop reading their socket (the kernel
  * queues, then drops, as for a phone that is slow to read): the receiving
  * side is measured from the capture, and reading everything would cost the
  * generator as much as sending it.
@@ -36,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import type { SrtpSuite } from '../src/rtp/media-protocol.js';
 import { SrtpSession } from '../src/srtp/srtp-session.js';
 import { libsrtpToolBinary } from './srtp/libsrtp-peer.js';
+import { SAMPLED_PHONE_PORT_MAX, SAMPLED_PHONE_PORT_MIN } from './relay-under-test.js';
 
 /** An SDES master key over the IPC channel (JSON): hex strings. */
 export interface WireKeying {
@@ -53,7 +57,8 @@ export interface CallKeys {
 }
 
 export type GeneratorCommand =
-  | { readonly type: 'open'; readonly calls: number }
+  /** Opens the phones of `calls` calls; those of call i with i % sampleEvery === 0 on SAMPLED_PHONE_PORT_MIN–MAX. */
+  | { readonly type: 'open'; readonly calls: number; readonly sampleEvery?: number }
   | {
       readonly type: 'connect';
       readonly relays: ReadonlyArray<{ readonly a: number; readonly b: number; readonly keys?: CallKeys }>;
@@ -62,6 +67,8 @@ export type GeneratorCommand =
       readonly listenEvery?: number;
       /** The other calls' streams are sent by bench/relay-blaster.c instead of these phones. */
       readonly blaster?: boolean;
+      /** SRTP checks also check that the relay kept the sender's SSRC (not for relays that rewrite it). */
+      readonly checkSsrc?: boolean;
     }
   /** Sends for `warmupPeriods` × 20 ms, says 'warm', then for `seconds` more: only those are counted (see run()). */
   | { readonly type: 'run'; readonly seconds: number; readonly warmupPeriods: number }
@@ -129,6 +136,7 @@ class Stream {
   protect: SrtpSession | null = null;
   check: SrtpSession | null = null;
   checkEvery = 0;
+  checkSsrc = true;
   /** What this phone receives: its peer's stream (phones A and B of call i send 2i + 1 and 2i + 2). */
   readonly peerSsrc: number;
   peer: Stream | null = null;
@@ -150,12 +158,13 @@ class Stream {
       packet.fill(0xff, 12, RTP_BYTES);
     }
     socket.on('message', (message: Buffer) => {
-      if (message.readUInt16BE(2) < this.measureFrom) return;
+      // Period n carries timestamp 160 n (send()): unlike the sequence number, relays that rewrite the header keep it.
+      if (message.length < 12 || message.readUInt32BE(4) < this.measureFrom * 160) return;
       this.received++;
       const check = this.check;
       if (check !== null && this.received % this.checkEvery === 0) {
         const length = check.unprotectRtp(message, message.length);
-        let ok = length === RTP_BYTES && message.readUInt32BE(8) === this.peerSsrc;
+        let ok = length === RTP_BYTES && (!this.checkSsrc || message.readUInt32BE(8) === this.peerSsrc);
         for (let i = 12; ok && i < RTP_BYTES; i++) ok = message[i] === 0xff;
         this.checked++;
         if (!ok) this.checkFailed++;
@@ -208,10 +217,31 @@ function stopReading(stream: Stream): void {
   stream.listening = false;
 }
 
-async function bindPhone(): Promise<dgram.Socket> {
+/** A phone's socket on 127.0.0.1: on `port`, or a port the kernel picks (0); rejects when the port is taken. */
+async function bindPhone(port = 0): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
   return socket;
+}
+
+let nextSampledPort = SAMPLED_PHONE_PORT_MIN;
+
+/** A sampled phone's socket: the next free even port of the sampled range. */
+async function bindSampledPhone(): Promise<dgram.Socket> {
+  for (; nextSampledPort <= SAMPLED_PHONE_PORT_MAX; nextSampledPort += 2) {
+    const socket = await bindPhone(nextSampledPort).catch(() => null);
+    if (socket !== null) {
+      nextSampledPort += 2;
+      return socket;
+    }
+  }
+  throw new Error(`no free port left for sampled phones in ${SAMPLED_PHONE_PORT_MIN}-${SAMPLED_PHONE_PORT_MAX}: sample fewer calls (--sample-every)`);
 }
 
 /** Monotonic clock in ns, as a double (performance.now() has µs resolution here, and allocates nothing, unlike hrtime.bigint). */
@@ -412,10 +442,13 @@ async function handle(command: GeneratorCommand): Promise<GeneratorReply> {
   switch (command.type) {
     case 'open': {
       streams = [];
+      nextSampledPort = SAMPLED_PHONE_PORT_MIN;
+      const sampleEvery = Math.max(1, command.sampleEvery ?? 1);
       const phones: Array<{ a: number; b: number }> = [];
       for (let i = 0; i < command.calls; i++) {
-        const a = await bindPhone();
-        const b = await bindPhone();
+        const sampled = i % sampleEvery === 0;
+        const a = sampled ? await bindSampledPhone() : await bindPhone();
+        const b = sampled ? await bindSampledPhone() : await bindPhone();
         streams.push(new Stream(a, 2 * i + 1), new Stream(b, 2 * i + 2));
         phones.push({ a: a.address().port, b: b.address().port });
       }
@@ -445,6 +478,7 @@ async function handle(command: GeneratorCommand): Promise<GeneratorReply> {
         b.protect = keying(relay.keys.bSend);
         b.check = keying(relay.keys.bReceive);
         a.checkEvery = b.checkEvery = Math.max(1, command.checkEvery ?? 10);
+        a.checkSsrc = b.checkSsrc = command.checkSsrc !== false;
       });
       await Promise.all(
         command.relays.flatMap((relay, i) => [

@@ -1,11 +1,35 @@
 /**
- * Relayed concurrent calls through the real server: SIPp UAC → voix → SIPp
- * UAS, RTP at 20 ms, stepping the number of concurrent calls (the calls
- * issue's benchmark, plain RTP: Debian's SIPp 3.6 has no SRTP).
+ * Relayed concurrent calls through the real server: SIPp UAC → server →
+ * SIPp UAS, RTP at 20 ms, stepping the number of concurrent calls (the
+ * calls issue's benchmark, plain RTP: Debian's SIPp 3.6 has no SRTP); the
+ * server is voix, and Asterisk 22 in the same run with --servers
+ * voix,asterisk.
  *
  *   npm run build && npm run bench:relay -- --sipp [--calls 100,200,300,400,500,600,800]
+ *        [--servers voix[,asterisk]] [--json out.json]
  *        [--seconds 10] [--rate 47] [--workers 1] [--retries 1] [--noise-max 15] [--no-stop]
  *        [--no-pin]
+ *
+ * --servers (default voix): measured one after the other, each alone on
+ * the server core with its own ramp (a server stops at its first step that
+ * is not good), under the same SIPp, capture and criteria. Asterisk 22
+ * (bench/peers/asterisk.ts: Debian unstable root file system, built with
+ * mmdebstrap on first use) is configured as voix: PJSIP on UDP, users 1001
+ * and 1002 with MD5 digest, PCMU only, media anchored (direct_media = no),
+ * symmetric RTP, the same RTP port range, Dial(PJSIP/1002,30). With both
+ * legs in PCMU and nothing in the way, it bridges the two RTP streams
+ * natively in its RTP engine (packet to packet, one thread per channel),
+ * and forwards SSRC, sequence numbers and timestamps unchanged (checked
+ * from a capture), so the same matching applies; a server that rewrote
+ * them would show as "nothing left the server" and fail. The report ends
+ * with voix/Asterisk ratios: the highest good steps, and at the highest
+ * step both were good at, CPU per packet and resident memory per call
+ * (both whole processes).
+ *
+ * --json FILE: the raw data for an orchestrator: command, machine,
+ * versions, settings, the report's header lines, every row (every try)
+ * with its figures and verdict, each server's outcome, and the ratios
+ * (voix / peer).
  *
  * voix runs as in production (node dist/server.js --config <generated
  * yaml>: auth.algorithms [MD5], users 1001 and 1002 on UDP, RTP ports
@@ -36,7 +60,7 @@
  *   consecutive added delays of a stream, mean over packets then streams.
  *   The RFC 3550 jitter entering voix (SIPp's, and the echo's) and leaving
  *   it are printed too.
- * - voix's CPU (the whole process: SIP, media thread(s), helpers) over
+ * - the server's CPU (the whole process: SIP, media thread(s), helpers) over
  *   --seconds once SIPp says all the calls are up (its statistics file,
  *   CurrentCall), per packet relayed and per call; its busiest thread (the
  *   media worker); resident memory with all calls up minus before the
@@ -44,18 +68,20 @@
  *   garbage not yet collected).
  *
  * A step is good when relay loss ≤ 0.1% and the mean added jitter ≤ 5 ms,
- * bad otherwise (stepping stops), and always bad when voix fails with its
- * core saturated (≥ 90%). Otherwise it is invalid (run again, then stepping
- * stops: inconclusive beyond) when its load was not offered: not all calls
+ * bad otherwise (stepping stops), and always bad when the server fails
+ * with its core saturated (≥ 90%). Otherwise it is invalid (run again, then
+ * stepping stops: inconclusive beyond) when a SIPp watchdog warned (its
+ * error logs: SIPp fell behind its own schedule; the issue's rule), when
+ * its load was not offered: not all calls
  * up together, or SIPp sent less than 99% of the packets its streams were
  * due; or when it is bad and something else could explain it: a SIPp
  * process used ≥ 90% of its core, other processes used more than
  * --noise-max % of a core, or dumpcap dropped packets.
  *
- * Cores: voix (all its threads) on core 0; both SIPp, dumpcap and this
- * process on core 1. SIPp plays each call's pcap from a thread of its own
- * and echoes from one thread: it runs out of core 1 before voix runs out of
- * core 0, and the table says so when it does.
+ * Cores: the server (all its threads) on core 0; both SIPp, dumpcap and
+ * this process on core 1. SIPp plays each call's pcap from a thread of its
+ * own and echoes from one thread: it runs out of core 1 before voix runs
+ * out of core 0, and the table says so when it does.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,8 +90,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rtpPcap } from '../test/e2e/harness/rtp.js';
+import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { analyseRelayCapture, captureAvailable, startCapture, type Capture, type RelayTiming } from './relay-capture.js';
-import { MachineLoad, freePort, hasTaskset, killOnExit, machineLine, percentile, pin, pinnedTo, processCpuMs, processRssBytes, stopProcess, table, waitForQuiet } from './relay-machine.js';
+import { MachineLoad, freePort, hasTaskset, killOnExit, machineCores, machineLine, percentile, pin, pinnedTo, processCpuMs, processRssBytes, stopProcess, table, takeBenchLock, waitForQuiet } from './relay-machine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -108,66 +135,127 @@ const retries = Number(option('retries') ?? 1);
 const noiseMaxPercent = Number(option('noise-max') ?? 15);
 const stopAtFirstBad = !flag('no-stop');
 const pinning = hasTaskset && !flag('no-pin');
-/** voix alone on one core; SIPp, dumpcap and this process on the other. */
-const VOIX_CORE = 0;
+/** The servers measured, one after the other, each with its own ramp. */
+const SERVER_NAMES = ['voix', 'asterisk'] as const;
+type ServerName = (typeof SERVER_NAMES)[number];
+const serverNames = (option('servers') ?? 'voix').split(',').filter((n) => n !== '') as ServerName[];
+/** Raw figures for an orchestrator (bench/all.ts). */
+const jsonFile = option('json');
+/** The server alone on one core; SIPp, dumpcap and this process on the other. */
+const SERVER_CORE = 0;
 const SIPP_CORE = 1;
-const onVoixCore = pinnedTo(VOIX_CORE, pinning);
+const onServerCore = pinnedTo(SERVER_CORE, pinning);
 const onSippCore = pinnedTo(SIPP_CORE, pinning);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Voix {
-  readonly child: ChildProcess;
+/** A server under test as running: its SIP port, the process to measure, how to stop it. */
+interface RunningServer {
   readonly port: number;
-  readonly passwords: Readonly<Record<string, string>>;
+  /** The process whose CPU and memory are measured (all its threads). */
+  readonly pid: number;
+  readonly passwords: Readonly<Record<'1001' | '1002', string>>;
+  stop(): Promise<void>;
 }
 
-async function startVoix(dir: string): Promise<Voix> {
-  const port = await freePort();
-  const passwords = { '1001': `bench-${randomBytes(6).toString('hex')}`, '1002': `bench-${randomBytes(6).toString('hex')}` };
-  const yaml = [
-    'server:',
-    '  domain: voix.bench',
-    '  aliases: [127.0.0.1]',
-    `  data_dir: ${dir}/data`,
-    '  log_level: info',
-    '  listen:',
-    `    udp: { address: 127.0.0.1, port: ${port} }`,
-    '    tcp: false',
-    '    tls: false',
-    'auth:',
-    '  algorithms: [MD5]',
-    'users:',
-    ...Object.entries(passwords).map(([extension, password]) => `  - { extension: "${extension}", password: "${password}", transports: [udp], srtp: off }`),
-    'media:',
-    '  address: 127.0.0.1',
-    `  port_min: ${PORT_MIN}`,
-    `  port_max: ${PORT_MAX}`,
-    `  workers: ${workers}`,
-    '',
-  ].join('\n');
-  writeFileSync(path.join(dir, 'voix.yaml'), yaml);
-  const [command, args] = onVoixCore([process.execPath, path.join(ROOT, 'dist/server.js'), '--config', path.join(dir, 'voix.yaml')]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  killOnExit(child);
-  const log = createWriteStream(path.join(dir, 'voix.log'));
-  child.stderr?.pipe(log);
-  await new Promise<void>((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer): void => {
-      buffer += chunk.toString();
-      if (buffer.includes('"msg":"ready"')) {
-        child.stdout?.off('data', onData);
-        child.off('exit', onExit);
-        resolve();
-      }
-    };
-    const onExit = (code: number | null): void => reject(new Error(`voix exited with ${code} before ready:\n${buffer}`));
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
-  child.stdout?.pipe(log);
-  return { child, port, passwords };
+/** A server the bench can measure: voix, or a peer configured equivalently. */
+interface Server {
+  readonly name: ServerName;
+  readonly version: string;
+  /** Starts it with users 1001 and 1002, media on 127.0.0.1 ports PORT_MIN–PORT_MAX, all its threads on the server core. */
+  start(dir: string): Promise<RunningServer>;
+}
+
+function gitCommit(): string {
+  return (spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout ?? '').trim() || 'unknown commit';
+}
+
+const newPasswords = (): Record<'1001' | '1002', string> => ({ '1001': `bench-${randomBytes(6).toString('hex')}`, '1002': `bench-${randomBytes(6).toString('hex')}` });
+
+/** voix as in production: node dist/server.js --config <generated yaml>, --workers media threads. */
+const VOIX: Server = {
+  name: 'voix',
+  version: `voix ${gitCommit()}, Node ${process.version}`,
+  async start(dir: string): Promise<RunningServer> {
+    const port = await freePort();
+    const passwords = newPasswords();
+    const yaml = [
+      'server:',
+      '  domain: voix.bench',
+      '  aliases: [127.0.0.1]',
+      `  data_dir: ${dir}/data`,
+      '  log_level: info',
+      '  listen:',
+      `    udp: { address: 127.0.0.1, port: ${port} }`,
+      '    tcp: false',
+      '    tls: false',
+      'auth:',
+      '  algorithms: [MD5]',
+      'users:',
+      ...Object.entries(passwords).map(([extension, password]) => `  - { extension: "${extension}", password: "${password}", transports: [udp], srtp: off }`),
+      'media:',
+      '  address: 127.0.0.1',
+      `  port_min: ${PORT_MIN}`,
+      `  port_max: ${PORT_MAX}`,
+      `  workers: ${workers}`,
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'voix.yaml'), yaml);
+    const [command, args] = onServerCore([process.execPath, path.join(ROOT, 'dist/server.js'), '--config', path.join(dir, 'voix.yaml')]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    killOnExit(child);
+    const log = createWriteStream(path.join(dir, 'voix.log'));
+    child.stderr?.pipe(log);
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      const onData = (chunk: Buffer): void => {
+        buffer += chunk.toString();
+        if (buffer.includes('"msg":"ready"')) {
+          child.stdout?.off('data', onData);
+          child.off('exit', onExit);
+          resolve();
+        }
+      };
+      const onExit = (code: number | null): void => reject(new Error(`voix exited with ${code} before ready:\n${buffer}`));
+      child.stdout?.on('data', onData);
+      child.once('exit', onExit);
+    });
+    child.stdout?.pipe(log);
+    return { port, pid: child.pid ?? 0, passwords, stop: () => stopProcess(child) };
+  },
+};
+
+/**
+ * Asterisk 22 (bench/peers/asterisk.ts), configured as voix: PJSIP on UDP
+ * 127.0.0.1, users 1001 and 1002 with digest, PCMU only, media anchored
+ * (direct_media = no), symmetric RTP, RTP ports in the same range; the
+ * dialplan dials 1002 (Dial(PJSIP/1002,30), no options: nothing that would
+ * keep it from bridging the two RTP streams natively in its RTP engine).
+ * All its threads start on the server core (taskset).
+ */
+function asteriskServer(say: (line: string) => void): Server {
+  const rootfs = ensureAsteriskRootfs(say);
+  return {
+    name: 'asterisk',
+    version: asteriskVersion(rootfs),
+    async start(): Promise<RunningServer> {
+      const port = await freePort();
+      const passwords = newPasswords();
+      const asterisk = await startAsterisk({
+        rootfs,
+        sipPort: port,
+        rtpStart: PORT_MIN,
+        rtpEnd: PORT_MAX,
+        users: passwords,
+        dialplan: ['exten => 1002,1,Dial(PJSIP/1002,30)', ' same => n,Hangup()'],
+        pin: pinning ? ['taskset', '-c', String(SERVER_CORE)] : [],
+      });
+      killOnExit(asterisk.child);
+      const pid = asterisk.asteriskPid();
+      if (pid === null) throw new Error('asterisk booted but its process was not found');
+      return { port, pid, passwords, stop: () => asterisk.stop() };
+    },
+  };
 }
 
 function sippArgs(remote: string | null, scenario: string, extra: string[]): string[] {
@@ -212,20 +300,21 @@ function threadCpu(pid: number): Map<number, { name: string; ms: number }> {
 type Verdict = 'good' | 'bad' | 'invalid';
 
 interface Row {
+  server: ServerName;
   calls: number;
   attempt: number;
   successful: number;
   failed: number;
   retransmissions: number;
   timing: RelayTiming;
-  /** Packets per second entering voix in the window, both directions. */
+  /** Packets per second entering the server in the window, both directions. */
   ppsIn: number;
-  /** Calls SIPp had up both when voix's measure started and when it ended. */
+  /** Calls SIPp had up both when the server's measure started and when it ended. */
   callsUp: number;
   loss: number;
-  /** What entered voix in the window per stream, as a share of the 50 packets/s due: below 1, SIPp did not keep up. */
+  /** What entered the server in the window per stream, as a share of the 50 packets/s due: below 1, SIPp did not keep up. */
   sippSendRatio: number;
-  voixCpuPercent: number;
+  serverCpuPercent: number;
   busiestThread: string;
   cpuUsPerPacket: number;
   rssPerCallKb: number;
@@ -235,14 +324,25 @@ interface Row {
   captureDrops: number;
   othersPercent: number;
   busiestOther: string;
+  /** SIPp watchdog warnings during the step (UAC and UAS error logs): SIPp fell behind, the step is invalid. */
+  watchdog: number;
   verdict: Verdict;
   reasons: string[];
 }
 
 interface Lab {
+  readonly name: ServerName;
   readonly dir: string;
-  readonly voix: Voix;
+  readonly server: RunningServer;
   readonly uas: ChildProcess;
+  /** The UAS's error log (-trace_err), where SIPp writes its watchdog warnings. */
+  readonly uasErrors: string;
+}
+
+/** SIPp's watchdog warnings in an error log so far. */
+function watchdogWarnings(file: string): number {
+  if (!existsSync(file)) return 0;
+  return (readFileSync(file, 'utf8').match(/watchdog/gi) ?? []).length;
 }
 
 /** The UAC scenario of a step, with a pcap long enough for every call to overlap the others for `seconds`, margins included. */
@@ -268,10 +368,10 @@ interface Uac {
 async function startUac(lab: Lab, scenario: string, label: string, calls: number, playSeconds: number): Promise<Uac> {
   const stats = path.join(lab.dir, `uac-${label}.csv`);
   const [command, args] = onSippCore(
-    sippArgs(`127.0.0.1:${lab.voix.port}`, scenario, [
+    sippArgs(`127.0.0.1:${lab.server.port}`, scenario, [
       '-s', '1002',
       '-au', '1001',
-      '-ap', lab.voix.passwords['1001'] ?? '',
+      '-ap', lab.server.passwords['1001'],
       '-p', String(await freePort()),
       '-mp', String(UAC_MEDIA_PORT),
       '-r', String(rate),
@@ -309,7 +409,7 @@ async function waitForCalls(uac: Uac, calls: number): Promise<number> {
 
 interface WindowUsage {
   readonly wallMs: number;
-  readonly voixMs: number;
+  readonly serverMs: number;
   readonly busiestThread: string;
   readonly rssLoaded: number;
   readonly uacMs: number;
@@ -329,33 +429,33 @@ function busiestThread(pid: number, before: Map<number, { name: string; ms: numb
     const ms = now.ms - (before.get(tid)?.ms ?? 0);
     if (ms <= most) continue;
     most = ms;
-    name = `${tid === pid ? 'main' : 'non-main'} ${((100 * ms) / wallMs).toFixed(0)}%`;
+    name = `${tid === pid ? 'main' : now.name} ${((100 * ms) / wallMs).toFixed(0)}%`;
   }
   return name;
 }
 
-/** CPU and memory of voix, SIPp and dumpcap over `seconds`, and what the rest of the machine did meanwhile. */
+/** CPU and memory of the server, SIPp and dumpcap over `seconds`, and what the rest of the machine did meanwhile. */
 async function measureWindow(lab: Lab, uac: Uac, capture: Capture): Promise<WindowUsage> {
-  const voixPid = lab.voix.child.pid ?? 0;
+  const serverPid = lab.server.pid;
   const load = new MachineLoad();
   const wall0 = performance.now();
-  const voix0 = processCpuMs(voixPid);
-  const threads0 = threadCpu(voixPid);
+  const server0 = processCpuMs(serverPid);
+  const threads0 = threadCpu(serverPid);
   const uac0 = processCpuMs(uac.child.pid);
   const uas0 = processCpuMs(lab.uas.pid);
   const capture0 = processCpuMs(capture.pid);
   await sleep(seconds * 1000);
   const wallMs = performance.now() - wall0;
-  const voixMs = processCpuMs(voixPid) - voix0;
+  const serverMs = processCpuMs(serverPid) - server0;
   const uacMs = processCpuMs(uac.child.pid) - uac0;
   const uasMs = processCpuMs(lab.uas.pid) - uas0;
   const captureMs = processCpuMs(capture.pid) - capture0;
-  const others = load.others(new Set([voixPid, uac.child.pid ?? 0, lab.uas.pid ?? 0, capture.pid ?? 0, process.pid]));
+  const others = load.others(new Set([serverPid, uac.child.pid ?? 0, lab.uas.pid ?? 0, capture.pid ?? 0, process.pid]));
   return {
     wallMs,
-    voixMs,
-    busiestThread: busiestThread(voixPid, threads0, wallMs),
-    rssLoaded: processRssBytes(voixPid),
+    serverMs,
+    busiestThread: busiestThread(serverPid, threads0, wallMs),
+    rssLoaded: processRssBytes(serverPid),
     uacMs,
     uasMs,
     captureMs,
@@ -366,9 +466,10 @@ async function measureWindow(lab: Lab, uac: Uac, capture: Capture): Promise<Wind
 }
 
 /**
- * One step: SIPp's UAC places `calls` calls; once they are all up, voix's
- * CPU and memory are measured for `seconds`; when the calls have ended,
- * the capture of voix's RTP ports is analysed over the time they all flowed.
+ * One step: SIPp's UAC places `calls` calls; once they are all up, the
+ * server's CPU and memory are measured for `seconds`; when the calls have
+ * ended, the capture of its RTP ports is analysed over the time they all
+ * flowed.
  */
 async function step(lab: Lab, calls: number, attempt: number): Promise<Row> {
   await waitForQuiet(noiseMaxPercent / 2, 180_000, (line) => process.stderr.write(`${line}\n`));
@@ -381,7 +482,8 @@ async function step(lab: Lab, calls: number, attempt: number): Promise<Row> {
   const file = path.join(lab.dir, `relay-${label}.pcap`);
   // udp[16:4]: the RTP header's SSRC (UDP header 8 bytes, then the SSRC at byte 8 of RTP).
   const capture = await startCapture(file, `udp portrange ${PORT_MIN}-${PORT_MAX} and udp[16:4] = ${PCAP_SSRC}`, onSippCore);
-  const rssBefore = processRssBytes(lab.voix.child.pid ?? 0);
+  const rssBefore = processRssBytes(lab.server.pid);
+  const watchdogBefore = watchdogWarnings(lab.uasErrors);
   const uac = await startUac(lab, scenario, label, calls, playSeconds);
   const callsUp = await waitForCalls(uac, calls);
   const usage = await measureWindow(lab, uac, capture);
@@ -395,6 +497,7 @@ async function step(lab: Lab, calls: number, attempt: number): Promise<Row> {
   // Every stream (the UAC's, and the UAS's echo of it) is due 50 packets/s.
   const ingressPerStreamPerSecond = ppsIn / Math.max(1, timing.ingressStreams);
   const row: Row = {
+    server: lab.name,
     calls,
     attempt,
     successful: Number(uacStats['SuccessfulCall(C)'] ?? Number.NaN),
@@ -405,9 +508,9 @@ async function step(lab: Lab, calls: number, attempt: number): Promise<Row> {
     ppsIn,
     loss: timing.unmatched / Math.max(1, timing.ingress),
     sippSendRatio: ingressPerStreamPerSecond / 50,
-    voixCpuPercent: (100 * usage.voixMs) / usage.wallMs,
+    serverCpuPercent: (100 * usage.serverMs) / usage.wallMs,
     busiestThread: usage.busiestThread,
-    cpuUsPerPacket: (1000 * usage.voixMs) / Math.max(1, ppsIn * (usage.wallMs / 1000)),
+    cpuUsPerPacket: (1000 * usage.serverMs) / Math.max(1, ppsIn * (usage.wallMs / 1000)),
     rssPerCallKb: (usage.rssLoaded - rssBefore) / calls / 1024,
     uacCpuPercent: (100 * usage.uacMs) / usage.wallMs,
     uasCpuPercent: (100 * usage.uasMs) / usage.wallMs,
@@ -415,6 +518,7 @@ async function step(lab: Lab, calls: number, attempt: number): Promise<Row> {
     captureDrops,
     othersPercent: usage.othersPercent,
     busiestOther: usage.busiestOther,
+    watchdog: watchdogWarnings(path.join(lab.dir, `uac-${label}-errors.log`)) + watchdogWarnings(lab.uasErrors) - watchdogBefore,
     verdict: 'good',
     reasons: [],
   };
@@ -437,6 +541,8 @@ function judge(row: Row): void {
   if (row.loss > MAX_LOSS) bad.push(`relay loss ${(100 * row.loss).toFixed(2)}% > ${100 * MAX_LOSS}%`);
   if (row.timing.jitterAdded.meanMs > MAX_ADDED_JITTER_MS) bad.push(`added jitter ${row.timing.jitterAdded.meanMs.toFixed(2)} ms > ${MAX_ADDED_JITTER_MS} ms`);
   if (row.timing.ingress === 0) bad.push('no RTP in the window');
+  // The capture keeps the pcap's SSRC only and matches by SSRC and sequence number: a server that rewrote them would show here.
+  else if (row.timing.egress === 0) bad.push(`nothing left ${row.server} with the SSRC and sequence numbers it received (does it rewrite them?)`);
   const notOffered: string[] = [];
   if (row.callsUp < row.calls) notOffered.push(`SIPp had ${row.callsUp} of ${row.calls} calls up during the measure`);
   if (row.timing.ingressStreams < 2 * row.calls) notOffered.push(`only ${row.timing.ingressStreams} of ${2 * row.calls} streams flowing together (SIPp: ${row.successful} calls ok, ${row.failed} failed, ${row.retransmissions} retransmissions)`);
@@ -447,10 +553,14 @@ function judge(row: Row): void {
   if (row.captureDrops > 0) {
     row.verdict = 'invalid';
     row.reasons = [`dumpcap dropped ${row.captureDrops} packets`, ...bad];
-  } else if (bad.length > 0 && row.voixCpuPercent >= SATURATED_PERCENT) {
-    // voix has its core to itself and uses all of it: it is the limit, whatever SIPp or the rest did.
+  } else if (row.watchdog > 0) {
+    // The issue's rule: SIPp fell behind its own schedule, whatever the server did.
+    row.verdict = 'invalid';
+    row.reasons = [`SIPp's watchdog warned ${row.watchdog} time(s)`, ...bad];
+  } else if (bad.length > 0 && row.serverCpuPercent >= SATURATED_PERCENT) {
+    // The server has its core to itself and uses all of it: it is the limit, whatever SIPp or the rest did.
     row.verdict = 'bad';
-    row.reasons = [...bad, `voix saturated (${row.voixCpuPercent.toFixed(0)}% of its core)`];
+    row.reasons = [...bad, `${row.server} saturated (${row.serverCpuPercent.toFixed(0)}% of its core)`];
   } else if (notOffered.length > 0) {
     row.verdict = 'invalid';
     row.reasons = [...bad, ...notOffered];
@@ -469,10 +579,11 @@ function judge(row: Row): void {
 const ms = (x: number): string => (Number.isNaN(x) ? 'n/a' : x.toFixed(2));
 const us = (x: number): string => (Number.isNaN(x) ? 'n/a' : x.toFixed(0));
 
-function tables(rows: Row[]): string {
+function tables(rows: readonly Row[]): string {
   const main = table(
-    ['calls', 'try', 'calls up/ok', 'pkt/s in', 'loss %', 'added jitter ms', 'delay p50 µs', 'p99 µs', 'voix CPU %', 'CPU µs/pkt', 'CPU ms/s per call', 'RSS/call KB', 'verdict'],
+    ['server', 'calls', 'try', 'calls up/ok', 'pkt/s in', 'loss %', 'added jitter ms', 'delay p50 µs', 'p99 µs', 'server CPU %', 'CPU µs/pkt', 'CPU ms/s per call', 'RSS/call KB', 'verdict'],
     rows.map((r) => [
+      r.server,
       String(r.calls),
       String(r.attempt),
       `${r.callsUp}/${r.successful}`,
@@ -481,16 +592,17 @@ function tables(rows: Row[]): string {
       ms(r.timing.jitterAdded.meanMs),
       us(percentile(r.timing.delaysUs, 0.5)),
       us(percentile(r.timing.delaysUs, 0.99)),
-      r.voixCpuPercent.toFixed(1),
+      r.serverCpuPercent.toFixed(1),
       r.cpuUsPerPacket.toFixed(2),
-      ((r.voixCpuPercent * 10) / r.calls).toFixed(2),
+      ((r.serverCpuPercent * 10) / r.calls).toFixed(2),
       r.rssPerCallKb.toFixed(0),
       `${r.verdict}${r.reasons.length > 0 ? `: ${r.reasons.join('; ')}` : ''}`,
     ]),
   );
   const detail = table(
-    ['calls', 'try', 'relay loss', 'streams', 'window s', 'jitter in ms', 'jitter out ms', 'delay p99.9 µs', 'max µs', 'busiest voix thread', 'SIPp sent %', 'UAC CPU %', 'UAS CPU %', 'dumpcap CPU %', 'others %', 'capture drops', 'retrans'],
+    ['server', 'calls', 'try', 'relay loss', 'streams', 'window s', 'jitter in ms', 'jitter out ms', 'delay p99.9 µs', 'max µs', 'busiest server thread', 'SIPp sent %', 'UAC CPU %', 'UAS CPU %', 'watchdog', 'dumpcap CPU %', 'others %', 'capture drops', 'retrans'],
     rows.map((r) => [
+      r.server,
       String(r.calls),
       String(r.attempt),
       `${r.timing.unmatched}/${r.timing.ingress}`,
@@ -504,6 +616,7 @@ function tables(rows: Row[]): string {
       (100 * r.sippSendRatio).toFixed(1),
       r.uacCpuPercent.toFixed(0),
       r.uasCpuPercent.toFixed(0),
+      String(r.watchdog),
       r.captureCpuPercent.toFixed(0),
       `${r.othersPercent.toFixed(0)}${r.busiestOther === '' ? '' : ` (${r.busiestOther})`}`,
       String(r.captureDrops),
@@ -514,49 +627,51 @@ function tables(rows: Row[]): string {
 }
 
 /**
- * voix started, 1002 registered by a SIPp with the port the UAS then
- * answers on, and the UAS (echoing RTP) running. `started` gets each
- * process as soon as it runs, so that the caller can stop it even if a
- * later part fails.
+ * The server started, 1002 registered by a SIPp with the port the UAS then
+ * answers on, and the UAS (echoing RTP) running. `started` gets each stop
+ * function as soon as there is something to stop, so that the caller can
+ * stop it even if a later part fails.
  */
-async function startLab(dir: string, started: (child: ChildProcess) => void): Promise<Lab> {
-  const voix = await startVoix(dir);
-  started(voix.child);
-  const remote = `127.0.0.1:${voix.port}`;
+async function startLab(server: Server, dir: string, started: (stop: () => Promise<void>) => void): Promise<Lab> {
+  const running = await server.start(dir);
+  started(() => running.stop());
+  const remote = `127.0.0.1:${running.port}`;
   const calleePort = await freePort();
   const [registerCommand, registerArgs] = onSippCore(
     sippArgs(remote, path.join(SCENARIOS, 'relay-uac-register.xml'), [
-      '-s', '1002', '-au', '1002', '-ap', voix.passwords['1002'] ?? '', '-p', String(calleePort), '-mp', String(REGISTER_MEDIA_PORT), '-m', '1', '-timeout', '10s', '-timeout_error',
+      '-s', '1002', '-au', '1002', '-ap', running.passwords['1002'], '-p', String(calleePort), '-mp', String(REGISTER_MEDIA_PORT), '-m', '1', '-timeout', '10s', '-timeout_error',
     ]),
   );
   const registration = spawnSync(registerCommand, registerArgs, { cwd: dir, stdio: 'ignore' });
-  if (registration.status !== 0) throw new Error(`SIPp could not register 1002 (exit ${registration.status})`);
+  if (registration.status !== 0) throw new Error(`SIPp could not register 1002 with ${server.name} (exit ${registration.status})`);
+  const uasErrors = path.join(dir, 'uas-errors.log');
   const [uasCommand, uasArgs] = onSippCore(
-    sippArgs(null, path.join(SCENARIOS, 'relay-uas-answer.xml'), ['-p', String(calleePort), '-mp', String(UAS_MEDIA_PORT), '-rtp_echo', '-trace_err', '-error_file', path.join(dir, 'uas-errors.log')]),
+    sippArgs(null, path.join(SCENARIOS, 'relay-uas-answer.xml'), ['-p', String(calleePort), '-mp', String(UAS_MEDIA_PORT), '-rtp_echo', '-trace_err', '-error_file', uasErrors]),
   );
   const uas = spawn(uasCommand, uasArgs, { cwd: dir, stdio: 'ignore' });
   killOnExit(uas);
-  started(uas);
+  started(() => stopProcess(uas));
   for (let i = 0; i < 50 && !udpBound(calleePort); i++) await sleep(100);
   if (!udpBound(calleePort)) throw new Error('the SIPp UAS did not bind its port');
-  return { dir, voix, uas };
+  return { name: server.name, dir, server: running, uas, uasErrors };
 }
 
 interface Outcome {
-  readonly rows: Row[];
+  readonly server: ServerName;
+  readonly version: string;
   lastGood: number | null;
   /** Empty while every step has been good. */
   stoppedBecause: string;
 }
 
 /** The steps in turn, each run again while invalid (up to --retries more times); stops at the first step that is not good (unless --no-stop). */
-async function runSteps(lab: Lab, outcome: Outcome): Promise<void> {
+async function runSteps(lab: Lab, rows: Row[], outcome: Outcome): Promise<void> {
   for (const calls of callSteps) {
     let row: Row | null = null;
     for (let attempt = 1; attempt <= 1 + retries; attempt++) {
       row = await step(lab, calls, attempt);
-      outcome.rows.push(row);
-      process.stderr.write(`SIPp: ${calls} calls, try ${attempt}: ${row.verdict}${row.reasons.length > 0 ? ` (${row.reasons.join('; ')})` : ''}\n`);
+      rows.push(row);
+      process.stderr.write(`${lab.name}: ${calls} calls, try ${attempt}: ${row.verdict}${row.reasons.length > 0 ? ` (${row.reasons.join('; ')})` : ''}\n`);
       if (row.verdict !== 'invalid') break;
     }
     if (row === null) return;
@@ -572,43 +687,218 @@ async function runSteps(lab: Lab, outcome: Outcome): Promise<void> {
 }
 
 export async function main(): Promise<void> {
-  if (!existsSync(path.join(ROOT, 'dist/server.js'))) throw new Error('build first: npm run build');
+  const unknown = serverNames.filter((n) => !SERVER_NAMES.includes(n));
+  if (unknown.length > 0 || serverNames.length === 0) throw new Error(`--servers: ${unknown.join(',') || '(none)'}: expected some of ${SERVER_NAMES.join(',')}`);
+  if (serverNames.includes('voix') && !existsSync(path.join(ROOT, 'dist/server.js'))) throw new Error('build first: npm run build');
   if (spawnSync('sipp', ['-v']).error !== undefined) throw new Error('SIPp is needed (Debian: apt-get install sip-tester)');
   if (!captureAvailable()) throw new Error('dumpcap and root are needed (the figures come from a capture)');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'voix-bench-relay-sipp-'));
+  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  await takeBenchLock('bench/relay-sipp.ts', say);
+  const servers = serverNames.map((name) => (name === 'voix' ? VOIX : asteriskServer(say)));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'voix-bench-relay-sipp-'));
   if (pinning) pin(process.pid, String(SIPP_CORE), true);
-  const children: ChildProcess[] = [];
-  const outcome: Outcome = { rows: [], lastGood: null, stoppedBecause: '' };
+  const rows: Row[] = [];
+  const outcomes: Outcome[] = [];
   try {
-    const lab = await startLab(dir, (child) => children.push(child));
-    await runSteps(lab, outcome);
+    // One server at a time, alone on its core: each runs its whole ramp, then stops before the next starts.
+    for (const server of servers) {
+      const dir = mkdtempSync(path.join(root, `${server.name}-`));
+      const stops: Array<() => Promise<void>> = [];
+      const outcome: Outcome = { server: server.name, version: server.version, lastGood: null, stoppedBecause: '' };
+      outcomes.push(outcome);
+      try {
+        const lab = await startLab(server, dir, (stop) => stops.push(stop));
+        await runSteps(lab, rows, outcome);
+      } finally {
+        // The UAS first, then the server.
+        for (const stop of stops.reverse()) await stop();
+      }
+    }
   } finally {
-    // The UAS first, then voix.
-    for (const child of children.reverse()) await stopProcess(child);
-    if (process.env.KEEP_PCAP === undefined) rmSync(dir, { recursive: true, force: true });
-    else console.log('files in', dir);
+    if (process.env.KEEP_PCAP === undefined) rmSync(root, { recursive: true, force: true });
+    else console.log('files in', root);
   }
-  printReport(outcome);
+  const ratios = peerRatios(rows, outcomes);
+  printReport(rows, outcomes, ratios);
+  if (jsonFile !== undefined) {
+    writeFileSync(jsonFile, `${JSON.stringify(jsonReport(rows, outcomes, ratios), null, 2)}\n`);
+    console.log(`raw data: ${jsonFile}`);
+  }
 }
 
-function printReport(outcome: Outcome): void {
+/** The report's header lines, [label, text] (printed, and in the JSON). */
+function describe(outcomes: readonly Outcome[]): Array<[string, string]> {
   const sippVersion = (spawnSync('sipp', ['-v'], { encoding: 'utf8' }).stdout ?? '').match(/SIPp v[^\s,]+/)?.[0] ?? 'SIPp';
-  console.log(`command: npm run bench:relay -- ${process.argv.slice(2).join(' ')}`.trimEnd());
-  console.log(`machine: ${machineLine()}; ${sippVersion}`);
-  console.log(`cores: ${pinning ? 'voix (node dist/server.js, all threads) on core 0; SIPp UAC, SIPp UAS, dumpcap and this process on core 1' : 'not pinned'}`);
-  console.log(
-    `workload: SIPp UAC → voix → SIPp UAS (-rtp_echo), UDP, digest MD5; per call one PCMU stream each way (UAC's play_pcap_audio, 172-byte RTP every 20 ms, and the UAS's echo of it); calls placed at ${rate}/s; ${workers} voix media thread(s); plain RTP (SIPp 3.6 has no SRTP)`,
+  const names = outcomes.map((o) => o.server).join(', ');
+  const lines: Array<[string, string]> = [];
+  const add = (label: string, text: string): void => void lines.push([label, text]);
+  add('command', `npm run bench:relay -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+  add('machine', `${machineLine()}; ${sippVersion}`);
+  add('cores', pinning ? `the server under test (${names}, one after the other; all its threads) on core ${SERVER_CORE}; SIPp UAC, SIPp UAS, dumpcap and this process on core ${SIPP_CORE}` : 'not pinned');
+  add(
+    'workload',
+    `SIPp UAC → server → SIPp UAS (-rtp_echo), UDP, digest MD5; per call one PCMU stream each way (UAC's play_pcap_audio, 172-byte RTP every 20 ms, and the UAS's echo of it); calls placed at ${rate}/s; ${workers} voix media thread(s); plain RTP (SIPp 3.6 has no SRTP)`,
   );
-  console.log(`window: while every stream flows (last stream's first packet to first stream's last, ${TRIM_US / 1e6} s trimmed each end); voix CPU and memory over ${seconds} s once SIPp has all its calls up`);
-  console.log(`capture: dumpcap on lo (voix RTP ports, the pcap's SSRC ${PCAP_SSRC.toString(16)} only), kernel timestamps; egress matched to ingress by relay leg (paired from the traffic), SSRC and sequence number`);
-  console.log("loss %: entered voix, never left it; delay: egress − ingress; added jitter: RFC 3550 estimator over consecutive added delays (the criterion); jitter in/out: RFC 3550 of the streams entering/leaving voix (SIPp's burstiness included)");
-  console.log('voix CPU: the whole process (SIP, media, helpers); CPU µs/pkt: per packet entering voix; CPU ms/s per call: per second of one call (two streams); RSS/call: resident memory with the calls up minus before the step; calls up: the fewest SIPp had up at the start and end of the measure; SIPp sent: packets entering voix per stream per second, over the 50 due; others: CPU of every other process (reaped children included)');
-  console.log(
-    `criterion: good when loss ≤ ${100 * MAX_LOSS}% and mean added jitter ≤ ${MAX_ADDED_JITTER_MS} ms with the load offered, else bad; always bad when voix fails at ≥ ${SATURATED_PERCENT}% of its core; invalid (run again, ${retries} more tries) when the load was not offered (not all calls up together, SIPp sent < ${100 * MIN_SEND_RATIO}% of the packets due), or when a bad step could be explained otherwise (SIPp at ≥ 90% of a core, other processes > ${noiseMaxPercent}% of a core); any step with capture drops is invalid`,
+  add('window', `while every stream flows (last stream's first packet to first stream's last, ${TRIM_US / 1e6} s trimmed each end); server CPU and memory over ${seconds} s once SIPp has all its calls up`);
+  add(
+    'capture',
+    `dumpcap on lo (the server's RTP ports ${PORT_MIN}-${PORT_MAX}, the pcap's SSRC ${PCAP_SSRC.toString(16)} only), kernel timestamps; egress matched to ingress by relay leg (paired from the traffic), SSRC and sequence number (both servers forward them unchanged: Asterisk bridges the two RTP streams natively, packet to packet, checked from a capture)`,
   );
-  console.log('peer: none measured yet (Asterisk, rtpengine come with the benchmark harness)');
+  add('loss %', "entered the server, never left it; delay: egress − ingress; added jitter: RFC 3550 estimator over consecutive added delays (the criterion); jitter in/out: RFC 3550 of the streams entering/leaving the server (SIPp's burstiness included)");
+  add(
+    'server CPU',
+    'the whole process (SIP, media, helpers; Asterisk: every thread); CPU µs/pkt: per packet entering the server; CPU ms/s per call: per second of one call (two streams); RSS/call: resident memory with the calls up minus before the step; calls up: the fewest SIPp had up at the start and end of the measure; SIPp sent: packets entering the server per stream per second, over the 50 due; others: CPU of every other process (reaped children included)',
+  );
+  add(
+    'criterion',
+    `good when loss ≤ ${100 * MAX_LOSS}% and mean added jitter ≤ ${MAX_ADDED_JITTER_MS} ms with the load offered, else bad; always bad when the server fails at ≥ ${SATURATED_PERCENT}% of its core; invalid (run again, ${retries} more tries) when SIPp's watchdog warned (UAC or UAS error log), when the load was not offered (not all calls up together, SIPp sent < ${100 * MIN_SEND_RATIO}% of the packets due), or when a bad step could be explained otherwise (SIPp at ≥ 90% of a core, other processes > ${noiseMaxPercent}% of a core); any step with capture drops is invalid`,
+  );
+  add(
+    'peers',
+    outcomes.some((o) => o.server === 'asterisk')
+      ? 'Asterisk 22 (Debian unstable root file system, bench/peers/asterisk.ts): PJSIP UDP, same users and digest, PCMU only, direct_media = no (media anchored), rtp_symmetric, Dial(PJSIP/1002,30), same RTP port range, all its threads on the server core; measured in the same run, after voix'
+      : 'none in this run (--servers voix,asterisk adds Asterisk 22)',
+  );
+  add('versions', outcomes.map((o) => `${o.server}: ${o.version}`).join('; '));
+  return lines;
+}
+
+/** A server's last row at a step (its last try). */
+function lastRow(rows: readonly Row[], server: ServerName, calls: number): Row | undefined {
+  return rows.filter((r) => r.server === server && r.calls === calls).at(-1);
+}
+
+const isLowerBound = (o: Outcome): boolean => o.stoppedBecause === '' || o.stoppedBecause.includes('inconclusive');
+
+/** voix / peer (above 1 for the highest good step: voix carries more; below 1 for CPU and memory: voix uses less). */
+interface PeerRatio {
+  readonly peer: ServerName;
+  /** What it is compared with (the same shape as bench/relay.ts's JSON). */
+  readonly voix: 'voix';
+  readonly highestGoodStep: { readonly voix: number | null; readonly peer: number | null; readonly ratio: number | null; readonly voixLowerBound: boolean; readonly peerLowerBound: boolean };
+  /** At the highest step both were good at (the last try of each). */
+  readonly atCommonStep: {
+    readonly calls: number;
+    readonly cpuUsPerPacket: { readonly voix: number; readonly peer: number; readonly ratio: number };
+    readonly rssKbPerCall: { readonly voix: number; readonly peer: number; readonly ratio: number };
+  } | null;
+}
+
+function peerRatios(rows: readonly Row[], outcomes: readonly Outcome[]): PeerRatio[] {
+  const voix = outcomes.find((o) => o.server === 'voix');
+  if (voix === undefined) return [];
+  return outcomes
+    .filter((o) => o.server !== 'voix')
+    .map((peer) => {
+      const common = callSteps.filter((calls) => lastRow(rows, 'voix', calls)?.verdict === 'good' && lastRow(rows, peer.server, calls)?.verdict === 'good').at(-1);
+      const pair = (f: (r: Row) => number): { voix: number; peer: number; ratio: number } => {
+        const v = f(lastRow(rows, 'voix', common ?? 0) as Row);
+        const p = f(lastRow(rows, peer.server, common ?? 0) as Row);
+        return { voix: v, peer: p, ratio: v / p };
+      };
+      return {
+        peer: peer.server,
+        voix: 'voix' as const,
+        highestGoodStep: {
+          voix: voix.lastGood,
+          peer: peer.lastGood,
+          ratio: voix.lastGood !== null && peer.lastGood !== null ? voix.lastGood / peer.lastGood : null,
+          voixLowerBound: isLowerBound(voix),
+          peerLowerBound: isLowerBound(peer),
+        },
+        atCommonStep: common === undefined ? null : { calls: common, cpuUsPerPacket: pair((r) => r.cpuUsPerPacket), rssKbPerCall: pair((r) => r.rssPerCallKb) },
+      };
+    });
+}
+
+function printReport(rows: readonly Row[], outcomes: readonly Outcome[], ratios: readonly PeerRatio[]): void {
+  for (const [label, text] of describe(outcomes)) console.log(`${label}: ${text}`);
   console.log('');
-  console.log(tables(outcome.rows));
+  console.log(tables(rows));
   console.log('');
-  console.log(`last good step (SIPp, plain RTP): ${outcome.lastGood === null ? 'none' : `${outcome.lastGood} calls`}; stopped ${outcome.stoppedBecause === '' ? 'after the last step: every step was good' : `at ${outcome.stoppedBecause}`}`);
+  for (const o of outcomes) {
+    console.log(`${o.server}, last good step (SIPp, plain RTP): ${o.lastGood === null ? 'none' : `${o.lastGood} calls`}; stopped ${o.stoppedBecause === '' ? 'after the last step: every step was good' : `at ${o.stoppedBecause}`}`);
+  }
+  for (const r of ratios) {
+    const h = r.highestGoodStep;
+    const c = r.atCommonStep;
+    const bound = (value: number | null, lower: boolean): string => (value === null ? 'none' : `${lower ? '≥ ' : ''}${value}`);
+    console.log(
+      `voix / ${r.peer}: highest good step ${bound(h.voix, h.voixLowerBound)} / ${bound(h.peer, h.peerLowerBound)} = ${h.ratio === null ? 'n/a' : h.ratio.toFixed(2)}; ${
+        c === null
+          ? 'no step good for both'
+          : `at ${c.calls} calls (highest step good for both): CPU per packet ${c.cpuUsPerPacket.voix.toFixed(2)} / ${c.cpuUsPerPacket.peer.toFixed(2)} µs = ${c.cpuUsPerPacket.ratio.toFixed(2)}, RSS per call ${c.rssKbPerCall.voix.toFixed(0)} / ${c.rssKbPerCall.peer.toFixed(0)} KB = ${c.rssKbPerCall.ratio.toFixed(2)}`
+      }`,
+    );
+  }
+}
+
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The raw data for an orchestrator: header lines, every row's figures and verdict, outcomes and ratios. */
+function jsonReport(rows: readonly Row[], outcomes: readonly Outcome[], ratios: readonly PeerRatio[]): unknown {
+  const jitter = (j: { streams: number; meanMs: number; maxMs: number }): unknown => ({ streams: j.streams, meanMs: num(j.meanMs), maxMs: num(j.maxMs) });
+  return {
+    bench: 'relay-sipp',
+    mode: 'plain',
+    date: new Date().toISOString(),
+    command: `npm run bench:relay -- ${process.argv.slice(2).join(' ')}`.trimEnd(),
+    machine: { line: machineLine(), cpu: os.cpus()[0]?.model ?? null, cores: machineCores, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version },
+    versions: Object.fromEntries(outcomes.map((o) => [o.server, o.version])),
+    settings: {
+      calls: callSteps,
+      seconds,
+      rate,
+      workers,
+      retries,
+      noiseMaxPercent,
+      pinning,
+      serverCore: SERVER_CORE,
+      sippCore: SIPP_CORE,
+      criteria: { maxLoss: MAX_LOSS, maxAddedJitterMs: MAX_ADDED_JITTER_MS, minSendRatio: MIN_SEND_RATIO, saturatedPercent: SATURATED_PERCENT },
+    },
+    notes: Object.fromEntries(describe(outcomes)),
+    rows: rows.map((r) => ({
+      server: r.server,
+      role: r.server === 'voix' ? 'voix' : 'peer',
+      calls: r.calls,
+      attempt: r.attempt,
+      verdict: r.verdict,
+      reasons: r.reasons,
+      callsUp: r.callsUp,
+      successful: num(r.successful),
+      failed: num(r.failed),
+      retransmissions: num(r.retransmissions),
+      watchdog: r.watchdog,
+      packetsPerSecondIn: num(r.ppsIn),
+      loss: num(r.loss),
+      relayLost: r.timing.unmatched,
+      relayIngress: r.timing.ingress,
+      streams: r.timing.ingressStreams,
+      windowSeconds: r.timing.seconds,
+      jitterAddedMs: jitter(r.timing.jitterAdded),
+      jitterInMs: jitter(r.timing.jitterIn),
+      jitterOutMs: jitter(r.timing.jitterOut),
+      delayUs: {
+        p50: num(percentile(r.timing.delaysUs, 0.5)),
+        p99: num(percentile(r.timing.delaysUs, 0.99)),
+        p999: num(percentile(r.timing.delaysUs, 0.999)),
+        max: num(percentile(r.timing.delaysUs, 1)),
+      },
+      sippSendRatio: num(r.sippSendRatio),
+      serverCpuPercent: num(r.serverCpuPercent),
+      busiestThread: r.busiestThread,
+      cpuUsPerPacket: num(r.cpuUsPerPacket),
+      cpuMsPerSecondPerCall: num((r.serverCpuPercent * 10) / r.calls),
+      rssKbPerCall: num(r.rssPerCallKb),
+      uacCpuPercent: num(r.uacCpuPercent),
+      uasCpuPercent: num(r.uasCpuPercent),
+      captureCpuPercent: num(r.captureCpuPercent),
+      captureDrops: num(r.captureDrops),
+      othersPercent: num(r.othersPercent),
+      busiestOther: r.busiestOther,
+    })),
+    outcomes,
+    ratios,
+  };
 }

@@ -73,6 +73,8 @@ export interface AsteriskOptions {
   readonly pin: readonly string[];
   /** More pjsip.conf sections, e.g. a trunk endpoint with a static contact. */
   readonly pjsip?: readonly string[];
+  /** More lines for every PJSIP endpoint, e.g. ['media_encryption = sdes']. */
+  readonly endpointOptions?: readonly string[];
 }
 
 export interface Asterisk {
@@ -126,6 +128,7 @@ function writeConfig(rootfs: string, options: AsteriskOptions): void {
         'bind_rtp_to_media_address = yes',
         'rtp_symmetric = yes',
         'direct_media = no',
+        ...(options.endpointOptions ?? []),
         `[${user}-auth]`,
         'type = auth',
         'auth_type = userpass',

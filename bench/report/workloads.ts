@@ -27,6 +27,18 @@ export const WORKLOADS = {
     peers: ['asterisk'],
     quickArgs: ['--seconds', '3', '--repeat', '1', '--rates', '20,40', '--servers', 'voix,asterisk'],
   },
+  relay: {
+    script: 'bench/relay.ts',
+    args: ['--relays', 'voix,voix-server,rtpengine,asterisk', '--calls', '200,400,600,800', '--seconds', '6', '--retries', '1'],
+    peers: ['rtpengine', 'asterisk'],
+    quickArgs: ['--relays', 'voix,voix-server,rtpengine,asterisk', '--calls', '20', '--seconds', '2', '--retries', '0'],
+  },
+  'relay-srtp': {
+    script: 'bench/relay.ts',
+    args: ['--srtp', '--relays', 'voix,voix-server,asterisk', '--calls', '100,200,300,400,500,600', '--seconds', '6', '--retries', '1'],
+    peers: ['asterisk'],
+    quickArgs: ['--srtp', '--relays', 'voix,voix-server,asterisk', '--calls', '20', '--seconds', '2', '--retries', '0'],
+  },
   ivr: {
     script: 'bench/ivr-playout.ts',
     args: ['--calls', '1,100,500,1000', '--window', '10', '--repeat', '3', '--servers', 'voix,asterisk'],
