@@ -258,17 +258,19 @@ interface RelayData {
 }
 
 const RELAY_TITLES: Record<string, string> = {
-  relay: 'relais RTP (moteur média seul)',
-  'relay-srtp': 'relais SRTP sur les deux branches (moteur média seul)',
+  relay: 'relais RTP : moteur média de voix, serveur voix complet, rtpengine, Asterisk',
+  'relay-srtp': 'relais SRTP sur les deux branches : moteur média de voix, serveur voix complet, Asterisk',
   'relay-sipp': 'appels relayés par le serveur complet (SIPp → serveur → SIPp, RTP)',
   'relay-sipp-srtp': 'appels SRTP relayés par le serveur complet',
 };
 
 function relayFigures(name: string, data: RelayData | null, out: Figures): void {
   if (data === null) return;
-  const title = RELAY_TITLES[name] ?? name;
   const bound = (lower: boolean): string => (lower ? 'borne basse (dernier palier bon ou non concluant)' : '');
   for (const r of data.ratios) {
+    // rtpengine is compared with voix's media engine alone; Asterisk with the whole voix server (relay.ts's voix-server).
+    const srtp = data.mode === 'srtp' ? 'SRTP' : 'RTP';
+    const title = data.bench === 'relay-sipp' ? `${srtp} relayé, serveur complet entre deux SIPp` : r.peer === 'rtpengine' ? `${srtp} relayé, moteur média de voix seul` : `${srtp} relayé, serveur complet`;
     const note = [bound(r.highestGoodStep.voixLowerBound) && `voix : ${bound(true)}`, bound(r.highestGoodStep.peerLowerBound) && `${peerName(r.peer)} : ${bound(true)}`].filter(Boolean).join(' ; ');
     out.comparisons.push({ workload: name, figure: `${title} : appels simultanés tenus (pertes ≤ 0,1 %, gigue moyenne ≤ 5 ms)`, unit: 'appels', voix: r.highestGoodStep.voix, peer: peerName(r.peer), peerValue: r.highestGoodStep.peer, better: 'higher', ...(note === '' ? {} : { note }) });
     const common = r.atCommonStep;
@@ -279,6 +281,7 @@ function relayFigures(name: string, data: RelayData | null, out: Figures): void 
     }
   }
   const rows = data.outcomes.map((o) => `| ${o.relay ?? o.server ?? '?'} | ${o.version} | ${o.lastGood ?? 'aucun'} | ${cell(o.stoppedBecause || 'tous les paliers bons')} |`);
+  const title = RELAY_TITLES[name] ?? name;
   out.sections.push({ workload: name, title: `${title[0]?.toUpperCase() ?? ''}${title.slice(1)}`, markdown: ['| relais / serveur | version | palier bon le plus haut (appels) | arrêt |', '|---|---|---:|---|', ...rows].join('\n') });
   if (name === 'relay-srtp' || name === 'relay-sipp-srtp') {
     const asterisk = data.ratios.find((r) => r.peer === 'asterisk');
