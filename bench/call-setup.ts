@@ -213,11 +213,17 @@ async function startLab(server: Server, dir: string, passwords: Readonly<Record<
 async function measure(server: Server, root: string): Promise<Result> {
   const dir = mkdtempSync(path.join(root, `${server.name}-`));
   const passwords = { '1001': `bench-${randomBytes(6).toString('hex')}`, '1002': `bench-${randomBytes(6).toString('hex')}` };
-  const lab = await startLab(server, dir, passwords);
+  let lab = await startLab(server, mkdtempSync(path.join(dir, 'ramp-')), passwords);
   let ramp: RampOutcome<Run>;
   try {
     ramp = await rampToHighestClean(RATES, repeat, async (rate, run) => {
       const result = await runCalls(dir, lab.lab, passwords['1001'], rate, run, `${rate}-${run}`, false);
+      // An overloaded server may not recover (Asterisk was seen failing at every rate after one overload):
+      // the next run gets a freshly started one, so each run is judged on its own (bench/ramp.ts confirms downwards).
+      if (result.verdict !== 'clean') {
+        await lab.close();
+        lab = await startLab(server, mkdtempSync(path.join(dir, 'ramp-')), passwords);
+      }
       console.log(
         `${server.name.padEnd(9)} ${String(rate).padEnd(7)} ${String(run).padEnd(4)} ${`${result.successful}/${result.calls}`.padEnd(12)} ${String(result.failed).padEnd(7)} ${String(result.retransmissions).padEnd(8)} ${(result.watchdog ? 'yes' : 'no').padEnd(9)} ${result.achieved.toFixed(1).padEnd(11)} ${result.cpuMsPerCall.toFixed(2).padEnd(12)} ${result.verdict}`,
       );

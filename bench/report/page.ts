@@ -40,11 +40,22 @@ function behind(comparisons: readonly Comparison[]): Comparison[] {
 }
 
 function main(): void {
-  const file = process.argv[2];
-  if (file === undefined) throw new Error('usage: npm run bench:page -- bench/results/<date>-<host>.json');
-  const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-  // The dated report beside its JSON, made again from it (the same as bench/all.ts wrote, with today's report code).
-  writeFileSync(file.replace(/\.json$/, '.md'), writeMarkdownReport(report, path.basename(file)));
+  const [file, ...others] = process.argv.slice(2);
+  if (file === undefined) throw new Error('usage: npm run bench:page -- bench/results/<date>-<host>.json [later-report.json ...]');
+  const read = (f: string): BenchReport => JSON.parse(readFileSync(f, 'utf8')) as BenchReport;
+  const base = read(file);
+  // Each dated report beside its JSON, made again from it (the same as bench/all.ts wrote, with today's report code).
+  for (const f of [file, ...others]) writeFileSync(f.replace(/\.json$/, '.md'), writeMarkdownReport(read(f), path.basename(f)));
+  // A later report's workloads replace the first one's (a workload run again on its own, e.g. after a fix of its harness).
+  const replaced: Array<{ name: string; from: string; command: string }> = [];
+  let workloads = [...base.workloads];
+  for (const f of others) {
+    for (const w of read(f).workloads) {
+      workloads = [...workloads.filter((x) => x.name !== w.name), w];
+      replaced.push({ name: w.name, from: path.relative(ROOT, path.resolve(f)), command: read(f).command });
+    }
+  }
+  const report: BenchReport = { ...base, workloads };
   const figures = figuresOf(report);
   const c = figures.comparisons;
   const plotsDir = path.join(ROOT, 'docs/performances');
@@ -129,7 +140,7 @@ function main(): void {
   const lines = [
     '# Performances',
     '',
-    '<!-- Généré par `npm run bench:page -- ' + path.relative(ROOT, path.resolve(file)) + '` : ne pas modifier à la main. -->',
+    '<!-- Généré par `npm run bench:page -- ' + [file, ...others].map((f) => path.relative(ROOT, path.resolve(f))).join(' ') + '` : ne pas modifier à la main. -->',
     '',
     "Cette page montre le dernier passage complet du banc d'essai, où voix et les serveurs qu'il",
     'remplace ou côtoie (Asterisk 22, Kamailio 5.6, libsrtp2) font le même travail, sur la même',
@@ -159,6 +170,7 @@ function main(): void {
     `- Durée : ${fr(report.totalSeconds / 60, 1)} min (dont ${fr(report.prepareSeconds / 60, 1)} de préparation).`,
     // Paths, not links: the site is built from docs/ alone, and bench/ is outside it.
     `- Rapport complet : \`${path.relative(ROOT, path.resolve(file)).replace(/\.json$/, '.md')}\` ; données brutes : \`${path.relative(ROOT, path.resolve(file))}\` (dans le dépôt).`,
+    ...replaced.map((r) => `- La charge « ${r.name} » vient d'un passage fait à part, même machine, même jour : \`${r.command}\` (\`${r.from}\`).`),
     '- Machine virtuelle partagée : ses vCPU sont parfois privés de temps processeur quelques millisecondes ; les p99 et les maxima en portent la trace.',
     '',
     '## Objectifs',
