@@ -4,7 +4,7 @@
  * call cost the server? voix's dialer against Asterisk 22 fed call files
  * made from the same CSV.
  *
- *   npm run bench:dialer -- [--rates 10,50] [--seconds 600] [--servers voix,asterisk] [--no-pin] [--json out.json]
+ *   npm run bench:dialer -- [--rates 10,50] [--seconds 600] [--windows 1] [--servers voix,asterisk] [--no-pin] [--json out.json]
  *
  * Per rate and server, the server (on core 0) calls the CSV's numbers
  * through a trunk to SIPp (bench/scenarios/relay-uas-answer.xml: answers
@@ -30,6 +30,10 @@
  *   means the network or the server could not keep up, and the figure is
  *   marked invalid); for voix also the outcomes it recorded;
  * - the server's CPU (whole process) per call placed.
+ * --windows N cuts each run into N windows of equal length (the server's
+ * CPU read at each boundary, each call in the window of its first
+ * INVITE): each figure is then the median of the N windows' (npm run
+ * bench: 3 windows of 20 s), and every window's figures are in the JSON.
  * No pass/fail. Needs root (taskset, chroot), SIPp, dumpcap, tshark,
  * espeak-ng and ffmpeg, mmdebstrap (Asterisk's root file system, built on
  * first use: bench/peers/asterisk.ts), `npm run build`.
@@ -42,6 +46,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ASTERISK_SOUNDS_DIR, asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { startCapture } from './relay-capture.js';
+import { median, splitByBoundaries } from './windows.js';
 import { freePort, hasTaskset, killOnExit, machineLine, percentile, pinnedTo, processCpuMs, stopProcess, table, takeBenchLock } from './relay-machine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +58,7 @@ function option(name: string): string | undefined {
 
 const rates = (option('rates') ?? '10,50').split(',').map(Number).filter((n) => n > 0);
 const seconds = Number(option('seconds') ?? 600);
+const windowCount = Math.max(1, Math.round(Number(option('windows') ?? 1)));
 const servers = (option('servers') ?? 'voix,asterisk').split(',');
 const pinning = hasTaskset && !process.argv.includes('--no-pin');
 const onServerCore = pinnedTo(0, pinning);
@@ -66,9 +72,14 @@ function voixCli(dir: string, args: string[]): string {
   return run.stdout;
 }
 
+/** One window's figures (--windows). */
+type WindowFigures = Pick<RateResult, 'calls' | 'achieved' | 'intervals' | 'maxPerSecond' | 'cpuMsPerCall'>;
+
+/** Figures are the medians of the windows' (the only window's without --windows); `windows` has each. */
 interface RateResult {
   readonly server: 'voix' | 'asterisk';
   readonly rate: number;
+  readonly windows: readonly WindowFigures[];
   /** Calls whose INVITE got a 200. */
   readonly answered: number;
   readonly calls: number;
@@ -114,6 +125,38 @@ function pacing(starts: readonly number[]): Pick<RateResult, 'calls' | 'achieved
     achieved: starts.length < 2 ? 0 : ((starts.length - 1) * 1000) / (last - first),
     intervals: { p1: percentile(intervals, 0.01), p50: percentile(intervals, 0.5), p99: percentile(intervals, 0.99) },
     maxPerSecond,
+  };
+}
+
+/** The window boundaries, wall clock (ms since the epoch, as the capture's), and the server's CPU time at each. */
+class WindowMarks {
+  readonly atMs: number[] = [];
+  readonly cpuMs: number[] = [];
+  constructor(private readonly pid: number | undefined) {}
+  mark(atMs = Date.now()): void {
+    this.atMs.push(atMs);
+    this.cpuMs.push(processCpuMs(this.pid));
+  }
+}
+
+/**
+ * Each window's figures, and their medians: a call counts in the window of
+ * its first INVITE (those after the last mark in the last window), the CPU
+ * between two marks in that window.
+ */
+function windowed(starts: readonly number[], marks: WindowMarks): Pick<RateResult, 'windows' | 'calls' | 'achieved' | 'intervals' | 'maxPerSecond' | 'cpuMsPerCall'> {
+  const windows: WindowFigures[] = splitByBoundaries(starts, marks.atMs).map((inWindow, w) => {
+    const cpuMs = (marks.cpuMs[w + 1] as number) - (marks.cpuMs[w] as number);
+    return { ...pacing(inWindow), cpuMsPerCall: cpuMs / Math.max(1, inWindow.length) };
+  });
+  const of = (f: (w: WindowFigures) => number): number => median(windows.map(f));
+  return {
+    windows,
+    calls: starts.length,
+    achieved: of((w) => w.achieved),
+    intervals: { p1: of((w) => w.intervals.p1), p50: of((w) => w.intervals.p50), p99: of((w) => w.intervals.p99) },
+    maxPerSecond: of((w) => w.maxPerSecond),
+    cpuMsPerCall: of((w) => w.cpuMsPerCall),
   };
 }
 
@@ -202,14 +245,20 @@ async function runVoix(rate: number): Promise<RateResult> {
     });
     say(`voix, rate ${rate}/s: importing the contacts`);
     voixCli(dir, ['campaign', 'import', 'bench', path.join(dir, 'contacts.csv')]);
-    const cpuBefore = processCpuMs(voix.pid);
+    const marks = new WindowMarks(voix.pid);
+    marks.mark();
     voixCli(dir, ['campaign', 'start', 'bench']);
-    say(`voix, rate ${rate}/s: running ${seconds} s`);
-    await sleep(seconds * 1000);
+    say(`voix, rate ${rate}/s: running ${seconds} s${windowCount > 1 ? ` (${windowCount} windows)` : ''}`);
+    const started = marks.atMs[0] as number;
+    for (let w = 1; w < windowCount; w++) {
+      await sleep(Math.max(0, started + (w * seconds * 1000) / windowCount - Date.now()));
+      marks.mark();
+    }
+    await sleep(Math.max(0, started + seconds * 1000 - Date.now()));
     voixCli(dir, ['campaign', 'stop', 'bench']);
-    // The calls in flight end (message under a second).
+    // The calls in flight end (message under a second): their CPU is the last window's.
     await sleep(5000);
-    const cpuMs = processCpuMs(voix.pid) - cpuBefore;
+    marks.mark();
     await stopProcess(voix, 10_000);
     await lab.stop();
 
@@ -219,7 +268,7 @@ async function runVoix(rate: number): Promise<RateResult> {
     const outcomes: Record<string, number> = {};
     for (const r of rows) outcomes[r.outcome ?? 'in flight'] = (outcomes[r.outcome ?? 'in flight'] ?? 0) + 1;
     const { starts, answered } = callsFromCapture(lab.pcap, lab.trunkPort);
-    return { server: 'voix', rate, ...pacing(starts), answered, outcomes, cpuMsPerCall: cpuMs / Math.max(1, starts.length), valid: answered === starts.length && (outcomes['answered'] ?? 0) === rows.length };
+    return { server: 'voix', rate, ...windowed(starts, marks), answered, outcomes, valid: answered === starts.length && (outcomes['answered'] ?? 0) === rows.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -267,26 +316,31 @@ async function runAsterisk(rate: number, rootfs: string): Promise<RateResult> {
       const spool = path.join(rootfs, 'var/spool/asterisk');
       const numbers = campaignNumbers(rate);
       const pid = asterisk.asteriskPid() ?? undefined;
-      const cpuBefore = processCpuMs(pid);
-      say(`asterisk, rate ${rate}/s: dropping call files for ${seconds} s`);
+      const marks = new WindowMarks(pid);
+      say(`asterisk, rate ${rate}/s: dropping call files for ${seconds} s${windowCount > 1 ? ` (${windowCount} windows)` : ''}`);
       // The pacer: call file k moves into the spool at start + k / rate (absolute deadlines: no drift).
       const start = performance.now();
+      const startEpoch = Date.now();
+      marks.mark(startEpoch);
+      const windowMs = (seconds * 1000) / windowCount;
       for (let k = 0; k < numbers.length; k++) {
         const due = start + (k * 1000) / rate;
         if (due > start + seconds * 1000) break;
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
+        // A window boundary passed: its CPU mark, before the first call file of the next window.
+        while (marks.atMs.length < windowCount && due - start >= marks.atMs.length * windowMs) marks.mark(startEpoch + marks.atMs.length * windowMs);
         const name = `bench-${k}.call`;
         const text = [`Channel: PJSIP/${numbers[k]}@trunk`, 'CallerID: "Bench" <0100000000>', 'MaxRetries: 0', 'WaitTime: 10', 'Context: bench', 'Extension: campaign', 'Priority: 1', ''].join('\n');
         writeFileSync(path.join(spool, 'tmp', name), text);
         renameSync(path.join(spool, 'tmp', name), path.join(spool, 'outgoing', name));
       }
       await sleep(5000);
-      const cpuMs = processCpuMs(pid) - cpuBefore;
+      marks.mark();
       await asterisk.stop();
       await lab.stop();
       const { starts, answered } = callsFromCapture(lab.pcap, lab.trunkPort);
-      return { server: 'asterisk', rate, ...pacing(starts), answered, outcomes: { answered, 'not answered': starts.length - answered }, cpuMsPerCall: cpuMs / Math.max(1, starts.length), valid: answered === starts.length };
+      return { server: 'asterisk', rate, ...windowed(starts, marks), answered, outcomes: { answered, 'not answered': starts.length - answered }, valid: answered === starts.length };
     } finally {
       await asterisk.stop();
       for (const sub of ['outgoing', 'tmp']) for (const f of readdirSync(path.join(rootfs, 'var/spool/asterisk', sub))) if (f.startsWith('bench-')) rmSync(path.join(rootfs, 'var/spool/asterisk', sub, f), { force: true });
@@ -308,7 +362,7 @@ async function main(): Promise<void> {
   const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
   const commit = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
   const versions = [`voix ${version} (${commit})`, ...(rootfs === '' ? [] : [asteriskVersion(rootfs)])];
-  process.stdout.write(`# Dialing accuracy\n\n${machineLine()}\n${versions.join('; ')}; ${seconds} s per rate, pinning ${pinning ? 'on' : 'off'}; starts = first INVITE of each call on the trunk (capture)\n\n`);
+  process.stdout.write(`# Dialing accuracy\n\n${machineLine()}\n${versions.join('; ')}; ${seconds} s per rate${windowCount > 1 ? `, figures the medians of ${windowCount} windows of ${(seconds / windowCount).toFixed(0)} s` : ''}, pinning ${pinning ? 'on' : 'off'}; starts = first INVITE of each call on the trunk (capture)\n\n`);
   process.stdout.write(
     table(
       ['server', 'configured/s', 'calls', 'achieved/s', 'achieved/configured', 'interval p1 / p50 / p99 (ms)', 'most in 1 s', 'outcomes', 'CPU per call (ms)', 'valid'],
@@ -340,7 +394,7 @@ async function main(): Promise<void> {
   const jsonFile = option('json');
   if (jsonFile !== undefined) {
     const command = `npm run bench:dialer -- ${process.argv.slice(2).join(' ')}`.trimEnd();
-    writeFileSync(jsonFile, `${JSON.stringify({ bench: 'dialer', command, machine: machineLine(), versions, seconds, pinning, results, ratios }, null, 2)}\n`);
+    writeFileSync(jsonFile, `${JSON.stringify({ bench: 'dialer', command, machine: machineLine(), versions, seconds, windows: windowCount, pinning, results, ratios }, null, 2)}\n`);
     process.stdout.write(`raw data: ${jsonFile}\n`);
   }
 }

@@ -9,7 +9,7 @@
  *   npm run bench:relay -- [--calls 100,200,300,400,500,600,800,1000,1200] [--seconds 10]
  *                          [--relays voix[,voix-server][,rtpengine][,asterisk]] [--json out.json]
  *                          [--warmup 2] [--srtp] [--check-every 10] [--workers 1]
- *                          [--relay-cores 0] [--sample-every 4] [--no-stop] [--retries 2]
+ *                          [--relay-cores 0] [--sample-every 4] [--no-stop] [--retries 2] [--confirm 1]
  *                          [--noise-max 15] [--wait-max 1] [--late-max-us 2000]
  *                          [--unconnected] [--no-capture] [--no-reference] [--no-pin] [--blaster]
  *   npm run bench:relay -- --sipp [...]    real server between two SIPp (bench/relay-sipp.ts)
@@ -114,6 +114,13 @@
  * the limits. A capture that dropped packets makes any step invalid. Still
  * invalid after the retries: stepping stops there, and the result says why
  * (inconclusive beyond).
+ *
+ * --confirm N (npm run bench gives 3): once stepping is over, the steps
+ * the figures are read at run again until each has N good runs: each
+ * relay's highest good step (a run there that is not good takes it one
+ * step down, confirmed in turn, as bench/ramp.ts does for rates), then the
+ * step of each peer ratio for both relays. CPU per packet and state per
+ * call at those steps are the medians of the N good runs.
  * This machine's vCPUs also stall for a few ms now and then with nothing
  * else running (a spinning thread sees 3–5 ms gaps every few seconds):
  * lateness p99 and delay p99 carry that, means hardly.
@@ -161,6 +168,7 @@ import type { GeneratorCommand, GeneratorReply, GeneratorRunResult } from './rel
 import { MachineLoad, freePort, hasTaskset, killOnExit, machineCores, machineLine, percentile, pin, pinnedTo, processCpuMs, table, takeBenchLock, threadSchedMs, waitForQuiet } from './relay-machine.js';
 import { ensureRtpengineRootfs, rtpengineVersion, startRtpengine, type Rtpengine } from './peers/rtpengine.js';
 import { startAsteriskServer, startVoixServer } from './relay-sip-servers.js';
+import { median } from './windows.js';
 import { SAMPLED_PHONE_PORT_MAX, SAMPLED_PHONE_PORT_MIN, phoneSdp, procStatusBytes, sdpAudioPort, wire, type RelayPorts, type RelayUnderTest, type Sample } from './relay-under-test.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -198,6 +206,13 @@ const useCapture = !flag('no-capture') && captureAvailable();
 const withReference = !flag('no-reference') && !srtp;
 const stopAtFirstBad = !flag('no-stop');
 const retries = Number(option('retries') ?? 2);
+/**
+ * Good runs wanted at each step a figure is read at (--confirm, default 1):
+ * each judged relay's highest good step, and the step each peer ratio is
+ * read at. With 3, those steps run again until they have 3 good runs, and
+ * their figures (CPU per packet, state per call) are the medians of the 3.
+ */
+const confirmRuns = Math.max(1, Math.round(Number(option('confirm') ?? 1)));
 const noiseMaxPercent = Number(option('noise-max') ?? 15);
 /**
  * The relay's own core is where noise hurts: a relay at 80% of its core
@@ -585,6 +600,8 @@ interface Row {
   relay: string;
   calls: number;
   attempt: number;
+  /** 'step' while stepping up; 'confirm' for the runs again at a figure's step (--confirm). */
+  phase: 'step' | 'confirm';
   ppsIn: number;
   generator: GeneratorRunResult;
   timing: RelayTiming | null;
@@ -744,6 +761,7 @@ async function step(relay: RelayUnderTest, generator: Generator, calls: number, 
     relay: relay.name,
     calls,
     attempt,
+    phase: 'step',
     ppsIn: generated.sent / seconds,
     generator: generated,
     timing,
@@ -848,7 +866,7 @@ function mainTable(rows: readonly Row[]): string {
     rows.map((r) => [
       r.relay,
       String(r.calls),
-      String(r.attempt),
+      r.phase === 'confirm' ? `again ${r.attempt}` : String(r.attempt),
       r.ppsIn.toFixed(0),
       (100 * r.loss).toFixed(3),
       ms(r.timing?.jitterOut.meanMs ?? Number.NaN),
@@ -1013,6 +1031,81 @@ async function runSteps(relays: readonly RelayUnderTest[], generator: Generator,
   }
 }
 
+/** Good runs of `relay` at `calls`, stepping and confirmations together. */
+function goodRows(rows: readonly Row[], relay: string, calls: number): Row[] {
+  return rows.filter((r) => r.relay === relay && r.calls === calls && r.verdict === 'good');
+}
+
+/** The step below `calls` in --calls, or null. */
+function stepBelow(calls: number): number | null {
+  const below = callSteps.filter((c) => c < calls);
+  return below.length === 0 ? null : (below.at(-1) as number);
+}
+
+/**
+ * The steps a figure is read at, run again until each has --confirm good
+ * runs (an invalid run is retried as while stepping, up to --retries more
+ * times). A bad run (or one still invalid) at a relay's highest good step
+ * takes that relay's highest good step one step down, which is then
+ * confirmed in turn: the same rule as the registration and call set-up
+ * ramps (bench/ramp.ts). Then the step of each peer ratio (the highest
+ * step good for both) is confirmed for both relays.
+ */
+async function confirmSteps(relays: readonly RelayUnderTest[], generator: Generator, dir: string, rows: Row[], outcomes: ReadonlyMap<string, Outcome>): Promise<void> {
+  const byName = new Map(relays.map((r) => [r.name, r]));
+  /** Whether `relay` has its good runs at `calls`, running it again as needed; false on a run that is not good. */
+  const confirm = async (relay: RelayUnderTest, calls: number): Promise<boolean> => {
+    while (goodRows(rows, relay.name, calls).length < confirmRuns) {
+      let row: Row | null = null;
+      for (let attempt = 1; attempt <= 1 + retries; attempt++) {
+        try {
+          row = { ...(await step(relay, generator, calls, dir, attempt, true)), phase: 'confirm' };
+        } catch (err) {
+          if (!(err instanceof SetUpFailed)) throw err;
+          process.stderr.write(`${relay.name}: ${calls} calls, confirmation try ${attempt}: ${err.message}\n`);
+          return false;
+        }
+        rows.push(row);
+        process.stderr.write(`${relay.name}: ${calls} calls, confirmation ${goodRows(rows, relay.name, calls).length}/${confirmRuns}, try ${attempt}: ${row.verdict}${row.reasons.length > 0 ? ` (${row.reasons.join('; ')})` : ''}\n`);
+        if (row.verdict !== 'invalid') break;
+      }
+      if (row?.verdict !== 'good') return false;
+    }
+    return true;
+  };
+  for (const outcome of outcomes.values()) {
+    const relay = byName.get(outcome.relay);
+    if (relay === undefined) continue;
+    while (outcome.lastGood !== null && !(await confirm(relay, outcome.lastGood))) {
+      const failed = outcome.lastGood;
+      const note = `${failed} calls: good, then not good when run again`;
+      outcome.stoppedBecause = outcome.stoppedBecause === '' ? note : `${note}; ${outcome.stoppedBecause}`;
+      outcome.lastGood = stepBelow(failed);
+    }
+  }
+  for (const [voixName, peerName] of ratioPairs(outcomes)) {
+    const voix = outcomes.get(voixName);
+    const peer = outcomes.get(peerName);
+    if (voix?.lastGood == null || peer?.lastGood == null) continue;
+    const common = Math.min(voix.lastGood, peer.lastGood);
+    for (const name of [voixName, peerName]) {
+      const relay = byName.get(name);
+      // Below a relay's confirmed highest good step: a run that is not good there is reported, not used.
+      if (relay !== undefined) await confirm(relay, common);
+    }
+  }
+}
+
+/** [voix relay, peer] for each peer ratio: Asterisk against voix-server when it ran, every peer against voix's engine otherwise. */
+function ratioPairs(outcomes: ReadonlyMap<string, Outcome>): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const peer of [...outcomes.values()].filter((o) => !o.relay.startsWith('voix'))) {
+    const voix = (peer.relay === 'asterisk' ? outcomes.get('voix-server') : undefined) ?? outcomes.get('voix');
+    if (voix !== undefined) pairs.push([voix.relay, peer.relay]);
+  }
+  return pairs;
+}
+
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function gitCommit(): string {
@@ -1067,6 +1160,7 @@ async function main(): Promise<void> {
       if (relay.judged) outcomes.set(relay.name, { relay: relay.name, version: relay.version, lastGood: null, stoppedBecause: '' });
     }
     await runSteps(relays, generator, dir, rows, outcomes);
+    if (confirmRuns > 1) await confirmSteps(relays, generator, dir, rows, outcomes);
   } finally {
     generator.stop();
     for (const relay of relays) await relay.stop();
@@ -1148,9 +1242,11 @@ interface PeerRatio {
     readonly peerLowerBound: boolean;
     readonly note: string;
   };
-  /** At the highest step both were good at (the last try of each): CPU per packet and per-call state. */
+  /** At the highest step both were good at: CPU per packet and per-call state, each the median of the good runs there (--confirm). */
   readonly atCommonStep: {
     readonly calls: number;
+    /** Good runs the medians are of. */
+    readonly runs: { readonly voix: number; readonly peer: number };
     readonly cpuUsPerPacket: { readonly voix: number; readonly peer: number; readonly ratio: number };
     readonly stateKbPerCall: { readonly voix: number; readonly peer: number; readonly ratio: number };
   } | null;
@@ -1174,13 +1270,14 @@ function stepNote(outcome: Outcome | undefined): string {
  */
 function peerRatios(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>): PeerRatio[] {
   const ratios: PeerRatio[] = [];
-  for (const peer of [...outcomes.values()].filter((o) => !o.relay.startsWith('voix'))) {
-    const voix = (peer.relay === 'asterisk' ? outcomes.get('voix-server') : undefined) ?? outcomes.get('voix');
-    if (voix === undefined) continue;
-    const common = callSteps.filter((calls) => lastRow(rows, voix.relay, calls)?.verdict === 'good' && lastRow(rows, peer.relay, calls)?.verdict === 'good').at(-1);
+  for (const [voixName, peerName] of ratioPairs(outcomes)) {
+    const voix = outcomes.get(voixName) as Outcome;
+    const peer = outcomes.get(peerName) as Outcome;
+    const highest = Math.min(voix.lastGood ?? 0, peer.lastGood ?? 0);
+    const common = callSteps.filter((calls) => calls <= highest && goodRows(rows, voix.relay, calls).length > 0 && goodRows(rows, peer.relay, calls).length > 0).at(-1);
     const pair = (f: (r: Row) => number): { voix: number; peer: number; ratio: number } => {
-      const v = f(lastRow(rows, voix.relay, common ?? 0) as Row);
-      const p = f(lastRow(rows, peer.relay, common ?? 0) as Row);
+      const v = medianOf(goodRows(rows, voix.relay, common ?? 0), f);
+      const p = medianOf(goodRows(rows, peer.relay, common ?? 0), f);
       return { voix: v, peer: p, ratio: v / p };
     };
     ratios.push({
@@ -1197,10 +1294,20 @@ function peerRatios(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>
       atCommonStep:
         common === undefined
           ? null
-          : { calls: common, cpuUsPerPacket: pair((r) => r.cpuUsPerPacket), stateKbPerCall: pair((r) => r.heapPerCallKb) },
+          : {
+              calls: common,
+              runs: { voix: goodRows(rows, voix.relay, common).length, peer: goodRows(rows, peer.relay, common).length },
+              cpuUsPerPacket: pair((r) => r.cpuUsPerPacket),
+              stateKbPerCall: pair((r) => r.heapPerCallKb),
+            },
     });
   }
   return ratios;
+}
+
+/** The median of f over the rows, NaN for none. */
+function medianOf(rows: readonly Row[], f: (r: Row) => number): number {
+  return median(rows.map(f));
 }
 
 function printReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>, ratios: readonly PeerRatio[], assignment: readonly string[], relays: readonly RelayUnderTest[]): void {
@@ -1213,9 +1320,11 @@ function printReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome
   const floor = floorRatios(rows);
   if (floor !== '') console.log(`voix / bare relay, CPU per packet: ${floor}`);
   for (const outcome of outcomes.values()) {
-    const best = rows.filter((r) => r.relay === outcome.relay && r.calls === outcome.lastGood && r.verdict === 'good').at(-1);
+    const good = goodRows(rows, outcome.relay, outcome.lastGood ?? 0);
+    const median = (f: (r: Row) => number): number => medianOf(good, f);
+    const cpu = median((r) => r.cpuUsPerPacket);
     console.log(
-      `${outcome.relay}, last good step (${srtp ? 'SRTP' : 'plain RTP'}): ${best === undefined ? 'none' : `${best.calls} calls: ${best.cpuUsPerPacket.toFixed(1)} µs CPU per packet, ${((best.cpuUsPerPacket * 100) / 1000).toFixed(2)} ms CPU per second per call, relay at ${best.workerCpuPercent.toFixed(0)}% of its core, state ${best.heapPerCallKb.toFixed(1)} KB per call`}; stopped ${outcome.stoppedBecause === '' ? 'after the last step: every step was good' : `at ${outcome.stoppedBecause}`}`,
+      `${outcome.relay}, last good step (${srtp ? 'SRTP' : 'plain RTP'}): ${good.length === 0 ? 'none' : `${outcome.lastGood} calls (median of ${good.length} good run${good.length === 1 ? '' : 's'}): ${cpu.toFixed(1)} µs CPU per packet, ${((cpu * 100) / 1000).toFixed(2)} ms CPU per second per call, relay at ${median((r) => r.workerCpuPercent).toFixed(0)}% of its core, state ${median((r) => r.heapPerCallKb).toFixed(1)} KB per call`}; stopped ${outcome.stoppedBecause === '' ? 'after the last step: every step was good' : `at ${outcome.stoppedBecause}`}`,
     );
   }
   for (const r of ratios) {
@@ -1225,7 +1334,7 @@ function printReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome
       `${r.voix} / ${r.peer}: highest good step ${h.voix ?? 'none'} / ${h.peer ?? 'none'} = ${h.ratio === null ? 'n/a' : h.ratio.toFixed(2)} (${h.note}); ${
         c === null
           ? 'no step good for both'
-          : `at ${c.calls} calls (highest step good for both): CPU per packet ${c.cpuUsPerPacket.voix.toFixed(2)} / ${c.cpuUsPerPacket.peer.toFixed(2)} µs = ${c.cpuUsPerPacket.ratio.toFixed(2)}, state per call ${c.stateKbPerCall.voix.toFixed(1)} / ${c.stateKbPerCall.peer.toFixed(1)} KB = ${c.stateKbPerCall.ratio.toFixed(2)} (${r.voix === 'voix' ? 'voix: V8 heap after GC' : `${r.voix}: anonymous RSS`}; ${r.peer}: anonymous RSS)`
+          : `at ${c.calls} calls (highest step good for both; medians of ${c.runs.voix} and ${c.runs.peer} good runs): CPU per packet ${c.cpuUsPerPacket.voix.toFixed(2)} / ${c.cpuUsPerPacket.peer.toFixed(2)} µs = ${c.cpuUsPerPacket.ratio.toFixed(2)}, state per call ${c.stateKbPerCall.voix.toFixed(1)} / ${c.stateKbPerCall.peer.toFixed(1)} KB = ${c.stateKbPerCall.ratio.toFixed(2)} (${r.voix === 'voix' ? 'voix: V8 heap after GC' : `${r.voix}: anonymous RSS`}; ${r.peer}: anonymous RSS)`
       }`,
     );
   }
@@ -1262,6 +1371,7 @@ function jsonReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>
       blaster: useBlaster,
       capture: useCapture,
       retries,
+      confirmRuns,
       noiseMaxPercent,
       relayWaitMaxPercent,
       lateMaxUs,
@@ -1273,6 +1383,7 @@ function jsonReport(rows: readonly Row[], outcomes: ReadonlyMap<string, Outcome>
       role: r.relay.startsWith('voix') ? 'voix' : r.relay.startsWith('bare') ? 'floor' : 'peer',
       calls: r.calls,
       attempt: r.attempt,
+      phase: r.phase,
       verdict: r.verdict === '-' ? null : r.verdict,
       reasons: r.reasons,
       packetsPerSecondIn: num(r.ppsIn),

@@ -106,6 +106,9 @@ interface SrtpData {
   versions: { libsrtp: string };
 }
 interface DialerData {
+  /** Windows each run was cut into (dialer-pacing.ts --windows): figures are their medians. */
+  windows?: number;
+  seconds?: number;
   results: Array<{ server?: 'voix' | 'asterisk'; rate: number; calls: number; achieved: number; intervals: { p1: number; p50: number; p99: number }; maxPerSecond: number; cpuMsPerCall: number; valid: boolean }>;
 }
 
@@ -227,7 +230,7 @@ function dialerFigures(data: DialerData | null, out: Figures): void {
     workload: 'dialer',
     title: "Cadence de l'automate d'appels",
     markdown: [
-      "Départ d'un appel : son premier INVITE sur le trunk (capture). Asterisk : un fichier d'appel par ligne du même CSV, déposé dans son spool au rythme réglé par le banc (Asterisk n'a pas de cadenceur).",
+      `Départ d'un appel : son premier INVITE sur le trunk (capture). Asterisk : un fichier d'appel par ligne du même CSV, déposé dans son spool au rythme réglé par le banc (Asterisk n'a pas de cadenceur).${(data.windows ?? 1) > 1 && data.seconds !== undefined ? ` Chaque passage de ${data.seconds} s est découpé en ${data.windows} fenêtres de ${fr(data.seconds / (data.windows ?? 1))} s : chaque chiffre est la médiane des fenêtres (le nombre d'appels est celui du passage).` : ''}`,
       '',
       '| serveur | débit réglé /s | appels | débit obtenu /s | obtenu / réglé | intervalles p1 / p50 / p99 ms | au plus en 1 s | CPU par appel ms | valide |',
       '|---|---:|---:|---:|---:|---|---:|---:|---|',
@@ -245,6 +248,8 @@ interface RelayRatio {
   highestGoodStep: { voix: number | null; peer: number | null; ratio: number | null; voixLowerBound: boolean; peerLowerBound: boolean };
   atCommonStep: {
     calls: number;
+    /** Good runs each figure is the median of (relay.ts --confirm); absent before it. */
+    runs?: { voix: number; peer: number };
     cpuUsPerPacket: { voix: number; peer: number; ratio: number };
     stateKbPerCall?: { voix: number; peer: number; ratio: number };
     rssKbPerCall?: { voix: number; peer: number; ratio: number };
@@ -275,9 +280,11 @@ function relayFigures(name: string, data: RelayData | null, out: Figures): void 
     out.comparisons.push({ workload: name, figure: `${title} : appels simultanés tenus (pertes ≤ 0,1 %, gigue moyenne ≤ 5 ms)`, unit: 'appels', voix: r.highestGoodStep.voix, peer: peerName(r.peer), peerValue: r.highestGoodStep.peer, better: 'higher', ...(note === '' ? {} : { note }) });
     const common = r.atCommonStep;
     if (common !== null) {
-      out.comparisons.push({ workload: name, figure: `${title} : CPU par paquet relayé à ${common.calls} appels`, unit: 'µs', voix: common.cpuUsPerPacket.voix, peer: peerName(r.peer), peerValue: common.cpuUsPerPacket.peer, better: 'lower' });
+      const runs = common.runs === undefined ? '' : `médianes de ${common.runs.voix} et ${common.runs.peer} passages bons`;
+      out.comparisons.push({ workload: name, figure: `${title} : CPU par paquet relayé à ${common.calls} appels`, unit: 'µs', voix: common.cpuUsPerPacket.voix, peer: peerName(r.peer), peerValue: common.cpuUsPerPacket.peer, better: 'lower', ...(runs === '' ? {} : { note: runs }) });
       const memory = common.stateKbPerCall ?? common.rssKbPerCall;
-      if (memory !== undefined) out.comparisons.push({ workload: name, figure: `${title} : mémoire par appel à ${common.calls} appels`, unit: 'Kio', voix: memory.voix, peer: peerName(r.peer), peerValue: memory.peer, better: 'lower', note: common.stateKbPerCall !== undefined ? 'état par appel (tas V8 pour voix, mémoire anonyme pour le pair)' : 'mémoire résidente par appel' });
+      const kind = common.stateKbPerCall !== undefined ? 'état par appel (tas V8 pour voix, mémoire anonyme pour le pair)' : 'mémoire résidente par appel';
+      if (memory !== undefined) out.comparisons.push({ workload: name, figure: `${title} : mémoire par appel à ${common.calls} appels`, unit: 'Kio', voix: memory.voix, peer: peerName(r.peer), peerValue: memory.peer, better: 'lower', note: runs === '' ? kind : `${kind} ; ${runs}` });
     }
   }
   const rows = data.outcomes.map((o) => `| ${o.relay ?? o.server ?? '?'} | ${o.version} | ${o.lastGood ?? 'aucun'} | ${cell(o.stoppedBecause || 'tous les paliers bons')} |`);

@@ -29,19 +29,19 @@ export const WORKLOADS = {
   },
   relay: {
     script: 'bench/relay.ts',
-    args: ['--relays', 'voix,voix-server,rtpengine,asterisk', '--calls', '200,400,600,800', '--seconds', '6', '--retries', '1'],
+    args: ['--relays', 'voix,voix-server,rtpengine,asterisk', '--calls', '200,400,600,800', '--seconds', '5', '--retries', '1', '--confirm', '3'],
     peers: ['rtpengine', 'asterisk'],
-    quickArgs: ['--relays', 'voix,voix-server,rtpengine,asterisk', '--calls', '20', '--seconds', '2', '--retries', '0'],
+    quickArgs: ['--relays', 'voix,voix-server,rtpengine,asterisk', '--calls', '20', '--seconds', '2', '--retries', '0', '--confirm', '2'],
   },
   'relay-srtp': {
     script: 'bench/relay.ts',
-    args: ['--srtp', '--relays', 'voix,voix-server,asterisk', '--calls', '100,200,300,400,500,600', '--seconds', '6', '--retries', '1'],
+    args: ['--srtp', '--relays', 'voix,voix-server,asterisk', '--calls', '100,200,400,600', '--seconds', '5', '--retries', '1', '--confirm', '3'],
     peers: ['asterisk'],
-    quickArgs: ['--srtp', '--relays', 'voix,voix-server,asterisk', '--calls', '20', '--seconds', '2', '--retries', '0'],
+    quickArgs: ['--srtp', '--relays', 'voix,voix-server,asterisk', '--calls', '20', '--seconds', '2', '--retries', '0', '--confirm', '2'],
   },
   ivr: {
     script: 'bench/ivr-playout.ts',
-    args: ['--calls', '1,100,500,1000', '--window', '10', '--repeat', '3', '--servers', 'voix,asterisk'],
+    args: ['--calls', '1,100,500,1000', '--window', '7', '--repeat', '3', '--servers', 'voix,asterisk'],
     peers: ['asterisk'],
     quickArgs: ['--calls', '1,20', '--window', '2', '--repeat', '2', '--servers', 'voix,asterisk'],
   },
@@ -53,9 +53,9 @@ export const WORKLOADS = {
   },
   dialer: {
     script: 'bench/dialer-pacing.ts',
-    args: ['--rates', '10,50', '--seconds', '60'],
+    args: ['--rates', '10,50', '--seconds', '60', '--windows', '3'],
     peers: [],
-    quickArgs: ['--rates', '5', '--seconds', '5'],
+    quickArgs: ['--rates', '5', '--seconds', '6', '--windows', '2'],
   },
 } as const satisfies Record<string, Workload>;
 
