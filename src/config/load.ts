@@ -393,7 +393,8 @@ export function parseConfig(text: string, fileName: string): ConfigResult {
   return { ok: true, config, warnings: sortAndDedupe([...warnings, ...findWarnings(config, map)]) };
 }
 
-function describeReadError(error: unknown): string {
+/** A file read error as a few words: "no such file", "permission denied", … */
+export function describeReadError(error: unknown): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   switch (code) {
     case 'ENOENT':

@@ -4,7 +4,10 @@
  * "# vérifié par voix check", each written to a file of its own and given to
  * the real CLI (src/cli/voix.ts run by tsx), as a reader would. Only
  * server.data_dir is pointed at a temp dir: `voix check` prepares the prompts
- * there, and a test must not write into /var/lib/voix.
+ * there, and a test must not write into /var/lib/voix. And the TLS
+ * certificate and key a block names (/etc/voix/tls/… on the reader's
+ * server) are a certificate and key made for the test: `voix check` reads
+ * them.
  *
  * A page may also show parts of a checked file, one section at a time: a
  * block whose first line is "# extrait du fichier complet de cette page"
@@ -19,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureServerCertificate } from '../../../src/tls/certificates.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DOCS = path.join(REPO, 'docs');
@@ -66,6 +70,20 @@ function containsLines(whole: readonly string[], part: readonly string[]): boole
 const dir = mkdtempSync(path.join(os.tmpdir(), 'voix-docs-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A certificate and its key, made once, for the blocks that name their own. */
+let testCertificate: { readonly certificate: string; readonly key: string } | undefined;
+function certificateFiles(): { readonly certificate: string; readonly key: string } {
+  if (testCertificate === undefined) {
+    const made = ensureServerCertificate({ dir: path.join(dir, 'tls'), hostnames: ['voix.test'], ipAddresses: ['127.0.0.1'] });
+    const certificate = path.join(dir, 'tls-server.crt');
+    const key = path.join(dir, 'tls-server.key');
+    writeFileSync(certificate, made.certPem);
+    writeFileSync(key, made.keyPem);
+    testCertificate = { certificate, key };
+  }
+  return testCertificate;
+}
+
 const blocks = markedBlocks(MARKER);
 const excerpts = markedBlocks(EXCERPT_MARKER);
 
@@ -81,7 +99,10 @@ describe('configuration examples of the documentation', () => {
       ? block.yaml.replace(/^(\s+data_dir:).*$/m, `$1 ${dataDir}`)
       : block.yaml.replace(/^server:\n/m, `server:\n  data_dir: ${dataDir}\n`);
     expect(yaml).toContain(dataDir);
-    writeFileSync(configPath, `${yaml}\n`);
+    const withFiles = /^\s+(certificate|key):/m.test(yaml)
+      ? yaml.replace(/^(\s+certificate:).*$/m, `$1 ${certificateFiles().certificate}`).replace(/^(\s+key:).*$/m, `$1 ${certificateFiles().key}`)
+      : yaml;
+    writeFileSync(configPath, `${withFiles}\n`);
     const run = await promisify(execFile)(process.execPath, [TSX, ENTRY, 'check', '--config', configPath], { cwd: REPO }).catch(
       (error: { code?: number; stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: `${error.stderr ?? ''} (exit ${String(error.code)})` }),
     );
