@@ -25,6 +25,7 @@ import { MapUserDirectory, type DirectoryUser, type UserDirectory } from './core
 import type { Logger } from './log/logger.js';
 import { Registrar } from './registrar/registrar.js';
 import { BanList } from './security/ban-list.js';
+import { BanStore } from './store/ban-store.js';
 import { SecurityLog } from './security/security-log.js';
 import { NonceManager } from './sip/auth/nonce.js';
 import { TransactionLayer } from './sip/transaction/transaction-layer.js';
@@ -143,6 +144,7 @@ export class VoixServer {
     private readonly media: WorkerMediaEngine,
     private readonly registrar: Registrar,
     private readonly bans: BanList,
+    private readonly banStore: BanStore,
     private readonly db: Db,
     private readonly logger: Logger,
     /** The running configuration: read through it, subscribe to its changes (reload). */
@@ -177,13 +179,27 @@ export class VoixServer {
     const metrics = new VoixMetrics(clock.now());
     const lag = new EventLoopLagMonitor({ clock, now: () => performance.now(), onSample: (lagMs) => metrics.eventLoopLagSample(lagMs) });
     const securityLog = new SecurityLog(logger, (event) => metrics.securityEvent(event));
+    // Bans live in the database too: a restart keeps them, and the CLI lists and lifts them (ban-store.ts).
+    const banStore = new BanStore(db);
+    banStore.purgeExpired(clock.now());
     const bans = new BanList({
       clock,
       maxFailures: config.security.ban.maxFailures,
       windowSeconds: config.security.ban.windowSeconds,
       banSeconds: config.security.ban.durationSeconds,
-      onUnban: (source, reason) => securityLog.record('unban', { src: source, reason }),
+      onBan: (ban) => banStore.record({ source: ban.source, bannedAt: clock.now(), expiresAt: ban.expiresAt }),
+      onUnban: (source, reason) => {
+        banStore.remove(source);
+        securityLog.record('unban', { src: source, reason });
+      },
     });
+    let restored = 0;
+    for (const ban of banStore.active(clock.now())) {
+      // A source exempt by now (security.ban.exempt) is not banned again: its row goes.
+      if (bans.restore(ban.source, ban.expiresAt)) restored++;
+      else banStore.remove(ban.source);
+    }
+    if (restored > 0) logger.info('bans restored', { bans: restored });
     runtime.onChange('security.ban', ({ current }) => {
       const ban = current.security.ban;
       bans.reconfigure({ maxFailures: ban.maxFailures, windowSeconds: ban.windowSeconds, banSeconds: ban.durationSeconds });
@@ -434,7 +450,22 @@ export class VoixServer {
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
+  }
+
+  /**
+   * Lifts the bans the operator deleted from the database (`voix unban`,
+   * then SIGUSR2): every ban in force whose row is gone. Returns the
+   * sources freed.
+   */
+  syncBans(): string[] {
+    const stored = new Set(this.banStore.active(this.clock.now()).map((b) => b.source));
+    const lifted = this.bans
+      .bans()
+      .map((b) => b.source)
+      .filter((source) => !stored.has(source));
+    for (const source of lifted) this.bans.unban(source);
+    return lifted;
   }
 
   configGeneration(): number {

@@ -7,7 +7,8 @@
  * file again and applies it (`voix reload`); an invalid file is refused and
  * the running configuration stays. The pid, configuration generation and the
  * last reload's outcome are kept in the database (runtime_state) for the
- * CLI. A configuration error
+ * CLI. SIGUSR2 re-reads the bans table and lifts the bans deleted from it
+ * (`voix unban`). A configuration error
  * is a user error (exit 2, each problem with file, line and key); anything
  * else that stops startup is reported with its stack (exit 1).
  */
@@ -65,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
   let onHangup: () => void = () => undefined;
   const hangup = () => onHangup();
   process.on('SIGHUP', hangup);
+  // The same for SIGUSR2 (`voix unban`), whose default would end the process too.
+  let onUser2: () => void = () => undefined;
+  process.on('SIGUSR2', () => onUser2());
   const loaded = await loadConfigAndPromptsReporting(args.configPath);
   if ('errors' in loaded) {
     process.stderr.write(`voix did not start: ${loaded.errors} error(s) in ${args.configPath}\n`);
@@ -100,6 +104,17 @@ async function main(argv: string[]): Promise<number> {
     logger.info('reload requested', { signal: 'SIGHUP' });
     reloader.request().catch((error: unknown) => logger.error('config reload failed', { error }));
   };
+  // `voix unban` deletes the ban's row, then sends SIGUSR2: the bans whose rows are gone are lifted.
+  onUser2 = () => {
+    try {
+      const lifted = server.syncBans();
+      logger.info('bans synced', { signal: 'SIGUSR2', lifted });
+    } catch (error) {
+      logger.error('bans sync failed', { error });
+    }
+    state.recordBanSync();
+  };
+
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
@@ -117,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
   // server.stop() keeps its own margin inside the grace: this is only the backstop for a stop that hangs.
   const overrun = setTimeout(() => now('stopping at once: shutdown grace exceeded', { graceSeconds }), graceSeconds * 1000);
   onHangup = () => logger.info('reload ignored: stopping', { signal: 'SIGHUP' });
+  onUser2 = () => logger.info('bans sync ignored: stopping', { signal: 'SIGUSR2' });
   clearInterval(trunkTimer);
   await server.stop(graceSeconds * 1000);
   clearTimeout(overrun);

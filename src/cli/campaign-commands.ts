@@ -11,7 +11,7 @@
  * Every command writes through a CommandIo, so tests drive the clock and
  * read what was printed.
  */
-import { constants as fsConstants, chownSync, createReadStream, existsSync, statSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, existsSync, statSync } from 'node:fs';
 import { access, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,10 +24,10 @@ import { ContactFileError, detectEncoding, importContacts, type ContactSink, typ
 import { campaignStatusJson, type CampaignStatusView } from '../dialer/campaign-status.js';
 import { ImportReportError, createImportReport } from '../dialer/import-report.js';
 import { normalisePhoneNumber } from '../dialer/phone-number.js';
-import { databasePath, openDatabase, type Db } from '../store/database.js';
+import { databasePath, type Db } from '../store/database.js';
 import { readRuntimeState } from '../store/runtime-state-store.js';
 import { parseOptions } from './options.js';
-import { EXIT_NOTHING, EXIT_OK, UserError, formatTable, openExistingDatabase } from './output.js';
+import { EXIT_NOTHING, EXIT_OK, UserError, formatTable, openExistingDatabase, openDatabaseForWriting } from './output.js';
 import { SYSTEM_PROBE, formatDuration, sameFile, serverLiveness, type ProcessProbe, type ServerLiveness } from './server-process.js';
 
 export const CAMPAIGN_USAGE = `usage: voix campaign create NAME
@@ -106,37 +106,7 @@ function openForReading(config: VoixConfig): Db | null {
   return openExistingDatabase(config, { quiet: true });
 }
 
-/**
- * The server's database for writing, created and migrated if need be. When
- * root writes the database of a voix that runs under its own account, the
- * files SQLite creates (the database itself on a first import, -wal and -shm
- * when voix is stopped) are given to that account: a root-owned -wal would
- * stop voix from opening its own database.
- */
-function openForWriting(config: VoixConfig): Db {
-  const dataDir = config.server.dataDir;
-  const file = databasePath(dataDir);
-  const created = !existsSync(file);
-  let db: Db;
-  try {
-    db = openDatabase(dataDir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY'].includes(code)) {
-      throw new UserError(`cannot write the database ${file}: ${(error as Error).message} (run this as the account voix runs as, or as root)`);
-    }
-    throw error;
-  }
-  if (process.getuid?.() === 0) {
-    const owner = statSync(created ? dataDir : file);
-    if (owner.uid !== 0) {
-      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
-        if (existsSync(f) && statSync(f).uid === 0) chownSync(f, owner.uid, owner.gid);
-      }
-    }
-  }
-  return db;
-}
+const openForWriting = openDatabaseForWriting;
 
 function liveness(db: Db, io: CommandIo): ServerLiveness {
   return serverLiveness(readRuntimeState(db), io.probe);

@@ -3,7 +3,7 @@
  * into exit code 2, the exit codes themselves, lines and tables on standard
  * output, JSON for scripts, and opening the server's database read-only.
  */
-import { existsSync } from 'node:fs';
+import { chownSync, existsSync, statSync } from 'node:fs';
 import type { VoixConfig } from '../config/types.js';
 import { databasePath, openDatabase, type Db } from '../store/database.js';
 
@@ -47,4 +47,36 @@ export function openExistingDatabase(config: VoixConfig, options: { quiet?: bool
     return null;
   }
   return openDatabase(config.server.dataDir, { readonly: true });
+}
+
+/**
+ * The server's database for writing, created and migrated if need be. When
+ * root writes the database of a voix that runs under its own account, the
+ * files SQLite creates (the database itself on a first import, -wal and -shm
+ * when voix is stopped) are given to that account: a root-owned -wal would
+ * stop voix from opening its own database.
+ */
+export function openDatabaseForWriting(config: VoixConfig): Db {
+  const dataDir = config.server.dataDir;
+  const file = databasePath(dataDir);
+  const created = !existsSync(file);
+  let db: Db;
+  try {
+    db = openDatabase(dataDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY'].includes(code)) {
+      throw new UserError(`cannot write the database ${file}: ${(error as Error).message} (run this as the account voix runs as, or as root)`);
+    }
+    throw error;
+  }
+  if (process.getuid?.() === 0) {
+    const owner = statSync(created ? dataDir : file);
+    if (owner.uid !== 0) {
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+        if (existsSync(f) && statSync(f).uid === 0) chownSync(f, owner.uid, owner.gid);
+      }
+    }
+  }
+  return db;
 }

@@ -11,6 +11,8 @@
  *   voix campaign create|import|list|start|pause|resume|stop|status|export ...
  *                                       outbound campaigns (campaign-commands.ts)
  *   voix dnc add|remove|list|import ... the do-not-call list (campaign-commands.ts)
+ *   voix bans [--json]                  sources banned for authentication failures (ban-commands.ts)
+ *   voix unban ADDRESS [--json]         lift a ban; the running voix applies it at once (SIGUSR2)
  *
  * Every command takes --config FILE. Exit codes: 0 success, 1 internal error
  * (a bug, or the server did not answer a reload), 2 user error (bad
@@ -21,6 +23,7 @@ import type { VoixConfig } from '../config/types.js';
 import { readActiveCalls, readRecentCalls, type CdrRow } from '../calls/cdr-store.js';
 import { readBindings } from '../store/sqlite-binding-store.js';
 import { VERSION, loadConfigAndPromptsReporting, loadConfigReporting, parseCommonArgs } from './args.js';
+import { bans, unban } from './ban-commands.js';
 import { campaign, dnc } from './campaign-commands.js';
 import { jsonOnly, parseOptions } from './options.js';
 import { EXIT_INTERNAL, EXIT_USER, UserError, formatTable, openExistingDatabase, out, printJson } from './output.js';
@@ -58,6 +61,9 @@ Commands:
                    take a number off the do-not-call list
   dnc list         the do-not-call list
   dnc import FILE  add the numbers of a file (one per line, or a CSV's first column)
+  bans             the sources banned for repeated authentication failures, and for how long
+  unban ADDRESS    lift a ban at once (the running voix is told); fail2ban's own is lifted with
+                   fail2ban-client set voix unbanip ADDRESS
   version          print the version
 
 status, reload, registrations, calls, user list/add/passwd, campaign
@@ -214,6 +220,10 @@ async function main(argv: string[]): Promise<number> {
       return campaign(args.configPath, extra);
     case 'dnc':
       return dnc(args.configPath, extra);
+    case 'bans':
+      return bans(args.configPath, extra);
+    case 'unban':
+      return unban(args.configPath, extra);
   }
   if (extra.length > 0) throw new UserError(`unexpected argument: ${extra[0]}`);
   switch (command) {

@@ -34,6 +34,8 @@ export interface BanListOptions extends BanListSettings {
   readonly clock: Clock;
   /** Called when a ban ends: on expiry (on time, from a clock timer), a manual unban, or eviction at the cap. */
   readonly onUnban?: (source: string, reason: UnbanReason) => void;
+  /** Called when a source is banned (not for a restored ban): the moment to store it. */
+  readonly onBan?: (ban: Ban) => void;
 }
 
 export interface FailureOutcome {
@@ -96,6 +98,7 @@ export class BanList {
   private readonly exempt = new BlockList();
   private readonly hasExemptions: boolean;
   private readonly onUnban: ((source: string, reason: UnbanReason) => void) | undefined;
+  private readonly onBan: ((ban: Ban) => void) | undefined;
   /**
    * Failure times per source, oldest first, never more than maxFailures long.
    * The map is kept in order of last failure, so stale sources sit at the front.
@@ -112,6 +115,7 @@ export class BanList {
     this.successClearsFailures = options.successClearsFailures ?? true;
     this.maxTracked = Math.max(1, options.maxTrackedSources ?? 100_000);
     this.onUnban = options.onUnban;
+    this.onBan = options.onBan;
     const exempt = options.exempt ?? [];
     exempt.forEach((entry, index) => {
       const cidr = parseCidr(entry);
@@ -173,6 +177,20 @@ export class BanList {
     return this.lift(source, 'manual');
   }
 
+  /**
+   * A ban from before a restart, until `expiresAt` (the list's clock); not
+   * reported to onBan. False, and nothing done, when it has expired, the
+   * source is exempt now or already banned.
+   */
+  restore(source: string, expiresAt: number): boolean {
+    const remaining = expiresAt - this.clock.now();
+    if (remaining <= 0 || this.isExempt(source) || this.active.has(source)) return false;
+    if (this.active.size >= this.maxTracked) return false;
+    const timer = this.clock.setTimer(remaining, () => this.lift(source, 'expired'));
+    this.active.set(source, { expiresAt, timer });
+    return true;
+  }
+
   /** Current bans, soonest expiry first. */
   bans(): Ban[] {
     const out: Ban[] = [];
@@ -213,6 +231,7 @@ export class BanList {
     // One timer per ban: bans are rare, and the unban must be reported on time.
     const timer = this.clock.setTimer(this.banMs, () => this.lift(source, 'expired'));
     this.active.set(source, { expiresAt: now + this.banMs, timer });
+    this.onBan?.({ source, expiresAt: now + this.banMs });
   }
 
   private lift(source: string, reason: UnbanReason): boolean {

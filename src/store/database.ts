@@ -112,6 +112,14 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE call_attempts ADD COLUMN sip_status INTEGER;
    ALTER TABLE call_attempts ADD COLUMN detail TEXT;
    CREATE INDEX campaign_contacts_due ON campaign_contacts (campaign_id, next_attempt_at) WHERE result IS NULL`,
+  // Sources banned for authentication failures (src/store/ban-store.ts): kept across restarts, listed
+  // and lifted by the CLI (`voix bans`, `voix unban`); ban_syncs counts the server's re-reads (SIGUSR2).
+  `CREATE TABLE bans (
+     source TEXT PRIMARY KEY,
+     banned_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   ALTER TABLE runtime_state ADD COLUMN ban_syncs INTEGER NOT NULL DEFAULT 0`,
 ];
 
 export const DATABASE_FILE = 'voix.db';

@@ -25,6 +25,8 @@ export interface RuntimeState {
   readonly lastReload: ReloadRecord | null;
   /** Registration of each trunk with register: true, as last written by the server. */
   readonly trunks: readonly TrunkRegistrationStatus[];
+  /** Times the server re-read the bans table (SIGUSR2, after `voix unban`): the CLI waits for this to grow. */
+  readonly banSyncs: number;
 }
 
 interface RuntimeStateRow {
@@ -38,6 +40,7 @@ interface RuntimeStateRow {
   reloads: number;
   last_reload: string | null;
   trunks: string | null;
+  ban_syncs: number | null;
 }
 
 export interface ServerStart {
@@ -70,6 +73,10 @@ export class RuntimeStateStore {
 
   recordTrunks(trunks: readonly TrunkRegistrationStatus[]): void {
     this.db.prepare('UPDATE runtime_state SET trunks = ? WHERE id = 1').run(JSON.stringify(trunks));
+  }
+
+  recordBanSync(): void {
+    this.db.prepare('UPDATE runtime_state SET ban_syncs = ban_syncs + 1 WHERE id = 1').run();
   }
 
   recordStop(at: number): void {
@@ -130,5 +137,6 @@ export function readRuntimeState(db: Db): RuntimeState | null {
     reloads: row.reloads,
     lastReload: parseReloadRecord(row.last_reload),
     trunks: parseTrunks(row.trunks),
+    banSyncs: row.ban_syncs ?? 0,
   };
 }

@@ -13,6 +13,7 @@ const STATE: RuntimeState = {
   reloads: 0,
   lastReload: null,
   trunks: [],
+  banSyncs: 0,
 };
 
 const probe = (exists: boolean, startTime: string | null): ProcessProbe => ({ exists: () => exists, startTime: () => startTime });

@@ -213,4 +213,41 @@ describe('parseCidr', () => {
   it.each(['10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/33', '2001:db8::/129', 'example.com/24', '10.0.0/8'])('refuses %s', (text) => {
     expect(parseCidr(text)).toBeNull();
   });
+
+  it('reports each new ban with its expiry, and not a restored one', () => {
+    const bans: Array<{ source: string; expiresAt: number }> = [];
+    const { clock, list } = setup({ banSeconds: 900, onBan: (ban) => bans.push(ban) });
+    const t0 = clock.now();
+    clock.advance(1000);
+    fail(list, SOURCE, 5);
+    list.restore('198.51.100.9', clock.now() + 60_000);
+
+    expect(bans).toEqual([{ source: SOURCE, expiresAt: t0 + 1000 + 900_000 }]);
+    expect(list.isBanned('198.51.100.9')).toBe(true);
+  });
+
+  it('restores a ban from before a restart until its own expiry, and lifts it then as expired', () => {
+    const { clock, list, unbans } = setup({ banSeconds: 900 });
+    const t0 = clock.now();
+    const restored = list.restore(SOURCE, t0 + 30_000);
+    clock.advance(29_999);
+    const stillBanned = list.isBanned(SOURCE);
+    clock.advance(1);
+
+    expect(restored).toBe(true);
+    expect(stillBanned).toBe(true);
+    expect(list.isBanned(SOURCE)).toBe(false);
+    expect(unbans).toEqual([[SOURCE, 'expired', t0 + 30_000]]);
+  });
+
+  it('does not restore an expired ban, a source exempt by now, or one already banned', () => {
+    const { clock, list } = setup({ exempt: ['10.0.0.0/8'] });
+    fail(list, SOURCE, 5);
+    const expiresAt = list.bans()[0]?.expiresAt;
+
+    expect(list.restore('198.51.100.1', clock.now())).toBe(false);
+    expect(list.restore('10.1.2.3', clock.now() + 60_000)).toBe(false);
+    expect(list.restore(SOURCE, clock.now() + 1)).toBe(false);
+    expect(list.bans()).toEqual([{ source: SOURCE, expiresAt }]);
+  });
 });

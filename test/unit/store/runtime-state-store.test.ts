@@ -40,6 +40,7 @@ describe('RuntimeStateStore', () => {
       reloads: 0,
       lastReload: null,
       trunks: [],
+      banSyncs: 0,
     });
     expect(reloaded).toMatchObject({ generation: 2, reloads: 2, lastReload: { status: 'applied', applied: ['users: added 1003'] } });
     expect(readRuntimeState(reader)?.stoppedAt).toBe(4000);
