@@ -195,7 +195,7 @@ export class VoixServer {
     });
     let restored = 0;
     for (const ban of banStore.active(clock.now())) {
-      // A source exempt by now (security.ban.exempt) is not banned again: its row goes.
+      // A row that cannot be restored (expired meanwhile) goes.
       if (bans.restore(ban.source, ban.expiresAt)) restored++;
       else banStore.remove(ban.source);
     }
