@@ -8,6 +8,7 @@
  * report it shows, and where voix is behind its peers.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { frenchApostrophes } from './typography.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aimsTable, comparisonTable, figuresOf, fr, ratioOf, writeMarkdownReport, type BenchReport, type Comparison } from './report.js';
@@ -192,8 +193,9 @@ function main(): void {
     '',
   ];
   for (const section of figures.sections) lines.push(`## ${section.title}`, '', section.markdown, '');
-  writeFileSync(path.join(ROOT, 'docs/performances.md'), lines.join('\n'));
+  writeFileSync(path.join(ROOT, 'docs/performances.md'), frenchApostrophes(lines.join('\n')));
   console.log(`docs/performances.md and ${plots.length} plots written from ${file}`);
 }
 
 main();
+
