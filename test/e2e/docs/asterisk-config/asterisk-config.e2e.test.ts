@@ -27,6 +27,7 @@ import {
   registerCleanup,
   registerDiagnosable,
   startBaresip,
+  runSipp,
   startSipp,
   useHarness,
   writeToneWav,
@@ -39,6 +40,9 @@ useHarness();
 
 const PAGE = fileURLToPath(new URL('../../../../docs/asterisk.md', import.meta.url));
 const OPERATOR = fileURLToPath(new URL('./uas-operator-registrar-digest-invite-expect-486.xml', import.meta.url));
+const OPERATOR_CALLS_IN = fileURLToPath(new URL('./uac-operator-invite-did-expect-200-then-bye.xml', import.meta.url));
+/** The operator's address here: its own, so that identify (by source address) never takes the phones (127.0.0.1) for it. */
+const OPERATOR_ADDRESS = '127.0.0.2';
 const MARKER = '; vérifié par le cas DOC-ASTERISK-01';
 
 /** Tones of the two phones, and of every prompt of the menu (so what 1001 hears from the menu is told from 1002's voice). */
@@ -90,6 +94,7 @@ function substitutions(ports: { tls: number; udp: number; operator: number }): S
       count: 2,
       why: "the operator's port: SIPp on a free port rather than 5060",
     },
+    { from: /^match = 198\.51\.100\.0\/24$/m, to: `match = ${OPERATOR_ADDRESS}`, count: 1, why: "the operator's address (the page's is a documentation range, RFC 5737)" },
   ];
 }
 
@@ -124,6 +129,7 @@ interface Lab {
   readonly caFile: string;
   readonly config: DocumentedConfig;
   readonly tlsPort: number;
+  readonly udpPort: number;
   readonly logDir: string;
   readonly dir: string;
 }
@@ -173,14 +179,14 @@ async function startDocumentedAsterisk(operatorPort: number): Promise<Lab> {
       { source: sounds, target: '/usr/share/asterisk/sounds/fr/custom' },
       { source: logDir, target: '/var/log/asterisk' },
     ],
-    hosts: { 'sip.operateur.example': '127.0.0.1' },
+    hosts: { 'sip.operateur.example': OPERATOR_ADDRESS },
   });
   registerCleanup('stop asterisk', () => asterisk.stop());
   registerDiagnosable({
     label: 'asterisk',
     diagnostics: () => `${asterisk.output().slice(-4000)}\n--- /var/log/asterisk/messages ---\n${logText(logDir).slice(-6000)}`,
   });
-  return { asterisk, caFile: certificates.caFile, config, tlsPort: tls, logDir, dir };
+  return { asterisk, caFile: certificates.caFile, config, tlsPort: tls, udpPort: udp, logDir, dir };
 }
 
 /** /var/log/asterisk/messages of the run (notice, warning, error). */
@@ -283,10 +289,20 @@ async function dial(lab: Lab, phone: Baresip, number: string): Promise<void> {
   expect(response.ok, `dial ${uri}: ${response.data}`).toBe(true);
 }
 
-/** The operator: SIPp as registrar and callee; `calls` dialogs (the registration is one) before it ends. */
-async function startOperator(config: DocumentedConfig, calls: number): Promise<SippRun> {
+/**
+ * The operator: SIPp as registrar and callee. With `calls`, it ends after
+ * that many dialogs (the registration is one); without, the test stops it.
+ */
+async function startOperator(config: DocumentedConfig, calls?: number): Promise<SippRun> {
   const auth = operatorAuth(config.pjsip);
-  return startSipp({ scenario: OPERATOR, calls, keys: { user: auth.username, password: auth.password }, timeoutMs: 40_000 });
+  return startSipp({
+    scenario: OPERATOR,
+    ...(calls === undefined ? {} : { calls }),
+    keys: { user: auth.username, password: auth.password },
+    localAddress: OPERATOR_ADDRESS,
+    bindLocal: true,
+    timeoutMs: 40_000,
+  });
 }
 
 it('DOC-ASTERISK-01: Asterisk 22 loads the pjsip.conf and extensions.conf of the page without error and registers the trunk with digest', async () => {
@@ -327,18 +343,21 @@ it('DOC-ASTERISK-01: Asterisk 22 loads the pjsip.conf and extensions.conf of the
   expect(lab.asterisk.cli('dialplan show national')).toMatch(/Include =>\s+'interne'/);
   expect(lab.asterisk.cli('dialplan show international')).toMatch(/Include =>\s+'national'/);
 
-  // The trunk registers to the operator, which checked the digest.
-  await waitForCli(lab.asterisk, 'pjsip show registrations', /^\s*operateur\/sip:\S+\s+operateur-auth\s+Registered/m, 10_000);
+  // The trunk registers to the operator, which checked the digest. Asterisk sends its first REGISTER 1 to 10 s
+  // after start-up (a random delay, res_pjsip_outbound_registration); `pjsip send register` would unregister first.
+  await waitForCli(lab.asterisk, 'pjsip show registrations', /^\s*operateur\/sip:\S+\s+operateur-auth\s+Registered/m, 15_000);
   const sipp = await operator.result();
   expect(sipp.logs).toContain(`register digest valid=true username="${operatorAuth(config.pjsip).username}"`);
   expect(sipp.messages).toMatch(/^REGISTER sip:sip\.operateur\.example:\d+ SIP\/2\.0/m);
+  // contact_user: the operator's calls come to the company's number, not to "s".
+  expect(sipp.messages).toMatch(new RegExp(`^Contact: <sip:${operatorAuth(config.pjsip).username}@127\\.0\\.0\\.1:${lab.udpPort}>`, 'm'));
 
   expect(pageErrors(lab.logDir)).toEqual([]);
 });
 
 it('DOC-ASTERISK-01: 1001 calls 1002 over TLS with SRTP (SDES) through the page\'s Asterisk and each hears the other; a phone without SRTP is refused', async () => {
   const config = await documentedConfig();
-  const operator = await startOperator(config, 1);
+  const operator = await startOperator(config);
   const lab = await startDocumentedAsterisk(operator.localPort);
   const a = await startPhone(lab, '1001', TONE_1001_HZ);
   const b = await startPhone(lab, '1002', TONE_1002_HZ);
@@ -383,11 +402,11 @@ it('DOC-ASTERISK-01: 1001 calls 1002 over TLS with SRTP (SDES) through the page\
   expect(pageErrors(lab.logDir, [/res_pjsip_session\.c:\s+1004: Couldn't negotiate stream \d+:audio/])).toEqual([]);
 });
 
-it('DOC-ASTERISK-01: the classes of the page: 1002 (interne) cannot call 0145678901, 1001 (national) goes out by the trunk; 3000 answers with the menu', async () => {
+it('DOC-ASTERISK-01: the classes of the page: 1002 (interne) cannot call 0145678901, 1001 (national) goes out by the trunk; the menu answers 3000, its key 1 rings the group 2000, and the operator\'s calls to 0123456789 reach it', async () => {
   const config = await documentedConfig();
-  const operator = await startOperator(config, 2);
+  // The trunk's registration comes at any time in the first 10 s: the operator answers it, the test does not wait for it.
+  const operator = await startOperator(config);
   const lab = await startDocumentedAsterisk(operator.localPort);
-  await waitForCli(lab.asterisk, 'pjsip show registrations', /Registered/, 10_000);
   const a = await startPhone(lab, '1001', TONE_1001_HZ);
   const b = await startPhone(lab, '1002', TONE_1002_HZ);
 
@@ -402,7 +421,7 @@ it('DOC-ASTERISK-01: the classes of the page: 1002 (interne) cannot call 0145678
   await dial(lab, a.phone, NATIONAL_NUMBER);
   await a.phone.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, aSince);
   const busy = finalInviteResponse(a.phone);
-  const sipp = await operator.result();
+  const sipp = await operator.stop();
 
   expect(refused?.firstLine).toMatch(/^SIP\/2\.0 404 /);
   expect(busy?.firstLine).toMatch(/^SIP\/2\.0 486 /);
@@ -410,7 +429,7 @@ it('DOC-ASTERISK-01: the classes of the page: 1002 (interne) cannot call 0145678
   expect(sipp.logs).toContain(`invite INVITE ${expectedUri}`);
   // One INVITE reached the operator: 1001's, not 1002's.
   expect(sipp.messages.match(/^INVITE sip:/gm)?.length).toBe(1);
-  expect(sipp, sipp.errors).toMatchObject({ successful: 2, failed: 0 });
+  expect(sipp.errors, 'unexpected messages at the operator').not.toMatch(/Unexpected|Aborting/i);
 
   // The menu: 3000 answers and plays its greeting (open or closed, whichever the clock says; both are the prompt tone here).
   const menuSince = a.phone.mark();
@@ -420,6 +439,36 @@ it('DOC-ASTERISK-01: the classes of the page: 1002 (interne) cannot call 0145678
   expect((await a.phone.command('hangup')).ok).toBe(true);
   await a.phone.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, menuSince);
   await expectHeardTone(a.recordDir, TONE_PROMPT_HZ, 1.5, '1001 heard from the menu');
+
+  // Key 1 of the menu (RFC 4733 from 1003): the group 2000 rings 1001 and 1002 together; 1002 answers.
+  const c = await startPhone(lab, '1003', TONE_PROMPT_HZ);
+  const cSince = c.phone.mark();
+  const ringSince = { a: a.phone.mark(), b: b.phone.mark() };
+  await dial(lab, c.phone, '3000');
+  await c.phone.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 10_000, cSince);
+  await c.phone.pressKey('1');
+  // "1" also starts 1001-1004 (direct dialling): Asterisk waits TIMEOUT(digit) = 3 s for another digit.
+  await a.phone.waitForEvent((e) => e.type === 'CALL_INCOMING', 10_000, ringSince.a);
+  await b.phone.waitForEvent((e) => e.type === 'CALL_INCOMING', 10_000, ringSince.b);
+  expect((await b.phone.command('accept')).ok).toBe(true);
+  await b.phone.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 10_000, ringSince.b);
+  const groupChannels = lab.asterisk.cli('core show channels concise');
+  expect((await c.phone.command('hangup')).ok).toBe(true);
+  await b.phone.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, ringSince.b);
+  await a.phone.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, ringSince.a);
+  expect(groupChannels).toMatch(/^PJSIP\/1003-\w+!interne!2000!1!Up!Dial!PJSIP\/1001&PJSIP\/1002,20!/m);
+
+  // The operator calls the company's number from its address: identify, context entrant, the menu answers.
+  const inbound = await runSipp({
+    scenario: OPERATOR_CALLS_IN,
+    remote: `127.0.0.1:${lab.udpPort}`,
+    service: '0123456789',
+    localAddress: OPERATOR_ADDRESS,
+    calls: 1,
+    timeoutMs: 20_000,
+  });
+  expect(inbound, inbound.errors).toMatchObject({ exitCode: 0, successful: 1, failed: 0 });
+  expect(inbound.logs).toMatch(/answered with m=audio \d+ RTP\/AVP 8/);
 
   expect(pageErrors(lab.logDir)).toEqual([]);
 });
