@@ -2,7 +2,7 @@
  * DOC-ASTERISK-01: the Asterisk 22 configuration that docs/asterisk.md shows
  * (pjsip.conf and extensions.conf) is what runs here. The ```ini blocks of
  * the page whose first line is MARKER are read as the reader sees them, and
- * changed only by the replacements listed in SUBSTITUTIONS (addresses and
+ * changed only by the replacements of substitutions() (addresses and
  * ports of this machine); Asterisk runs them from the benchmark's root file
  * system (bench/peers/asterisk.ts: Debian unstable's asterisk package, chroot
  * in a private mount namespace).
