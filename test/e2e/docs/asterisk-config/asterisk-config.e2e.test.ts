@@ -202,12 +202,10 @@ function logText(logDir: string): string {
  * Warnings and errors of the modules that read the page's two files or run
  * its calls. Asterisk loads every module it has (autoload), and many of them
  * complain at start-up about their own missing file (voicemail.conf,
- * queues.conf…): that is not about the page, and neither is the PJSIP
- * configuration wizard's missing pjsip_wizard.conf (a file the page does not
- * use; Debian's package installs a sample of it).
+ * queues.conf, pjsip_wizard.conf…): that is not about the page.
  */
-const PAGE_MODULES = /\b(?:WARNING|ERROR)\[\d+\](?:\[[^\]]*\])? (?:res_pjsip[\w/]*\.c|chan_pjsip\.c|pjproject|config\.c|pbx_config\.c|pbx\.c|pbx_builtins\.c|app_dial\.c|file\.c|res_srtp\.c|res_rtp_asterisk\.c|sdp\w*\.c|res_sorcery_config\.c: .*'pjsip\.conf')/;
-const NOT_ABOUT_THE_PAGE = /res_pjsip_config_wizard\.c: Unable to load config file 'pjsip_wizard\.conf'/;
+const PAGE_MODULES = /\b(?:WARNING|ERROR)\[\d+\](?:\[[^\]]*\])? (?:res_pjsip[\w/]*\.c|chan_pjsip\.c|pjproject|config\.c|config_options\.c|res_sorcery_config\.c|pbx_config\.c|pbx\.c|pbx_builtins\.c|app_dial\.c|file\.c|res_srtp\.c|res_rtp_asterisk\.c|sdp\w*\.c):/;
+const NOT_ABOUT_THE_PAGE = /Unable to load config file '(?!pjsip\.conf'|extensions\.conf')[^']+'/;
 
 function pageErrors(logDir: string, expected: RegExp[] = []): string[] {
   return logText(logDir)
