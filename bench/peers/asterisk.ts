@@ -14,6 +14,11 @@
  * Cache: $VOIX_BENCH_CACHE or /var/cache/voix-bench; the root file system
  * is about 370 MB and takes about a minute to build (needs mmdebstrap and
  * network access to the Debian mirror apt already uses).
+ *
+ * The end-to-end case DOC-ASTERISK-01 (test/e2e/docs/asterisk-config) runs
+ * the configuration of docs/asterisk.md with the same functions: its own
+ * pjsip.conf and extensions.conf (configFiles), its TLS key under
+ * /etc/asterisk/keys, and its prompts and log directory bind-mounted (binds).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +80,19 @@ export interface AsteriskOptions {
   readonly pjsip?: readonly string[];
   /** More lines for every PJSIP endpoint, e.g. ['media_encryption = sdes']. */
   readonly endpointOptions?: readonly string[];
+  /**
+   * Files of /etc/asterisk written after the generated ones, replacing a
+   * generated file of the same name: a whole pjsip.conf, or keys/asterisk.crt.
+   */
+  readonly configFiles?: Readonly<Record<string, string | Buffer>>;
+  /**
+   * Host directories bind-mounted into the root file system, in Asterisk's
+   * private mount namespace only (nothing is left in the cached tree but the
+   * empty mount point): a temp dir over /var/log/asterisk, say.
+   */
+  readonly binds?: readonly { readonly source: string; readonly target: string }[];
+  /** More names for /etc/hosts (there is no resolver here): name → address. */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 export interface Asterisk {
@@ -83,6 +101,8 @@ export interface Asterisk {
   asteriskPid(): number | null;
   /** Runs a CLI command (asterisk -rx) and returns its output. */
   cli(command: string): string;
+  /** What the process printed so far (its console, stdout and stderr). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -149,15 +169,27 @@ function writeConfig(rootfs: string, options: AsteriskOptions): void {
   };
   rmSync(etc, { recursive: true, force: true });
   mkdirSync(etc, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(etc, name), text);
+  for (const [name, text] of Object.entries({ ...files, ...options.configFiles })) {
+    mkdirSync(path.dirname(path.join(etc, name)), { recursive: true });
+    writeFileSync(path.join(etc, name), text);
+  }
+  // A fresh database each run: contacts registered in an earlier run (of a benchmark, or of DOC-ASTERISK-01,
+  // which share this root file system and its user names) would be dialled too.
+  rmSync(path.join(rootfs, 'var/lib/asterisk/astdb.sqlite3'), { force: true });
+  for (const bind of options.binds ?? []) mkdirSync(path.join(rootfs, bind.target), { recursive: true });
   const sounds = path.join(rootfs, ASTERISK_SOUNDS_DIR);
   mkdirSync(sounds, { recursive: true });
   for (const [name, data] of Object.entries(options.sounds ?? {})) writeFileSync(path.join(sounds, name), data);
   // No resolver here: the host's own name must resolve from /etc/hosts (TESTING.md).
   const hostname = (spawnSync('hostname', { encoding: 'utf8' }).stdout ?? 'localhost').trim();
-  writeFileSync(path.join(rootfs, 'etc/hosts'), `127.0.0.1 localhost ${hostname}\n`);
+  const hosts = Object.entries(options.hosts ?? {}).map(([name, address]) => `${address} ${name}\n`);
+  writeFileSync(path.join(rootfs, 'etc/hosts'), [`127.0.0.1 localhost ${hostname}\n`, ...hosts].join(''));
   // /var/run is an absolute symbolic link to /run: resolved from outside the chroot it would be the host's.
   mkdirSync(path.join(rootfs, 'run/asterisk'), { recursive: true });
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Starts Asterisk in its root file system; resolves once it is fully booted. */
@@ -169,6 +201,7 @@ export async function startAsterisk(options: AsteriskOptions): Promise<Asterisk>
     'set -e',
     `mount --bind /proc ${root}/proc`,
     `mount --bind /dev ${root}/dev`,
+    ...(options.binds ?? []).map((bind) => `mount --bind ${shellQuote(bind.source)} ${shellQuote(path.join(root, bind.target))}`),
     `exec ${[...options.pin, 'chroot', root, 'asterisk', '-f', '-n', '-q'].join(' ')}`,
   ].join('\n');
   const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -198,6 +231,7 @@ export async function startAsterisk(options: AsteriskOptions): Promise<Asterisk>
     child,
     asteriskPid,
     cli,
+    output: () => output,
     stop: async () => {
       if (child.exitCode !== null) return;
       cli('core stop now');
