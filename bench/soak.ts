@@ -6,6 +6,7 @@
  *
  *   npm run build && npm run bench:soak -- [--minutes 30] [--calls 100] [--call-seconds 60]
  *        [--sample-seconds 60] [--rate 10] [--workers 0] [--json FILE] [--keep]
+ *   npm run bench:soak -- --report FILE.json     the report of an earlier run, again (soak-report.ts)
  *
  * voix runs as in production (node dist/server.js --config <generated
  * yaml>, UDP on 127.0.0.1, digest MD5, users 1001 and 1002, the
@@ -43,7 +44,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rtpPcap } from '../test/e2e/harness/rtp.js';
-import { freePort, killOnExit, machineLine, processCpuMs, processRssBytes, stopProcess, table, takeBenchLock, threadSchedMs } from './relay-machine.js';
+import { freePort, killOnExit, machineLine, processCpuMs, processRssBytes, stopProcess, takeBenchLock, threadSchedMs } from './relay-machine.js';
+import { soakReport, type Sample, type SoakSettings } from './soak-report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -70,42 +72,9 @@ const jsonFile = option('json');
 /** Keep the run's directory (voix.log, SIPp's error files) instead of removing it. */
 const keep = process.argv.includes('--keep');
 
-/** Below this steady span, a slope says more about garbage collection than about a leak. */
-const MIN_SLOPE_SPAN_S = 600;
-
-function steadySpan(steady: readonly { atSeconds: number }[]): number {
-  return (steady[steady.length - 1]?.atSeconds ?? 0) - (steady[0]?.atSeconds ?? 0);
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
-interface Sample {
-  /** Seconds since the calls started (negative: before). */
-  readonly atSeconds: number;
-  readonly label: string;
-  readonly rssMiB: number;
-  readonly openFds: number;
-  readonly heapMiB: number;
-  readonly lagSmoothedMs: number;
-  /** The interval's 99th percentile of lag samples, as the bound of its histogram bucket (ms). */
-  readonly lagP99Ms: number;
-  readonly lagMaxBucketMs: number;
-  readonly cpuPercent: number;
-  /** Time voix's main thread was runnable but waiting for a core, over the interval (ms): lag that comes from the machine, not from voix. */
-  readonly mainThreadWaitMs: number;
-  /** CPU time the hypervisor took from this virtual machine over the interval, all cores (ms, /proc/stat steal): a pause no process saw coming. */
-  readonly stealMs: number;
-  /** New requests voix answered 503 for overload over the interval. */
-  readonly overloadRefused: number;
-  readonly callsActive: number;
-  readonly relays: number;
-  readonly serverTransactions: number;
-  readonly callsEnded: number;
-  readonly callsEndedAbnormally: number;
-  readonly sippCallsUp: number;
-  readonly sippFailed: number;
-}
 
 type Metrics = Map<string, number>;
 
@@ -170,21 +139,6 @@ function sippStats(file: string): Record<string, string> {
   return Object.fromEntries(header.map((h, i) => [h, last[i] ?? '']));
 }
 
-/** Least-squares slope of y over x. */
-function slope(points: ReadonlyArray<readonly [number, number]>): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? Number.NaN : num / den;
-}
-
 function sippArgs(remote: string | null, scenario: string, extra: string[]): string[] {
   return [...(remote === null ? [] : [remote]), '-sf', scenario, '-t', 'u1', '-i', '127.0.0.1', '-nostdin', ...extra];
 }
@@ -244,6 +198,13 @@ async function startVoix(dir: string, adminPort: number): Promise<{ child: Child
 }
 
 async function main(): Promise<void> {
+  const saved = option('report');
+  if (saved !== undefined) {
+    // The report of an earlier run, from its JSON: nothing runs.
+    const run = JSON.parse(readFileSync(saved, 'utf8')) as SoakSettings & { samples: Sample[] };
+    process.stdout.write(`${soakReport(run, run.samples)}\n`);
+    return;
+  }
   if (!existsSync(path.join(ROOT, 'dist/server.js'))) throw new Error('dist/server.js is missing: run npm run build first');
   if (process.getuid?.() !== 0) throw new Error('SIPp plays RTP from a pcap through a raw socket: run as root');
   await takeBenchLock('soak', say);
@@ -347,44 +308,10 @@ async function main(): Promise<void> {
   await stopProcess(uas);
   await stopProcess(voix.child, 35_000);
 
-  const steady = samples.filter((s) => s.label.startsWith('minute') && s.atSeconds >= Math.max(sampleSeconds * 2, callSeconds));
-  const perHour = (pick: (s: Sample) => number): number => slope(steady.map((s) => [s.atSeconds / 3600, pick(s)] as const));
-  const rows = samples.map((s) => [
-    s.label,
-    String(s.atSeconds),
-    s.rssMiB.toFixed(1),
-    String(s.openFds),
-    s.heapMiB.toFixed(1),
-    s.lagSmoothedMs.toFixed(1),
-    Number.isNaN(s.lagP99Ms) ? '-' : String(s.lagP99Ms),
-    Number.isNaN(s.lagMaxBucketMs) ? '-' : String(s.lagMaxBucketMs),
-    s.cpuPercent.toFixed(0),
-    s.mainThreadWaitMs.toFixed(0),
-    s.stealMs.toFixed(0),
-    String(s.overloadRefused),
-    String(s.callsActive),
-    String(s.relays),
-    String(s.serverTransactions),
-    String(s.callsEnded),
-    String(s.callsEndedAbnormally),
-    Number.isNaN(s.sippFailed) ? '-' : String(s.sippFailed),
-  ]);
-  const report = [
-    `soak: ${calls} concurrent calls of ${callSeconds} s (new ones at up to ${rate}/s as others end), ${minutes} min, sampled every ${sampleSeconds} s`,
-    `workload: SIPp UAC → voix → SIPp UAS (-rtp_echo), UDP, digest MD5, one PCMU stream each way per call; ${workers === 0 ? 'one media thread per core' : `${workers} media thread(s)`}; voix, SIPp and this process share the machine`,
-    machineLine(),
-    '',
-    table(
-      ['sample', 't (s)', 'RSS MiB', 'fds', 'heap MiB', 'lag ms', 'lag p99 ≤ ms', 'lag max ≤ ms', 'CPU %', 'main wait ms', 'steal ms', '503', 'calls', 'relays', 'server tx', 'calls ended', 'not normal', 'SIPp failed'],
-      rows,
-    ),
-    '',
-    steady.length >= 2
-      ? `slopes over the ${steady.length} steady samples (from t=${steady[0]?.atSeconds ?? 0}s), per hour: RSS ${perHour((s) => s.rssMiB).toFixed(1)} MiB, fds ${perHour((s) => s.openFds).toFixed(1)}, heap ${perHour((s) => s.heapMiB).toFixed(1)} MiB, lag ${perHour((s) => s.lagSmoothedMs).toFixed(2)} ms${steadySpan(steady) < MIN_SLOPE_SPAN_S ? ` (over ${steadySpan(steady)} s only: garbage collection moves RSS and heap by megabytes, a slope needs ${MIN_SLOPE_SPAN_S / 60} min or more)` : ''}`
-      : `slopes: fewer than 2 steady samples (the first ${Math.max(sampleSeconds * 2, callSeconds)} s are the ramp): run longer for curves`,
-  ].join('\n');
+  const settings: SoakSettings = { minutes, calls, callSeconds, sampleSeconds, rate, workers, machine: machineLine() };
+  const report = soakReport(settings, samples);
   process.stdout.write(`${report}\n`);
-  if (jsonFile !== undefined) writeFileSync(jsonFile, `${JSON.stringify({ minutes, calls, callSeconds, sampleSeconds, rate, workers, machine: machineLine(), samples }, null, 2)}\n`);
+  if (jsonFile !== undefined) writeFileSync(jsonFile, `${JSON.stringify({ ...settings, samples }, null, 2)}\n`);
   if (keep) say(`run directory kept: ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { slope, soakReport, steadySamples, windowRows, type Sample } from '../../../bench/soak-report.js';
+
+const SETTINGS = { minutes: 120, calls: 100, callSeconds: 60, sampleSeconds: 60, rate: 10, workers: 0, machine: 'test machine' };
+
+/** One sample a minute for `minutes`, RSS from `rss(minute)`. */
+function run(minutes: number, rss: (minute: number) => number): Sample[] {
+  return Array.from({ length: minutes }, (_, i) => ({
+    atSeconds: (i + 1) * 60,
+    label: `minute ${i + 1}.0`,
+    rssMiB: rss(i + 1),
+    openFds: 635,
+    heapMiB: 28,
+    lagSmoothedMs: 0.2,
+    lagP99Ms: 5,
+    lagMaxBucketMs: 5,
+    cpuPercent: 19,
+    mainThreadWaitMs: 180,
+    stealMs: 10,
+    overloadRefused: 0,
+    callsActive: 100,
+    relays: 100,
+    serverTransactions: 0,
+    callsEnded: 100 * i,
+    callsEndedAbnormally: 0,
+    sippCallsUp: 100,
+    sippFailed: 0,
+  }));
+}
+
+describe('soak report', () => {
+  it('fits a least-squares slope', () => {
+    expect(slope([[0, 1], [1, 3], [2, 5]])).toBeCloseTo(2);
+    expect(slope([[0, 1]])).toBeNaN();
+  });
+
+  it('leaves the ramp out of the steady part', () => {
+    expect(steadySamples(SETTINGS, run(5, () => 100)).map((s) => s.atSeconds)).toEqual([120, 180, 240, 300]);
+  });
+
+  it('tells a plateau from a leak window by window', () => {
+    // Plateau: rises over the first 15 minutes, then flat at 130 MiB. Leak: 30 MiB more every hour, all along.
+    const plateau = windowRows(steadySamples(SETTINGS, run(120, (m) => (m < 15 ? 100 + 2 * m : 130))));
+    const leak = windowRows(steadySamples(SETTINGS, run(120, (m) => 100 + m / 2)));
+    expect(plateau.map((r) => r[0])).toEqual(['2-31 min', '32-61 min', '62-91 min', '92-120 min']);
+    expect(plateau.slice(1).map((r) => Number(r[4]))).toEqual([0, 0, 0]);
+    expect(plateau.slice(1).map((r) => r[2])).toEqual(['130.0', '130.0', '130.0']);
+    expect(leak.map((r) => Number(r[4]))).toEqual([30, 30, 30, 30]);
+  });
+
+  it('prints the windows only for a run long enough to have two', () => {
+    expect(soakReport(SETTINGS, run(120, () => 130))).toContain('steady part by windows of 30 min:');
+    expect(soakReport({ ...SETTINGS, minutes: 30 }, run(30, () => 130))).not.toContain('windows of 30 min');
+  });
+});
