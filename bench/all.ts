@@ -28,9 +28,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAsteriskRootfs } from './peers/asterisk.js';
-import { ensureKamailioRootfs } from './peers/kamailio.js';
-import { ensureRtpengineRootfs } from './peers/rtpengine.js';
+import { ASTERISK_ROOTFS } from './peers/asterisk.js';
+import { KAMAILIO_ROOTFS } from './peers/kamailio.js';
+import { RTPENGINE_ROOTFS } from './peers/rtpengine.js';
+import { buildRootfs } from './peers/rootfs.js';
 import { takeBenchLock } from './relay-machine.js';
 import { WORKLOADS, type WorkloadName } from './report/workloads.js';
 import { writeMarkdownReport, type BenchReport, type WorkloadRun } from './report/report.js';
@@ -107,11 +108,10 @@ async function main(): Promise<void> {
     say('building voix (npm run build)');
     if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
   }
-  // The peers' root file systems, built once (a few minutes the first time).
-  const peers = new Set(wanted.flatMap((name) => WORKLOADS[name].peers));
-  if (peers.has('asterisk')) ensureAsteriskRootfs(say);
-  if (peers.has('kamailio')) ensureKamailioRootfs(say);
-  if (peers.has('rtpengine')) ensureRtpengineRootfs(say);
+  // The peers' root file systems, built once, side by side (downloads and unpacking overlap).
+  const peers = new Set<string>(wanted.flatMap((name) => WORKLOADS[name].peers));
+  const specs = [ASTERISK_ROOTFS, KAMAILIO_ROOTFS, RTPENGINE_ROOTFS].filter((spec) => peers.has(spec.peer.toLowerCase()));
+  await Promise.all(specs.map((spec) => buildRootfs(spec, say)));
   const prepareSeconds = (Date.now() - started) / 1000;
 
   const outDir = path.resolve(option('out') ?? path.join(ROOT, 'bench/results'));

@@ -21,41 +21,29 @@
  * /etc/asterisk/keys, and its prompts and log directory bind-mounted (binds).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { debianMirror, ensureRootfs, type RootfsSpec } from './rootfs.js';
 
-const CACHE = process.env.VOIX_BENCH_CACHE ?? '/var/cache/voix-bench';
 /** Where `sounds` go inside the root file system: Playback() takes an absolute path without the extension. */
 export const ASTERISK_SOUNDS_DIR = '/var/lib/voix-bench';
-const ROOTFS = path.join(CACHE, 'asterisk-sid');
 
-/** The mirror this machine's apt uses (deb822 sources, then the classic list). */
-export function debianMirror(): string {
-  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
-    if (!existsSync(file)) continue;
-    const text = readFileSync(file, 'utf8');
-    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
-    if (uri !== undefined) return uri;
-  }
-  return 'http://deb.debian.org/debian';
-}
+export { debianMirror } from './rootfs.js';
 
-/** The root file system with Asterisk, built when missing; resolves with its path. */
+/** Debian unstable's asterisk (Asterisk 22). */
+export const ASTERISK_ROOTFS: RootfsSpec = {
+  peer: 'Asterisk',
+  name: 'asterisk-sid',
+  marker: 'usr/sbin/asterisk',
+  describe: 'Debian unstable, asterisk',
+  options: ['--aptopt=Acquire::Check-Valid-Until "false"', '--include=asterisk'],
+  suite: 'sid',
+  mirrors: () => [debianMirror()],
+};
+
+/** The root file system with Asterisk, built when missing; returns its path. */
 export function ensureAsteriskRootfs(say: (line: string) => void): string {
-  if (existsSync(path.join(ROOTFS, 'usr/sbin/asterisk'))) return ROOTFS;
-  if (spawnSync('mmdebstrap', ['--version']).status !== 0) throw new Error('mmdebstrap is needed to build the Asterisk root file system (apt-get install mmdebstrap)');
-  mkdirSync(CACHE, { recursive: true });
-  const partial = `${ROOTFS}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  say(`building ${ROOTFS} with mmdebstrap (Debian unstable, asterisk; about a minute)`);
-  const built = spawnSync(
-    'mmdebstrap',
-    ['--variant=minbase', '--aptopt=Acquire::Check-Valid-Until "false"', '--include=asterisk', 'sid', partial, debianMirror()],
-    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
-  );
-  if (built.status !== 0) throw new Error(`mmdebstrap failed: ${built.stderr.slice(-2000)}`);
-  renameSync(partial, ROOTFS);
-  return ROOTFS;
+  return ensureRootfs(ASTERISK_ROOTFS, say);
 }
 
 /** Asterisk's version line (`asterisk -V` in the root file system). */

@@ -17,31 +17,28 @@
  * to build (needs mmdebstrap and network access to the Debian mirror).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { debianMirror } from './asterisk.js';
+import { debianMirror, ensureRootfs, type RootfsSpec } from './rootfs.js';
 
-const CACHE = process.env.VOIX_BENCH_CACHE ?? '/var/cache/voix-bench';
-const ROOTFS = path.join(CACHE, 'kamailio-bookworm');
 /** Inside the root file system. */
 const DATABASE = '/var/lib/voix-bench/kamailio.sqlite';
 
-/** The root file system with Kamailio, built when missing; resolves with its path. */
+/** Debian 12's Kamailio 5.6 with its SQLite modules. */
+export const KAMAILIO_ROOTFS: RootfsSpec = {
+  peer: 'Kamailio',
+  name: 'kamailio-bookworm',
+  marker: 'usr/sbin/kamailio',
+  describe: 'Debian 12, kamailio',
+  options: ['--include=kamailio,kamailio-sqlite-modules'],
+  suite: 'bookworm',
+  mirrors: () => [debianMirror()],
+};
+
+/** The root file system with Kamailio, built when missing; returns its path. */
 export function ensureKamailioRootfs(say: (line: string) => void): string {
-  if (existsSync(path.join(ROOTFS, 'usr/sbin/kamailio'))) return ROOTFS;
-  if (spawnSync('mmdebstrap', ['--version']).status !== 0) throw new Error('mmdebstrap is needed to build the Kamailio root file system (apt-get install mmdebstrap)');
-  mkdirSync(CACHE, { recursive: true });
-  const partial = `${ROOTFS}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  say(`building ${ROOTFS} with mmdebstrap (Debian 12, kamailio; about a minute)`);
-  const built = spawnSync('mmdebstrap', ['--variant=minbase', '--include=kamailio,kamailio-sqlite-modules', 'bookworm', partial, debianMirror()], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-  });
-  if (built.status !== 0) throw new Error(`mmdebstrap failed: ${built.stderr.slice(-2000)}`);
-  renameSync(partial, ROOTFS);
-  return ROOTFS;
+  return ensureRootfs(KAMAILIO_ROOTFS, say);
 }
 
 /** Kamailio's version line (`kamailio -v` in the root file system). */

@@ -25,12 +25,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { debianMirror } from './asterisk.js';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { debianMirror, ensureRootfs, type RootfsSpec } from './rootfs.js';
 
-const CACHE = process.env.VOIX_BENCH_CACHE ?? '/var/cache/voix-bench';
-const ROOTFS = path.join(CACHE, 'rtpengine-bookworm');
 
 /** The security archive next to the mirror apt uses (deb822 sources), or Debian's. */
 function securityMirror(): string {
@@ -42,22 +39,20 @@ function securityMirror(): string {
   return 'http://deb.debian.org/debian-security';
 }
 
-/** The root file system with rtpengine, built when missing; resolves with its path. */
+/** Debian 12's rtpengine (daemon only: user-space forwarding), security updates included. */
+export const RTPENGINE_ROOTFS: RootfsSpec = {
+  peer: 'rtpengine',
+  name: 'rtpengine-bookworm',
+  marker: 'usr/bin/rtpengine',
+  describe: 'Debian 12, rtpengine-daemon',
+  options: ['--include=rtpengine-daemon'],
+  suite: 'bookworm',
+  mirrors: () => [`deb ${debianMirror()} bookworm main`, `deb ${securityMirror()} bookworm-security main`],
+};
+
+/** The root file system with rtpengine, built when missing; returns its path. */
 export function ensureRtpengineRootfs(say: (line: string) => void): string {
-  if (existsSync(path.join(ROOTFS, 'usr/bin/rtpengine'))) return ROOTFS;
-  if (spawnSync('mmdebstrap', ['--version']).status !== 0) throw new Error('mmdebstrap is needed to build the rtpengine root file system (apt-get install mmdebstrap)');
-  mkdirSync(CACHE, { recursive: true });
-  const partial = `${ROOTFS}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  say(`building ${ROOTFS} with mmdebstrap (Debian 12, rtpengine-daemon; about a minute)`);
-  const built = spawnSync(
-    'mmdebstrap',
-    ['--variant=minbase', '--include=rtpengine-daemon', 'bookworm', partial, `deb ${debianMirror()} bookworm main`, `deb ${securityMirror()} bookworm-security main`],
-    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
-  );
-  if (built.status !== 0) throw new Error(`mmdebstrap failed: ${built.stderr.slice(-2000)}`);
-  renameSync(partial, ROOTFS);
-  return ROOTFS;
+  return ensureRootfs(RTPENGINE_ROOTFS, say);
 }
 
 /** The package's version (dpkg in the root file system), e.g. "rtpengine 10.5.3.5-1+deb12u1". */
