@@ -59,7 +59,7 @@ export interface BoundListener {
   readonly port: number;
 }
 
-function usersFromConfig(config: VoixConfig): UserDirectory {
+export function usersFromConfig(config: VoixConfig): UserDirectory {
   const users: DirectoryUser[] = config.users.map((u) => ({
     extension: u.extension,
     name: u.displayName ?? u.extension,
