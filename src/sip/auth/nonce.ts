@@ -7,6 +7,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
+import { fillRandom } from '../../util/random-pool.js';
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid' | 'replayed';
 
@@ -59,7 +60,7 @@ export class NonceManager {
   issue(): string {
     const nonce = Buffer.alloc(NONCE_BYTES);
     nonce.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.now()))), 0);
-    randomBytes(RANDOM_BYTES).copy(nonce, TIME_BYTES);
+    fillRandom(nonce, TIME_BYTES, RANDOM_BYTES);
     this.mac(nonce.subarray(0, TIME_BYTES + RANDOM_BYTES)).copy(nonce, TIME_BYTES + RANDOM_BYTES);
     return nonce.toString('base64url');
   }
