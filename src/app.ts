@@ -35,6 +35,7 @@ import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
+import { BatchingBindingStore } from './store/batching-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
@@ -72,6 +73,15 @@ export function usersFromConfig(config: VoixConfig): UserDirectory {
     srtp: u.srtp,
   }));
   return new MapUserDirectory(users);
+}
+
+/** Bindings in SQLite, the changes of one event-loop turn in one transaction (batching-binding-store.ts). */
+export function bindingStore(db: Db, logger: Logger): BatchingBindingStore {
+  const inTransaction = db.transaction((work: () => void) => work());
+  return new BatchingBindingStore(new SqliteBindingStore(db), {
+    transaction: (work) => inTransaction(work),
+    onCallbackError: (error) => logger.error('internal error after storing registrations', { error }),
+  });
 }
 
 function stripBrackets(host: string): string {
@@ -232,7 +242,7 @@ export class VoixServer {
     });
     const registrar = new Registrar({
       clock,
-      store: new SqliteBindingStore(db),
+      store: bindingStore(db, logger),
       settings: runtime.view((c) => c.registrar),
       logger: logger.child({ component: 'registrar' }),
       isLocalHost,
