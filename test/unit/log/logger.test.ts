@@ -47,3 +47,22 @@ describe('JSON logger', () => {
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'error', msg: 'shown', x: 1, error: { name: 'Error', message: 'boom' } });
   });
 });
+
+describe('JSON logger values', () => {
+  it('writes errors, bigints and nested objects as before, and plain values as JSON', () => {
+    const { logger, lines } = capture();
+    const error = new Error('boom');
+
+    logger.info('plain', { s: 'a"b', n: 1.5, t: true, z: null, u: undefined });
+    logger.info('rich', { big: 12n, nested: { error, list: [1n, 'x'] } });
+
+    expect(lines[0]).toBe('{"time":"2026-11-27T12:00:00.000Z","level":"info","msg":"plain","s":"a\\"b","n":1.5,"t":true,"z":null}\n');
+    expect(JSON.parse(lines[1] as string)).toEqual({
+      time: '2026-11-27T12:00:00.000Z',
+      level: 'info',
+      msg: 'rich',
+      big: '12',
+      nested: { error: { name: 'Error', message: 'boom', stack: error.stack }, list: ['1', 'x'] },
+    });
+  });
+});
