@@ -215,7 +215,9 @@ async function startStack(voix: Voix, config: VoixConfig, logFile: string): Prom
       return runtime.current().auth.algorithms;
     },
     get md5OnlyUserAgents() {
-      return runtime.current().auth.md5OnlyUserAgents.map((p) => p.toLowerCase());
+      // As app.ts reads it (lowerCased, once per list); a tree built before it existed lower-cases at each challenge.
+      const list = runtime.current().auth.md5OnlyUserAgents;
+      return (voix as Partial<Pick<Voix, 'lowerCased'>>).lowerCased?.(list) ?? list.map((p) => p.toLowerCase());
     },
     users: () => users,
     nonces: new voix.NonceManager({ clock, lifetimeSeconds: config.auth.nonceLifetimeSeconds }),

@@ -75,6 +75,15 @@ export function usersFromConfig(config: VoixConfig): UserDirectory {
   return new MapUserDirectory(users);
 }
 
+const lowerCasedLists = new WeakMap<readonly string[], readonly string[]>();
+
+/** The list lower-cased, made once per list (the authenticator reads it at each challenge; a reload brings a new list). */
+export function lowerCased(list: readonly string[]): readonly string[] {
+  let lower = lowerCasedLists.get(list);
+  if (lower === undefined) lowerCasedLists.set(list, (lower = list.map((s) => s.toLowerCase())));
+  return lower;
+}
+
 /** Bindings in SQLite, the changes of one event-loop turn in one transaction (batching-binding-store.ts). */
 export function bindingStore(db: Db, logger: Logger): BatchingBindingStore {
   const inTransaction = db.transaction((work: () => void) => work());
@@ -253,7 +262,7 @@ export class VoixServer {
         return runtime.current().auth.algorithms;
       },
       get md5OnlyUserAgents() {
-        return runtime.current().auth.md5OnlyUserAgents.map((p) => p.toLowerCase());
+        return lowerCased(runtime.current().auth.md5OnlyUserAgents);
       },
       users: () => users,
       nonces: new NonceManager({ clock, lifetimeSeconds: config.auth.nonceLifetimeSeconds }),

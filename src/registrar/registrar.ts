@@ -68,6 +68,7 @@ function qOf(contact: NameAddr): number | null | 'invalid' {
 
 export class Registrar {
   private readonly bindings = new Map<string, Binding[]>();
+  private readonly contactUris = new WeakMap<Binding, SipUri | null>();
   private sweepTimer: TimerHandle | undefined;
 
   constructor(private readonly options: RegistrarOptions) {}
@@ -288,9 +289,20 @@ export class Registrar {
     }
     return existing.find((b) => {
       if (b.instanceId !== null) return false;
-      const stored = parseUri(b.contact);
-      return stored !== null && isSipUri(stored) && sipUrisEqual(stored, uri);
+      const stored = this.contactUri(b);
+      return stored !== null && sipUrisEqual(stored, uri);
     });
+  }
+
+  /** A binding's contact as a SIP URI, parsed once per binding rather than at each REGISTER that looks at it. */
+  private contactUri(b: Binding): SipUri | null {
+    let uri = this.contactUris.get(b);
+    if (uri === undefined) {
+      const parsed = parseUri(b.contact);
+      uri = parsed !== null && isSipUri(parsed) ? parsed : null;
+      this.contactUris.set(b, uri);
+    }
+    return uri;
   }
 
   /** Step 8: 200 listing every current binding with its remaining time. */
