@@ -13,7 +13,11 @@
  * REGISTER again with an MD5 digest answer, expect the 200. The first round
  * over the users creates their bindings; later rounds refresh them with a
  * new Call-ID, as SIPp's next pass does. One datagram per event-loop turn
- * (`--per-turn N` for more), as libuv delivers them at moderate rates.
+ * (`--per-turn N` for more: under load libuv hands over up to 32 datagrams
+ * read in one go), as at moderate rates. The first rounds warm the JIT up
+ * and are not counted. On a core shared with other work the figures move by
+ * ±15 % from run to run: compare two versions alternately (`--from DIR` on a
+ * copy of each one's dist/) and take medians.
  *
  * Figures: CPU µs per cycle (process.cpuUsage, user + system, for the whole
  * process, minus the client's own work measured alone beforehand), wall µs
@@ -21,7 +25,7 @@
  * profile of the measured rounds (inspector: the same .cpuprofile as
  * `node --cpu-prof`) summarised by self and inclusive time.
  *
- *   npm run build && taskset -c 1 npx tsx bench/register-path.ts [--from dist|src|DIR] [--rounds 5] [--warmup 2] [--per-turn 1] [--profile DIR] [--top 25] [--log-level info]
+ *   npm run build && taskset -c 1 npx tsx bench/register-path.ts [--from dist|src|DIR] [--rounds 12] [--warmup 8] [--per-turn 1] [--profile DIR] [--top 25] [--log-level info]
  *
  * Not in these figures: the kernel's receive and send of each datagram, and
  * libuv's event-loop work for them (the side-by-side bench, bench/register.ts,
@@ -391,8 +395,8 @@ function median(values: readonly number[]): number {
 }
 
 async function main(): Promise<void> {
-  const rounds = argument('rounds', 5);
-  const warmup = argument('warmup', 2);
+  const rounds = argument('rounds', 12);
+  const warmup = argument('warmup', 8);
   const perTurn = argument('per-turn', 1);
   const top = argument('top', 25);
   const profileDir = textArgument('profile');
