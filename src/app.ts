@@ -35,6 +35,7 @@ import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
+import { BatchingBindingStore } from './store/batching-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
@@ -59,7 +60,7 @@ export interface BoundListener {
   readonly port: number;
 }
 
-function usersFromConfig(config: VoixConfig): UserDirectory {
+export function usersFromConfig(config: VoixConfig): UserDirectory {
   const users: DirectoryUser[] = config.users.map((u) => ({
     extension: u.extension,
     name: u.displayName ?? u.extension,
@@ -72,6 +73,24 @@ function usersFromConfig(config: VoixConfig): UserDirectory {
     srtp: u.srtp,
   }));
   return new MapUserDirectory(users);
+}
+
+const lowerCasedLists = new WeakMap<readonly string[], readonly string[]>();
+
+/** The list lower-cased, made once per list (the authenticator reads it at each challenge; a reload brings a new list). */
+export function lowerCased(list: readonly string[]): readonly string[] {
+  let lower = lowerCasedLists.get(list);
+  if (lower === undefined) lowerCasedLists.set(list, (lower = list.map((s) => s.toLowerCase())));
+  return lower;
+}
+
+/** Bindings in SQLite, the changes of one event-loop turn in one transaction (batching-binding-store.ts). */
+export function bindingStore(db: Db, logger: Logger): BatchingBindingStore {
+  const inTransaction = db.transaction((work: () => void) => work());
+  return new BatchingBindingStore(new SqliteBindingStore(db), {
+    transaction: (work) => inTransaction(work),
+    onCallbackError: (error) => logger.error('internal error after storing registrations', { error }),
+  });
 }
 
 function stripBrackets(host: string): string {
@@ -232,7 +251,7 @@ export class VoixServer {
     });
     const registrar = new Registrar({
       clock,
-      store: new SqliteBindingStore(db),
+      store: bindingStore(db, logger),
       settings: runtime.view((c) => c.registrar),
       logger: logger.child({ component: 'registrar' }),
       isLocalHost,
@@ -243,7 +262,7 @@ export class VoixServer {
         return runtime.current().auth.algorithms;
       },
       get md5OnlyUserAgents() {
-        return runtime.current().auth.md5OnlyUserAgents.map((p) => p.toLowerCase());
+        return lowerCased(runtime.current().auth.md5OnlyUserAgents);
       },
       users: () => users,
       nonces: new NonceManager({ clock, lifetimeSeconds: config.auth.nonceLifetimeSeconds }),

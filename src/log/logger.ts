@@ -15,7 +15,7 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   isLevelEnabled(level: LogLevel): boolean;
-  /** A logger that adds `fields` to every line. */
+  /** A logger that adds `fields` to every line (kept as given, not copied: pass an object nobody changes afterwards). */
   child(fields: LogFields): Logger;
 }
 
@@ -37,12 +37,26 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** True when every value is a string, a number, a boolean, null or undefined: the replacer would change nothing. */
+function onlyPlainValues(record: LogFields): boolean {
+  for (const key in record) {
+    const value = record[key];
+    if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && value !== undefined) return false;
+  }
+  return true;
+}
+
 class JsonLogger implements Logger {
   constructor(
     private readonly minLevel: number,
     private readonly write: (line: string) => void,
     private readonly now: () => number,
-    private readonly bound: LogFields,
+    /**
+     * The fields of each ancestor's child() call, oldest first: merged only
+     * when a line is written, so that a child made per transaction or per
+     * call costs next to nothing when it never logs (most never do).
+     */
+    private readonly bound: readonly LogFields[],
   ) {}
 
   isLevelEnabled(level: LogLevel): boolean {
@@ -51,8 +65,12 @@ class JsonLogger implements Logger {
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (LEVEL_ORDER[level] < this.minLevel) return;
-    const record = { time: new Date(this.now()).toISOString(), level, msg, ...this.bound, ...fields };
-    this.write(JSON.stringify(record, replacer) + '\n');
+    // Same keys, order and overrides as spreading the bound fields then `fields` after time, level and msg.
+    const record: LogFields = { time: new Date(this.now()).toISOString(), level, msg };
+    for (const b of this.bound) Object.assign(record, b);
+    if (fields !== undefined) Object.assign(record, fields);
+    // A replacer takes V8 off its fast path (about 3.4 against 1.4 µs for a registration line): only when a value needs it.
+    this.write((onlyPlainValues(record) ? JSON.stringify(record) : JSON.stringify(record, replacer)) + '\n');
   }
 
   debug(msg: string, fields?: LogFields): void {
@@ -69,13 +87,13 @@ class JsonLogger implements Logger {
   }
 
   child(fields: LogFields): Logger {
-    return new JsonLogger(this.minLevel, this.write, this.now, { ...this.bound, ...fields });
+    return new JsonLogger(this.minLevel, this.write, this.now, [...this.bound, fields]);
   }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => void process.stdout.write(line));
-  return new JsonLogger(LEVEL_ORDER[options.level ?? 'info'], write, options.now ?? Date.now, {});
+  return new JsonLogger(LEVEL_ORDER[options.level ?? 'info'], write, options.now ?? Date.now, []);
 }
 
 /** A logger that keeps its lines, for tests. */

@@ -68,6 +68,7 @@ function qOf(contact: NameAddr): number | null | 'invalid' {
 
 export class Registrar {
   private readonly bindings = new Map<string, Binding[]>();
+  private readonly contactUris = new WeakMap<Binding, SipUri | null>();
   private sweepTimer: TimerHandle | undefined;
 
   constructor(private readonly options: RegistrarOptions) {}
@@ -85,6 +86,18 @@ export class Registrar {
   stop(): void {
     this.options.clock.clearTimer(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.options.store.flush?.();
+  }
+
+  /**
+   * Calls `done` once the bindings changed so far are in the store (null),
+   * or could not be written (the error): the 200 to a REGISTER waits for
+   * it. At once with a store that writes as it goes.
+   */
+  whenStored(done: (error: unknown) => void): void {
+    const store = this.options.store;
+    if (store.afterWrites === undefined) done(null);
+    else store.afterWrites(done);
   }
 
   private scheduleSweep(): void {
@@ -276,9 +289,20 @@ export class Registrar {
     }
     return existing.find((b) => {
       if (b.instanceId !== null) return false;
-      const stored = parseUri(b.contact);
-      return stored !== null && isSipUri(stored) && sipUrisEqual(stored, uri);
+      const stored = this.contactUri(b);
+      return stored !== null && sipUrisEqual(stored, uri);
     });
+  }
+
+  /** A binding's contact as a SIP URI, parsed once per binding rather than at each REGISTER that looks at it. */
+  private contactUri(b: Binding): SipUri | null {
+    let uri = this.contactUris.get(b);
+    if (uri === undefined) {
+      const parsed = parseUri(b.contact);
+      uri = parsed !== null && isSipUri(parsed) ? parsed : null;
+      this.contactUris.set(b, uri);
+    }
+    return uri;
   }
 
   /** Step 8: 200 listing every current binding with its remaining time. */

@@ -3,13 +3,13 @@
  * ACK for a non-2xx final response (§17.1.1.3), CANCEL (§9.1), and the
  * random identifiers a UA creates (branch, tag, Call-ID).
  */
-import { randomBytes } from 'node:crypto';
 import { setParam } from './grammar.js';
 import { BRANCH_MAGIC_COOKIE, Headers, type NameAddr, type Via } from './headers.js';
 import { SipRequest, SipResponse, reasonPhrase } from './message.js';
+import { randomBase64Url } from '../util/random-pool.js';
 
 function randomToken(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomBase64Url(bytes);
 }
 
 /** A branch with the RFC 3261 magic cookie, unique in space and time (§8.1.1.7). */

@@ -5,8 +5,9 @@
  * kept only for nonces that authenticated a request: the highest nc accepted,
  * which is what refuses a replayed Authorization header (RFC 7616 §5.5).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
+import { fillRandom } from '../../util/random-pool.js';
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid' | 'replayed';
 
@@ -28,6 +29,32 @@ const NONCE_BYTES = TIME_BYTES + RANDOM_BYTES + MAC_BYTES;
 const NONCE_LENGTH = Math.ceil((NONCE_BYTES * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
+const SHA256_BLOCK_BYTES = 64;
+const SHA256_BYTES = 32;
+
+/**
+ * HMAC-SHA256 (RFC 2104) of messages of `messageLength` bytes, truncated to
+ * `macLength` bytes, as two one-shot hashes over key pads prepared once:
+ * the value createHmac gives, without building an Hmac object (and its
+ * key) twice per REGISTER. The buffer returned is valid until the next call.
+ */
+export function hmacSha256(key: Buffer, messageLength: number, macLength: number = SHA256_BYTES): (data: Buffer) => Buffer {
+  const block = Buffer.alloc(SHA256_BLOCK_BYTES);
+  (key.length > SHA256_BLOCK_BYTES ? oneShotHash('sha256', key, 'buffer') : key).copy(block);
+  const inner = Buffer.alloc(SHA256_BLOCK_BYTES + messageLength);
+  const outer = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_BYTES);
+  for (let i = 0; i < SHA256_BLOCK_BYTES; i++) {
+    inner[i] = (block[i] as number) ^ 0x36;
+    outer[i] = (block[i] as number) ^ 0x5c;
+  }
+  return (data) => {
+    if (data.length !== messageLength) throw new RangeError(`this MAC covers messages of ${messageLength} bytes, not ${data.length}`);
+    data.copy(inner, SHA256_BLOCK_BYTES);
+    oneShotHash('sha256', inner, 'buffer').copy(outer, SHA256_BLOCK_BYTES);
+    return oneShotHash('sha256', outer, 'buffer').subarray(0, macLength);
+  };
+}
+
 interface Tracked {
   highestNc: number;
   readonly issuedAt: number;
@@ -35,7 +62,7 @@ interface Tracked {
 
 export class NonceManager {
   private readonly clock: Clock;
-  private readonly secret: Buffer;
+  private readonly mac: (data: Buffer) => Buffer;
   private readonly lifetimeMs: number;
   private readonly maxTracked: number;
   /** Insertion order is first-use order, close to issue order: the front expires first. */
@@ -45,7 +72,7 @@ export class NonceManager {
 
   constructor(options: NonceManagerOptions) {
     this.clock = options.clock;
-    this.secret = options.secret ?? randomBytes(32);
+    this.mac = hmacSha256(options.secret ?? randomBytes(32), TIME_BYTES + RANDOM_BYTES, MAC_BYTES);
     this.lifetimeMs = (options.lifetimeSeconds ?? 300) * 1000;
     this.maxTracked = options.maxTracked ?? 200_000;
   }
@@ -59,7 +86,7 @@ export class NonceManager {
   issue(): string {
     const nonce = Buffer.alloc(NONCE_BYTES);
     nonce.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.now()))), 0);
-    randomBytes(RANDOM_BYTES).copy(nonce, TIME_BYTES);
+    fillRandom(nonce, TIME_BYTES, RANDOM_BYTES);
     this.mac(nonce.subarray(0, TIME_BYTES + RANDOM_BYTES)).copy(nonce, TIME_BYTES + RANDOM_BYTES);
     return nonce.toString('base64url');
   }
@@ -101,10 +128,6 @@ export class NonceManager {
     const expected = this.mac(bytes.subarray(0, TIME_BYTES + RANDOM_BYTES));
     if (!timingSafeEqual(expected, bytes.subarray(TIME_BYTES + RANDOM_BYTES))) return null;
     return Number(bytes.readBigUInt64BE(0));
-  }
-
-  private mac(data: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(data).digest().subarray(0, MAC_BYTES);
   }
 
   /** Drops expired entries from the front; an expired nonce is stale by its own time, so nothing is lost. */

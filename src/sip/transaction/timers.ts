@@ -52,7 +52,21 @@ export interface TransactionTimers {
   readonly timerM: number;
 }
 
+/** The two tables of each settings object, made once: every transaction asks for one. */
+const tables = new WeakMap<TimerSettings, { reliable?: TransactionTimers; unreliable?: TransactionTimers }>();
+
 export function transactionTimers(settings: TimerSettings, reliable: boolean): TransactionTimers {
+  let cached = tables.get(settings);
+  if (cached === undefined) tables.set(settings, (cached = {}));
+  const table = reliable ? cached.reliable : cached.unreliable;
+  if (table !== undefined) return table;
+  const made = Object.freeze(computeTimers(settings, reliable));
+  if (reliable) cached.reliable = made;
+  else cached.unreliable = made;
+  return made;
+}
+
+function computeTimers(settings: TimerSettings, reliable: boolean): TransactionTimers {
   const { t1, t2, t4 } = settings;
   const sixtyFourT1 = 64 * t1;
   return {

@@ -251,7 +251,11 @@ export class TransactionLayer {
       this.receiveAck(request, flow);
       return;
     }
-    const existing = this.matchServerTransaction(request, request.method, flow.transport);
+    // The §17.2.3 key, made once: it finds a retransmission's transaction, or files the new one.
+    const via = request.topVia;
+    const branch = rfc3261Branch(via);
+    const key = branch === null ? null : serverKey(branch, via, request.method, flow.transport);
+    const existing = key !== null ? (this.serversByKey.get(key) ?? null) : this.matchRfc2543(request, request.method, flow.transport);
     if (existing !== null) {
       existing.receiveRequest(request);
       return;
@@ -261,7 +265,7 @@ export class TransactionLayer {
       this.sender.send(refusal, responseDestination(request, flow, { forceRport: this.forceRport }));
       return;
     }
-    const tx = this.createServerTransaction(request, flow);
+    const tx = this.createServerTransaction(request, flow, key);
     this.user.onRequest(tx, request, flow);
   }
 
@@ -414,10 +418,9 @@ export class TransactionLayer {
     return null;
   }
 
-  private createServerTransaction(request: SipRequest, flow: Flow): ServerTransaction {
+  /** `key`: the request's §17.2.3 key when it has an RFC 3261 branch, else null. */
+  private createServerTransaction(request: SipRequest, flow: Flow, key: string | null): ServerTransaction {
     const via = request.topVia;
-    const branch = rfc3261Branch(via);
-    const key = branch === null ? null : serverKey(branch, via, request.method, flow.transport);
     const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key), () => this.unanswered.delete(tx));
     const destination = responseDestination(request, flow, { forceRport: this.forceRport });
     const tx: ServerTransaction =

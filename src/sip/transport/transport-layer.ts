@@ -16,7 +16,7 @@ import { serializeMessage } from '../serializer.js';
 import { MESSAGE_TOO_LARGE, type FrameEvent } from './stream-framer.js';
 import { StreamTransport, type ConnectionRefusal, type StreamConnection, type StreamLimits } from './stream-transport.js';
 import { TransportError, type Destination, type Flow, type MessageSender, type TransportProtocol } from './types.js';
-import { UdpTransport } from './udp-transport.js';
+import { UdpTransport, type UdpEndpoint, type UdpTransportOptions } from './udp-transport.js';
 
 export interface ListenOptions {
   readonly address: string;
@@ -40,6 +40,8 @@ export interface TransportLayerOptions {
   /** Value of the Server header on the stateless answers sent here. */
   readonly serverHeader?: string;
   readonly logger: Logger;
+  /** Makes the UDP socket; a real one (UdpTransport) by default, a fake to run without a network. */
+  readonly createUdp?: (options: UdpTransportOptions) => UdpEndpoint;
 }
 
 export interface InboundHandler {
@@ -139,7 +141,7 @@ function oversizedDatagram(data: Buffer): SipParseFailure {
 }
 
 export class SipTransportLayer implements MessageSender {
-  private udp: UdpTransport | null = null;
+  private udp: UdpEndpoint | null = null;
   private tcp: StreamTransport | null = null;
   private tls: StreamTransport | null = null;
   private handler: InboundHandler | null = null;
@@ -174,7 +176,8 @@ export class SipTransportLayer implements MessageSender {
       nextConnectionId: () => ++this.connectionIds,
     };
     if (this.options.udp !== null) {
-      this.udp = new UdpTransport({
+      const createUdp = this.options.createUdp ?? ((options: UdpTransportOptions) => new UdpTransport(options));
+      this.udp = createUdp({
         ...this.options.udp,
         onDatagram: (data, address, port) => this.onDatagram(data, address, port),
         onError: (err) => logger.error('udp socket error', { error: err }),

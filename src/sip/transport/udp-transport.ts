@@ -13,7 +13,19 @@ export interface UdpTransportOptions {
   readonly onError: (error: Error) => void;
 }
 
-export class UdpTransport {
+/**
+ * The UDP socket as the transport layer uses it: what a fake replaces to
+ * drive the SIP stack without a network (bench/register-path.ts).
+ */
+export interface UdpEndpoint {
+  listen(): Promise<{ address: string; port: number }>;
+  readonly address: string;
+  readonly port: number;
+  send(data: Buffer, address: string, port: number, onError: (err: Error) => void): void;
+  close(): Promise<void>;
+}
+
+export class UdpTransport implements UdpEndpoint {
   private readonly socket: dgram.Socket;
   private boundAddress = '';
   private boundPort = 0;
