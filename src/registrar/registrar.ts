@@ -268,14 +268,22 @@ export class Registrar {
       };
       this.put(binding);
       this.options.store.save(binding);
-      logger.info(previous === undefined ? 'registered' : 'registration refreshed', {
+      const fields = {
         aor,
         contact: binding.contact,
         transport: flow.transport,
         source: `${flow.remoteAddress}:${flow.remotePort}`,
         expires: u.expires,
         callId: request.callId,
-      });
+      };
+      if (previous === undefined) logger.info('registered', fields);
+      else if (previous.transport !== flow.transport || previous.sourceAddress !== flow.remoteAddress || previous.sourcePort !== flow.remotePort) {
+        // The phone moved (new address, NAT mapping or transport): worth an operator's attention.
+        logger.info('registration refreshed', { ...fields, previousSource: `${previous.sourceAddress}:${previous.sourcePort}`, previousTransport: previous.transport });
+      } else {
+        // A plain refresh, every few minutes per phone: at info it would fill the log (Asterisk says nothing either).
+        logger.debug('registration refreshed', fields);
+      }
     });
     return this.ok(aor, now, path);
   }

@@ -155,4 +155,27 @@ describe('Registrar', () => {
     expect(again.lookup('1001').map((b) => b.contact)).toEqual(['sip:1001@192.0.2.10:5062']);
     again.stop();
   });
+
+  it('logs a new binding at info, a plain refresh at debug, and a refresh from another source at info with where it was', () => {
+    const memory = createMemoryLogger();
+    const logged = new Registrar({
+      clock,
+      store,
+      settings: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 },
+      logger: memory.logger,
+      isLocalHost: (h) => h === 'voix.test',
+    });
+    const contact = '<sip:1001@192.0.2.10:5062>';
+    logged.handleRegister(register({ contacts: [contact], cseq: 1 }), ALICE, FLOW);
+    logged.handleRegister(register({ contacts: [contact], cseq: 2 }), ALICE, FLOW);
+    logged.handleRegister(register({ contacts: [contact], cseq: 3 }), ALICE, { ...FLOW, remotePort: 40000 });
+    const lines = memory.lines.filter((l) => l['msg'] === 'registered' || l['msg'] === 'registration refreshed');
+
+    expect(lines.map((l) => [l['level'], l['msg']])).toEqual([
+      ['info', 'registered'],
+      ['debug', 'registration refreshed'],
+      ['info', 'registration refreshed'],
+    ]);
+    expect(lines[2]).toMatchObject({ source: '192.0.2.10:40000', previousSource: '192.0.2.10:5062', previousTransport: 'udp' });
+  });
 });
