@@ -8,6 +8,7 @@
  * JSON.
  */
 import { table } from './relay-machine.js';
+import { lineChartSvg } from './report/svg.js';
 
 export interface Sample {
   /** Seconds since the calls started (negative: before). */
@@ -137,4 +138,38 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
       : `slopes: fewer than 2 steady samples (the first ${Math.max(sampleSeconds * 2, callSeconds)} s are the ramp): run longer for curves`,
     ...(windows.length >= 2 ? ['', 'steady part by windows of 30 min:', table(['window', 'samples', 'RSS mean MiB', 'RSS min-max MiB', 'RSS slope MiB/h', 'heap slope MiB/h', 'fds min-max'], windows)] : []),
   ].join('\n');
+}
+
+/** Plots of the run's curves under load (samples with calls up), minutes on x, each from 0: memory (RSS and main heap, MiB), open descriptors, event-loop lag (ms). */
+export function soakPlots(samples: readonly Sample[]): Record<string, string> {
+  const loaded = samples.filter((s) => s.label.startsWith('minute'));
+  const at = (pick: (s: Sample) => number): Array<[number, number]> => loaded.map((s) => [s.atSeconds / 60, pick(s)]);
+  const fr = (digits: number) => (v: number): string => v.toLocaleString('fr-FR', { maximumFractionDigits: digits });
+  return {
+    'endurance-memoire.svg': lineChartSvg({
+      title: 'Endurance : mémoire de voix sous 100 appels relayés',
+      xLabel: 'minutes',
+      unit: 'Mio',
+      format: fr(0),
+      series: [
+        { name: 'mémoire résidente (RSS)', color: '#1f77b4', points: at((s) => s.rssMiB) },
+        { name: 'tas V8 du thread principal', color: '#ff7f0e', points: at((s) => s.heapMiB) },
+      ],
+    }),
+    'endurance-descripteurs.svg': lineChartSvg({
+      title: 'Endurance : descripteurs de fichiers ouverts',
+      xLabel: 'minutes',
+      unit: 'descripteurs',
+      format: fr(0),
+      series: [{ name: 'descripteurs ouverts', color: '#2ca02c', points: at((s) => s.openFds) }],
+    }),
+    'endurance-retard.svg': lineChartSvg({
+      title: 'Endurance : retard de la boucle d’événements',
+      xLabel: 'minutes',
+      unit: 'ms',
+      format: fr(1),
+      yMinTop: 1,
+      series: [{ name: 'retard lissé (/metrics)', color: '#d62728', points: at((s) => s.lagSmoothedMs) }],
+    }),
+  };
 }

@@ -6,7 +6,7 @@
  *
  *   npm run build && npm run bench:soak -- [--minutes 30] [--calls 100] [--call-seconds 60]
  *        [--sample-seconds 60] [--rate 10] [--workers 0] [--json FILE] [--keep]
- *   npm run bench:soak -- --report FILE.json     the report of an earlier run, again (soak-report.ts)
+ *   npm run bench:soak -- --report FILE.json [--plots DIR]   an earlier run's report again, and its curves as SVG
  *
  * voix runs as in production (node dist/server.js --config <generated
  * yaml>, UDP on 127.0.0.1, digest MD5, users 1001 and 1002, the
@@ -45,7 +45,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rtpPcap } from '../test/e2e/harness/rtp.js';
 import { freePort, killOnExit, machineLine, processCpuMs, processRssBytes, stopProcess, takeBenchLock, threadSchedMs } from './relay-machine.js';
-import { soakReport, type Sample, type SoakSettings } from './soak-report.js';
+import { soakPlots, soakReport, type Sample, type SoakSettings } from './soak-report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -203,6 +203,11 @@ async function main(): Promise<void> {
     // The report of an earlier run, from its JSON: nothing runs.
     const run = JSON.parse(readFileSync(saved, 'utf8')) as SoakSettings & { samples: Sample[] };
     process.stdout.write(`${soakReport(run, run.samples)}\n`);
+    const plotsDir = option('plots');
+    if (plotsDir !== undefined) {
+      for (const [name, svg] of Object.entries(soakPlots(run.samples))) writeFileSync(path.join(plotsDir, name), svg);
+      say(`plots written to ${plotsDir}`);
+    }
     return;
   }
   if (!existsSync(path.join(ROOT, 'dist/server.js'))) throw new Error('dist/server.js is missing: run npm run build first');

@@ -82,3 +82,68 @@ export function barChartSvg(chart: BarChart): string {
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
+
+export interface LineSeries {
+  readonly name: string;
+  readonly color: string;
+  /** [x, y] points in x order. */
+  readonly points: ReadonlyArray<readonly [number, number]>;
+}
+
+export interface LineChart {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly unit: string;
+  readonly series: readonly LineSeries[];
+  readonly format: (value: number) => string;
+  /** The y axis starts at 0 (a curve's flatness reads against its whole height), up to this at least. */
+  readonly yMinTop?: number;
+}
+
+/** Curves over time (the soak's RSS, heap, descriptors, lag) as a standalone SVG, y from 0. */
+export function lineChartSvg(chart: LineChart): string {
+  const width = 720;
+  const height = 360;
+  const left = 70;
+  const right = 20;
+  const top = 50;
+  const bottom = 70;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const xs = chart.series.flatMap((s) => s.points.map(([x]) => x));
+  const ys = chart.series.flatMap((s) => s.points.map(([, yv]) => yv));
+  const xMin = Math.min(...xs, 0);
+  const xMax = Math.max(...xs, xMin + 1);
+  const yTop = Math.max(chart.yMinTop ?? 0, ...ys, 1e-9) * 1.1;
+  const x = (v: number): number => left + (plotWidth * (v - xMin)) / (xMax - xMin);
+  const y = (v: number): number => top + plotHeight * (1 - v / yTop);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="14" y="${top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + plotHeight / 2})">${escape(chart.unit)}</text>`,
+    `<text x="${left + plotWidth / 2}" y="${top + plotHeight + 36}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const tick = (yTop / 4) * i;
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#dddddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end" fill="#555555">${escape(chart.format(tick))}</text>`);
+  }
+  for (let i = 0; i <= 6; i++) {
+    const tick = xMin + ((xMax - xMin) / 6) * i;
+    parts.push(`<text x="${x(tick).toFixed(1)}" y="${top + plotHeight + 18}" text-anchor="middle" fill="#555555">${escape(String(Math.round(tick)))}</text>`);
+  }
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotHeight}" stroke="#333333"/>`);
+  parts.push(`<line x1="${left}" x2="${width - right}" y1="${top + plotHeight}" y2="${top + plotHeight}" stroke="#333333"/>`);
+  for (const series of chart.series) {
+    const points = series.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
+    parts.push(`<polyline points="${points}" fill="none" stroke="${series.color}" stroke-width="2"><title>${escape(series.name)}</title></polyline>`);
+  }
+  chart.series.forEach((series, s) => {
+    const lx = left + s * 200;
+    parts.push(`<rect x="${lx}" y="${height - 20}" width="12" height="12" fill="${series.color}"/>`);
+    parts.push(`<text x="${lx + 18}" y="${height - 10}">${escape(series.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slope, soakReport, steadySamples, windowRows, type Sample } from '../../../bench/soak-report.js';
+import { slope, soakPlots, soakReport, steadySamples, windowRows, type Sample } from '../../../bench/soak-report.js';
 
 const SETTINGS = { minutes: 120, calls: 100, callSeconds: 60, sampleSeconds: 60, rate: 10, workers: 0, machine: 'test machine' };
 
@@ -51,5 +51,14 @@ describe('soak report', () => {
   it('prints the windows only for a run long enough to have two', () => {
     expect(soakReport(SETTINGS, run(120, () => 130))).toContain('steady part by windows of 30 min:');
     expect(soakReport({ ...SETTINGS, minutes: 30 }, run(30, () => 130))).not.toContain('windows of 30 min');
+  });
+
+  it('plots memory, descriptors and lag over the minutes under load, one point per sample', () => {
+    const plots = soakPlots(run(90, (m) => 100 + m / 10));
+    expect(Object.keys(plots).sort()).toEqual(['endurance-descripteurs.svg', 'endurance-memoire.svg', 'endurance-retard.svg']);
+    const memory = plots['endurance-memoire.svg'] ?? '';
+    const lines = [...memory.matchAll(/<polyline points="([^"]*)"/g)].map((m) => (m[1] ?? '').split(' ').length);
+    expect(lines).toEqual([90, 90]);
+    expect(memory).toContain('mémoire résidente (RSS)');
   });
 });
