@@ -35,7 +35,6 @@ import type { TransportProtocol } from './sip/transport/types.js';
 import { openDatabase, type Db } from './store/database.js';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
-import { BatchingBindingStore } from './store/batching-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { CampaignCalls, campaignOrigin } from './dialer/campaign-calls.js';
@@ -82,15 +81,6 @@ export function lowerCased(list: readonly string[]): readonly string[] {
   let lower = lowerCasedLists.get(list);
   if (lower === undefined) lowerCasedLists.set(list, (lower = list.map((s) => s.toLowerCase())));
   return lower;
-}
-
-/** Bindings in SQLite, the changes of one event-loop turn in one transaction (batching-binding-store.ts). */
-export function bindingStore(db: Db, logger: Logger): BatchingBindingStore {
-  const inTransaction = db.transaction((work: () => void) => work());
-  return new BatchingBindingStore(new SqliteBindingStore(db), {
-    transaction: (work) => inTransaction(work),
-    onCallbackError: (error) => logger.error('internal error after storing registrations', { error }),
-  });
 }
 
 function stripBrackets(host: string): string {
@@ -251,7 +241,7 @@ export class VoixServer {
     });
     const registrar = new Registrar({
       clock,
-      store: bindingStore(db, logger),
+      store: new SqliteBindingStore(db),
       settings: runtime.view((c) => c.registrar),
       logger: logger.child({ component: 'registrar' }),
       isLocalHost,

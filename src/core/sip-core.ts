@@ -132,15 +132,7 @@ export class SipCore implements ServerTransactionUser {
       return;
     }
     const result = this.options.registrar.handleRegister(request, auth.user, flow);
-    // Write before acting: the phone hears it is registered once its binding is stored.
-    this.options.registrar.whenStored((error) => {
-      if (error !== null) {
-        // As when a write fails while handling the request: no answer; the phone retransmits or retries.
-        this.options.logger.error('registration not stored: not answered', { callId: request.callId, error });
-        return;
-      }
-      this.respond(tx, request, result.status, result.headers, result.reason);
-    });
+    this.respond(tx, request, result.status, result.headers, result.reason);
   }
 
   /**

@@ -36,14 +36,6 @@ export interface BindingStore {
   save(binding: Binding): void;
   remove(aor: string, contact: string): void;
   removeExpired(now: number): void;
-  /**
-   * For a store that writes later (BatchingBindingStore): calls `done` once
-   * the changes made so far are stored (null) or failed to be (the error).
-   * Absent: every call above has stored its change by the time it returns.
-   */
-  afterWrites?(done: (error: unknown) => void): void;
-  /** Stores what is waiting now (before the database closes). */
-  flush?(): void;
 }
 
 /** A store that keeps nothing, for tests that do not need persistence. */

@@ -86,18 +86,6 @@ export class Registrar {
   stop(): void {
     this.options.clock.clearTimer(this.sweepTimer);
     this.sweepTimer = undefined;
-    this.options.store.flush?.();
-  }
-
-  /**
-   * Calls `done` once the bindings changed so far are in the store (null),
-   * or could not be written (the error): the 200 to a REGISTER waits for
-   * it. At once with a store that writes as it goes.
-   */
-  whenStored(done: (error: unknown) => void): void {
-    const store = this.options.store;
-    if (store.afterWrites === undefined) done(null);
-    else store.afterWrites(done);
   }
 
   private scheduleSweep(): void {
