@@ -14,7 +14,7 @@ import { ClientInviteTransaction } from './client-invite-transaction.js';
 import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
 import { ServerInviteTransaction } from './server-invite-transaction.js';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
-import { DEFAULT_TIMER_SETTINGS, type TimerSettings } from './timers.js';
+import { DEFAULT_TIMER_SETTINGS, ExpiryQueue, transactionTimers, type TimerSettings } from './timers.js';
 
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
 export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
@@ -63,6 +63,8 @@ export interface TransactionEnvironment {
   readonly release: () => void;
   /** Server transactions call it when they send their final response: the request is no longer work in flight. */
   readonly answered: () => void;
+  /** Starts Timer J of a Completed non-INVITE server transaction over UDP (§17.2.2): one queue for the layer, not a timer each. */
+  readonly startTimerJ: (tx: ServerNonInviteTransaction) => void;
 }
 
 export interface TransactionLayerOptions {
@@ -196,6 +198,9 @@ export class TransactionLayer {
   private readonly outstanding = new Set<ClientTransaction>();
   private settleWaiters: Array<() => void> = [];
   private readonly screen: ((request: SipRequest, flow: Flow) => SipResponse | null) | undefined;
+  /** Timer J of every Completed non-INVITE server transaction over UDP: they all wait 64*T1, so a FIFO keeps them in expiry order. */
+  private readonly timerJ: ExpiryQueue<ServerNonInviteTransaction>;
+  private readonly startTimerJ = (tx: ServerNonInviteTransaction): void => this.timerJ.add(tx);
 
   constructor(options: TransactionLayerOptions) {
     this.sender = options.sender;
@@ -205,6 +210,7 @@ export class TransactionLayer {
     this.settings = { ...DEFAULT_TIMER_SETTINGS, ...options.timers };
     this.forceRport = options.forceRport ?? true;
     this.screen = options.screen;
+    this.timerJ = new ExpiryQueue(this.clock, transactionTimers(this.settings, false).timerJ, (tx) => tx.timerJExpired());
   }
 
   get clientTransactionCount(): number {
@@ -382,8 +388,9 @@ export class TransactionLayer {
     const fromTag = tagOf(request.from);
     const toTag = tagOf(request.to);
     for (const tx of candidates) {
+      // A transaction matched by branch may have let its request go in Completed; it is skipped just below anyway.
       const original = tx.request;
-      if (rfc3261Branch(original.topVia) !== null || tx.flow.transport !== transport) continue;
+      if (original === null || rfc3261Branch(original.topVia) !== null || tx.flow.transport !== transport) continue;
       if (original.method !== method || original.cseq.seq !== request.cseq.seq) continue;
       if (tagOf(original.from) !== fromTag) continue;
       if (!urisEqual(original.uri, request.uri) || !legacyViasEqual(original.topVia, request.topVia)) continue;
@@ -426,7 +433,7 @@ export class TransactionLayer {
     const tx: ServerTransaction =
       request.method === 'INVITE'
         ? new ServerInviteTransaction(request, flow, destination, this.user, env)
-        : new ServerNonInviteTransaction(request, flow, destination, this.user, env);
+        : new ServerNonInviteTransaction(request, flow, destination, this.user, env, key !== null);
     if (key !== null) this.serversByKey.set(key, tx);
     const sameCall = this.serversByCallId.get(request.callId);
     if (sameCall === undefined) this.serversByCallId.set(request.callId, [tx]);
@@ -440,7 +447,7 @@ export class TransactionLayer {
   private forgetServer(tx: ServerTransaction, key: string | null): void {
     this.unanswered.delete(tx);
     if (key !== null && this.serversByKey.get(key) === tx) this.serversByKey.delete(key);
-    const callId = tx.request.callId;
+    const callId = tx.callId;
     const sameCall = this.serversByCallId.get(callId);
     const index = sameCall === undefined ? -1 : sameCall.indexOf(tx);
     if (sameCall === undefined || index === -1) return;
@@ -457,6 +464,7 @@ export class TransactionLayer {
       logger: this.logger.child({ callId: request.callId, method: request.method, branch }),
       release,
       answered,
+      startTimerJ: this.startTimerJ,
     };
   }
 }

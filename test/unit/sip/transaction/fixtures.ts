@@ -181,9 +181,18 @@ export class RecordingServerUser implements ServerTransactionUser {
 
   /** The transaction of the only request received so far. */
   get onlyTransaction(): ServerTransaction {
+    return this.only.tx;
+  }
+
+  /** The only request received so far, as the TU got it (a non-INVITE transaction lets its own go once answered). */
+  get onlyRequest(): SipRequest {
+    return this.only.request;
+  }
+
+  private get only(): { tx: ServerTransaction; request: SipRequest; flow: Flow } {
     const [first, ...rest] = this.requests;
     if (first === undefined || rest.length > 0) throw new Error(`expected one request, got ${this.requests.length}`);
-    return first.tx;
+    return first;
   }
 }
 

@@ -24,7 +24,7 @@ describe('ServerNonInviteTransaction over UDP', () => {
     const h = createHarness();
     h.layer.receiveRequest(register(), UDP_FLOW);
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
-    const trying = createResponse(tx.request, 100);
+    const trying = createResponse(h.serverUser.onlyRequest, 100);
     tx.sendResponse(trying);
 
     h.layer.receiveRequest(register(), UDP_FLOW);
@@ -37,7 +37,7 @@ describe('ServerNonInviteTransaction over UDP', () => {
     const h = createHarness();
     h.layer.receiveRequest(register(), UDP_FLOW);
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
-    const ok = createResponse(tx.request, 200, { toTag: 'regtag' });
+    const ok = createResponse(h.serverUser.onlyRequest, 200, { toTag: 'regtag' });
     tx.sendResponse(ok);
 
     h.clock.advance(500);
@@ -55,10 +55,10 @@ describe('ServerNonInviteTransaction over UDP', () => {
     const h = createHarness();
     h.layer.receiveRequest(register(), UDP_FLOW);
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
-    const ok = createResponse(tx.request, 200, { toTag: 'regtag' });
+    const ok = createResponse(h.serverUser.onlyRequest, 200, { toTag: 'regtag' });
     tx.sendResponse(ok);
 
-    tx.sendResponse(createResponse(tx.request, 500, { toTag: 'regtag' }));
+    tx.sendResponse(createResponse(h.serverUser.onlyRequest, 500, { toTag: 'regtag' }));
 
     expect(h.sender.sent.map((s) => s.message)).toEqual([ok]);
     expect(tx.lastResponse).toBe(ok);
@@ -68,7 +68,7 @@ describe('ServerNonInviteTransaction over UDP', () => {
     const h = createHarness();
     h.layer.receiveRequest(register(), UDP_FLOW);
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
-    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'regtag' }));
+    tx.sendResponse(createResponse(h.serverUser.onlyRequest, 200, { toTag: 'regtag' }));
 
     h.clock.advance(31_999);
     const before = tx.state;
@@ -88,7 +88,7 @@ describe('ServerNonInviteTransaction over UDP', () => {
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
     h.sender.failing = true;
 
-    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'regtag' }));
+    tx.sendResponse(createResponse(h.serverUser.onlyRequest, 200, { toTag: 'regtag' }));
 
     expect(h.sender.sent[0]?.destination).toEqual({ transport: 'udp', address: '198.51.100.7', port: 40312 });
     expect(h.serverUser.events).toEqual(['request REGISTER', 'transport-error', 'terminated']);
@@ -102,7 +102,7 @@ describe('ServerNonInviteTransaction over TCP', () => {
     h.layer.receiveRequest(register(), TCP_FLOW);
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
 
-    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'regtag' }));
+    tx.sendResponse(createResponse(h.serverUser.onlyRequest, 200, { toTag: 'regtag' }));
 
     expect(tx.state).toBe('Terminated');
     expect(h.sender.sent[0]?.destination).toEqual({ transport: 'tcp', address: '198.51.100.7', port: 50123, connectionId: 17 });
