@@ -2,6 +2,7 @@
  * The non-INVITE server transaction (RFC 3261 §17.2.2).
  */
 import type { SipRequest, SipResponse } from '../message.js';
+import { serializeMessage } from '../serializer.js';
 import { isReliable, type Destination, type Flow, type TransportError } from '../transport/types.js';
 import { transactionTimers } from './timers.js';
 import type { ServerTransactionUser, TransactionEnvironment } from './transaction-layer.js';
@@ -10,7 +11,10 @@ export type ServerNonInviteState = 'Trying' | 'Proceeding' | 'Completed' | 'Term
 
 export class ServerNonInviteTransaction {
   private currentState: ServerNonInviteState = 'Trying';
+  /** The last provisional response, then the final one until it is kept as bytes. */
   private latestResponse: SipResponse | null = null;
+  /** In Completed over UDP: the final response as sent, one latin1 char per byte (a compact string, exact both ways). */
+  private finalBytes: string | null = null;
   private originalRequest: SipRequest | null;
   readonly callId: string;
 
@@ -39,16 +43,12 @@ export class ServerNonInviteTransaction {
   /**
    * The request that created the transaction; null once it is answered over
    * UDP and matched by branch: for the 32 s of Timer J a retransmission needs
-   * only the key, the destination and the final response, and at hundreds of
-   * REGISTERs a second keeping each parsed request that long is what fills the heap.
+   * only the key, the destination and the final response's bytes, and at
+   * hundreds of REGISTERs a second, keeping each parsed request and response
+   * that long is what fills the heap.
    */
   get request(): SipRequest | null {
     return this.originalRequest;
-  }
-
-  /** The most recent response the TU sent, provisional or final. */
-  get lastResponse(): SipResponse | null {
-    return this.latestResponse;
   }
 
   /** Sends a response from the TU (§17.2.2). */
@@ -76,6 +76,8 @@ export class ServerNonInviteTransaction {
       this.terminate();
       return;
     }
+    this.finalBytes = serializeMessage(response).toString('latin1');
+    this.latestResponse = null;
     if (this.matchedByKey) this.originalRequest = null;
     this.env.startTimerJ(this);
   }
@@ -84,7 +86,9 @@ export class ServerNonInviteTransaction {
   receiveRequest(_request: SipRequest): void {
     // §17.2.2: absorbed in Trying; in Proceeding and Completed the last
     // response is sent again, which is what the peer is missing.
-    if ((this.currentState === 'Proceeding' || this.currentState === 'Completed') && this.latestResponse !== null) {
+    if (this.currentState === 'Completed' && this.finalBytes !== null) {
+      this.env.sender.sendSerialized(Buffer.from(this.finalBytes, 'latin1'), this.destination, (error) => this.onTransportError(error));
+    } else if ((this.currentState === 'Proceeding' || this.currentState === 'Completed') && this.latestResponse !== null) {
       this.send(this.latestResponse);
     }
   }
