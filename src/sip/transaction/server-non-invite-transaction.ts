@@ -16,7 +16,6 @@ export class ServerNonInviteTransaction {
   /** In Completed over UDP: the final response as sent, one latin1 char per byte (a compact string, exact both ways). */
   private finalBytes: string | null = null;
   private originalRequest: SipRequest | null;
-  readonly callId: string;
 
   constructor(
     request: SipRequest,
@@ -33,7 +32,10 @@ export class ServerNonInviteTransaction {
     private readonly matchedByKey = true,
   ) {
     this.originalRequest = request;
-    this.callId = request.callId;
+  }
+
+  get callId(): string {
+    return this.env.callId;
   }
 
   get state(): ServerNonInviteState {

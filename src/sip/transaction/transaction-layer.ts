@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../../log/logger.js';
 import type { Clock } from '../../util/clock.js';
+import { ownString } from '../../util/own-string.js';
 import { getParam } from '../grammar.js';
 import { BRANCH_MAGIC_COOKIE, branchOf, tagOf, type Via } from '../headers.js';
 import type { SipRequest, SipResponse } from '../message.js';
@@ -57,6 +58,8 @@ export interface TransactionEnvironment {
   readonly clock: Clock;
   readonly sender: MessageSender;
   readonly settings: TimerSettings;
+  /** The transaction's Call-ID; for a server transaction, a copy that does not keep the request's text alive. */
+  readonly callId: string;
   /** Bound to the transaction's Call-ID, method and branch. */
   readonly logger: Logger;
   /** Called once when the transaction reaches Terminated, so the layer forgets it. */
@@ -310,7 +313,7 @@ export class TransactionLayer {
     if (this.clients.has(key)) {
       throw new Error(`branch ${branch} is already used by a ${request.method} client transaction (RFC 3261 §8.1.1.7)`);
     }
-    const env = this.environment(request, branch, () => this.clients.delete(key));
+    const env = this.environment(request.callId, request.method, branch, () => this.clients.delete(key));
     const tracked = this.trackOutstanding(user);
     const tx =
       request.method === 'INVITE'
@@ -426,17 +429,20 @@ export class TransactionLayer {
   }
 
   /** `key`: the request's §17.2.3 key when it has an RFC 3261 branch, else null. */
-  private createServerTransaction(request: SipRequest, flow: Flow, key: string | null): ServerTransaction {
+  private createServerTransaction(request: SipRequest, flow: Flow, receivedKey: string | null): ServerTransaction {
     const via = request.topVia;
-    const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key), () => this.unanswered.delete(tx));
+    // What a completed transaction keeps for Timer J must not keep the request's header text alive (see ownString).
+    const key = receivedKey === null ? null : ownString(receivedKey);
+    const branch = branchOf(via);
+    const env = this.environment(ownString(request.callId), request.method, branch === null ? null : ownString(branch), () => this.forgetServer(tx, key), () => this.unanswered.delete(tx));
     const destination = responseDestination(request, flow, { forceRport: this.forceRport });
     const tx: ServerTransaction =
       request.method === 'INVITE'
         ? new ServerInviteTransaction(request, flow, destination, this.user, env)
         : new ServerNonInviteTransaction(request, flow, destination, this.user, env, key !== null);
     if (key !== null) this.serversByKey.set(key, tx);
-    const sameCall = this.serversByCallId.get(request.callId);
-    if (sameCall === undefined) this.serversByCallId.set(request.callId, [tx]);
+    const sameCall = this.serversByCallId.get(env.callId);
+    if (sameCall === undefined) this.serversByCallId.set(env.callId, [tx]);
     else sameCall.push(tx);
     this.serverCount++;
     this.unanswered.add(tx);
@@ -456,12 +462,13 @@ export class TransactionLayer {
     this.serverCount--;
   }
 
-  private environment(request: SipRequest, branch: string | null, release: () => void, answered: () => void = () => undefined): TransactionEnvironment {
+  private environment(callId: string, method: string, branch: string | null, release: () => void, answered: () => void = () => undefined): TransactionEnvironment {
     return {
+      callId,
       clock: this.clock,
       sender: this.sender,
       settings: this.settings,
-      logger: this.logger.child({ callId: request.callId, method: request.method, branch }),
+      logger: this.logger.child({ callId, method, branch }),
       release,
       answered,
       startTimerJ: this.startTimerJ,
