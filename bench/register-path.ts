@@ -25,9 +25,10 @@
  * profile of the measured rounds (inspector: the same .cpuprofile as
  * `node --cpu-prof`) summarised by self and inclusive time. Heap live per
  * cycle: heap used after a forced full GC once the measured rounds are done,
- * minus the same before them, over their cycles; what the completed
+ * minus the same before the warm-up rounds (the first rounds after a forced
+ * GC run slower), over the cycles in between; what the completed
  * transactions keep until their Timer J (32 s over UDP) is in it, as long as
- * the measured rounds and warm-up take less than 32 s (the bench says when
+ * the warm-up and measured rounds take less than 32 s (the bench says when
  * they do not).
  *
  *   npm run build && taskset -c 1 npx tsx bench/register-path.ts [--from dist|src|DIR] [--rounds 12] [--warmup 8] [--per-turn 1] [--profile DIR] [--top 25] [--log-level info]
@@ -451,9 +452,11 @@ async function main(): Promise<void> {
     };
     const startedAt = performance.now();
     const creation = await run();
-    for (let i = 0; i < warmup; i++) await run();
-
+    // Before the warm-up, whose rounds absorb what a forced full GC costs the next allocations: the measured rounds do not see it.
     const heapBefore = heapAfterGc();
+    let warmupCycles = 0;
+    for (let i = 0; i < warmup; i++) warmupCycles += (await run()).cycles;
+
     const logBytesBefore = statSync(logFile).size;
     const gc = watchGc();
     let session: Session | null = null;
@@ -490,7 +493,7 @@ async function main(): Promise<void> {
     const meanUs = measured.reduce((n, r) => n + r.cpuUs, 0) / cycles - clientUs;
     console.log(`  mean ${meanUs.toFixed(1)} µs CPU per REGISTER→401→REGISTER→200 cycle (GC included), median of the rounds ${median(perCycle).toFixed(1)}; wall ${median(measured.map((r) => r.wallUs / r.cycles)).toFixed(1)} µs per cycle`);
     console.log(`  GC: ${gc.counts.minor} minor, ${gc.counts.major} major, ${gc.counts.incremental} incremental, ${gc.counts.weakcb} other; ${gc.counts.ms.toFixed(1)} ms in GC (${((gc.counts.ms * 1000) / cycles).toFixed(1)} µs per cycle), ${((gc.counts.minor * 1000) / cycles).toFixed(2)} minor GCs per 1000 cycles`);
-    console.log(`  heap live: ${((heapAfter - heapBefore) / cycles).toFixed(0)} bytes per cycle after a forced GC (${(heapBefore / 1e6).toFixed(1)} MB before the measured rounds, ${(heapAfter / 1e6).toFixed(1)} MB after; ${elapsedS.toFixed(1)} s since the first round${elapsedS >= 32 ? ', over 32 s: some Timer J expired, the figure is low' : ''})`);
+    console.log(`  heap live: ${((heapAfter - heapBefore) / (warmupCycles + cycles)).toFixed(0)} bytes per cycle after a forced GC (${(heapBefore / 1e6).toFixed(1)} MB before the warm-up rounds, ${(heapAfter / 1e6).toFixed(1)} MB after the measured ones; ${elapsedS.toFixed(1)} s since the first round${elapsedS >= 32 ? ', over 32 s: some Timer J expired, the figure is low' : ''})`);
     console.log(`  log: ${(logBytes / cycles).toFixed(0)} bytes per cycle`);
     if (profile !== null && profileDir !== undefined) {
       mkdirSync(profileDir, { recursive: true });
