@@ -23,7 +23,13 @@
  * process, minus the client's own work measured alone beforehand), wall µs
  * per cycle, GC counts and time (perf_hooks), and with `--profile DIR` a CPU
  * profile of the measured rounds (inspector: the same .cpuprofile as
- * `node --cpu-prof`) summarised by self and inclusive time.
+ * `node --cpu-prof`) summarised by self and inclusive time. Heap live per
+ * cycle: heap used after a forced full GC once the measured rounds are done,
+ * minus the same before the warm-up rounds (the first rounds after a forced
+ * GC run slower), over the cycles in between; what the completed
+ * transactions keep until their Timer J (32 s over UDP) is in it, as long as
+ * the warm-up and measured rounds take less than 32 s (the bench says when
+ * they do not).
  *
  *   npm run build && taskset -c 1 npx tsx bench/register-path.ts [--from dist|src|DIR] [--rounds 12] [--warmup 8] [--per-turn 1] [--profile DIR] [--top 25] [--log-level info]
  *
@@ -39,6 +45,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { UdpEndpoint, UdpTransportOptions } from '../src/sip/transport/udp-transport.js';
 import type { VoixConfig } from '../src/config/types.js';
 import type { LogLevel } from '../src/log/logger.js';
@@ -395,6 +403,15 @@ function watchGc(): { counts: GcCounts; stop: () => void } {
   return { counts, stop: () => observer.disconnect() };
 }
 
+/** Heap used after a full GC, in bytes (gc() exposed at run time, no node flag needed). */
+function heapAfterGc(): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -439,8 +456,12 @@ async function main(): Promise<void> {
       call += USERS;
       return r;
     };
+    const startedAt = performance.now();
     const creation = await run();
-    for (let i = 0; i < warmup; i++) await run();
+    // Before the warm-up, whose rounds absorb what a forced full GC costs the next allocations: the measured rounds do not see it.
+    const heapBefore = heapAfterGc();
+    let warmupCycles = 0;
+    for (let i = 0; i < warmup; i++) warmupCycles += (await run()).cycles;
 
     const logBytesBefore = statSync(logFile).size;
     const gc = watchGc();
@@ -463,6 +484,8 @@ async function main(): Promise<void> {
     // Let the last GC entries arrive.
     await nextTurn();
     gc.stop();
+    const heapAfter = heapAfterGc();
+    const elapsedS = (performance.now() - startedAt) / 1000;
     const logBytes = statSync(logFile).size - logBytesBefore;
     await close();
 
@@ -476,6 +499,7 @@ async function main(): Promise<void> {
     const meanUs = measured.reduce((n, r) => n + r.cpuUs, 0) / cycles - clientUs;
     console.log(`  mean ${meanUs.toFixed(1)} µs CPU per REGISTER→401→REGISTER→200 cycle (GC included), median of the rounds ${median(perCycle).toFixed(1)}; wall ${median(measured.map((r) => r.wallUs / r.cycles)).toFixed(1)} µs per cycle`);
     console.log(`  GC: ${gc.counts.minor} minor, ${gc.counts.major} major, ${gc.counts.incremental} incremental, ${gc.counts.weakcb} other; ${gc.counts.ms.toFixed(1)} ms in GC (${((gc.counts.ms * 1000) / cycles).toFixed(1)} µs per cycle), ${((gc.counts.minor * 1000) / cycles).toFixed(2)} minor GCs per 1000 cycles`);
+    console.log(`  heap live: ${((heapAfter - heapBefore) / (warmupCycles + cycles)).toFixed(0)} bytes per cycle after a forced GC (${(heapBefore / 1e6).toFixed(1)} MB before the warm-up rounds, ${(heapAfter / 1e6).toFixed(1)} MB after the measured ones; ${elapsedS.toFixed(1)} s since the first round${elapsedS >= 32 ? ', over 32 s: some Timer J expired, the figure is low' : ''})`);
     console.log(`  log: ${(logBytes / cycles).toFixed(0)} bytes per cycle`);
     if (profile !== null && profileDir !== undefined) {
       mkdirSync(profileDir, { recursive: true });

@@ -104,7 +104,7 @@ export class SipCore implements ServerTransactionUser {
   }
 
   onTransportError(tx: ServerTransaction, error: TransportError): void {
-    this.options.logger.debug('response not sent', { callId: tx.request.callId, error: error.message });
+    this.options.logger.debug('response not sent', { callId: tx.callId, error: error.message });
   }
 
   /** RFC 3261 §10.3: domain, authentication, authorization, then the registrar proper. */

@@ -60,6 +60,10 @@ export class ServerInviteTransaction {
     return this.currentState;
   }
 
+  get callId(): string {
+    return this.request.callId;
+  }
+
   /** The most recent provisional response sent (by the TU or the automatic 100). */
   get lastProvisionalResponse(): SipResponse | null {
     return this.provisional;

@@ -131,3 +131,73 @@ export class TransactionTimer {
     this.handle = undefined;
   }
 }
+
+/**
+ * One clock timer for many expiries of the same delay: the wait timers of a
+ * transaction kind (Timer J: 64*T1 for every non-INVITE server transaction
+ * over UDP) all last as long, so the order they were added in is the order
+ * they expire in, and a FIFO needs no sorting. Expires each item at its own
+ * deadline, in the order added, as one timer per item would; costs two array
+ * slots per item instead of a Node timer and its closure.
+ */
+export class ExpiryQueue<T> {
+  private deadlines: number[] = [];
+  private items: Array<T | undefined> = [];
+  private head = 0;
+  private handle: TimerHandle | undefined;
+  private sweeping = false;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly delayMs: number,
+    private readonly onExpiry: (item: T) => void,
+  ) {}
+
+  /** Items not yet expired. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Expires `item` after the queue's delay; at once, synchronously, when the delay is zero. */
+  add(item: T): void {
+    if (this.delayMs <= 0) {
+      this.onExpiry(item);
+      return;
+    }
+    this.deadlines.push(this.clock.now() + this.delayMs);
+    this.items.push(item);
+    if (this.handle === undefined && !this.sweeping) this.arm();
+  }
+
+  private arm(): void {
+    const deadline = this.deadlines[this.head] as number;
+    this.handle = this.clock.setTimer(Math.max(0, deadline - this.clock.now()), () => this.sweep(deadline));
+  }
+
+  private sweep(armedFor: number): void {
+    this.handle = undefined;
+    this.sweeping = true;
+    try {
+      // A real timer may fire a little before the clock reads its deadline: the head it was armed for is due.
+      const now = Math.max(this.clock.now(), armedFor);
+      while (this.head < this.items.length && (this.deadlines[this.head] as number) <= now) {
+        const item = this.items[this.head] as T;
+        this.items[this.head] = undefined;
+        this.head++;
+        this.onExpiry(item);
+      }
+      if (this.head === this.items.length) {
+        this.deadlines = [];
+        this.items = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+        this.deadlines = this.deadlines.slice(this.head);
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+    } finally {
+      this.sweeping = false;
+      if (this.handle === undefined && this.head < this.items.length) this.arm();
+    }
+  }
+}

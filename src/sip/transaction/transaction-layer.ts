@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../../log/logger.js';
 import type { Clock } from '../../util/clock.js';
+import { ownString } from '../../util/own-string.js';
 import { getParam } from '../grammar.js';
 import { BRANCH_MAGIC_COOKIE, branchOf, tagOf, type Via } from '../headers.js';
 import type { SipRequest, SipResponse } from '../message.js';
@@ -14,7 +15,7 @@ import { ClientInviteTransaction } from './client-invite-transaction.js';
 import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
 import { ServerInviteTransaction } from './server-invite-transaction.js';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
-import { DEFAULT_TIMER_SETTINGS, type TimerSettings } from './timers.js';
+import { DEFAULT_TIMER_SETTINGS, ExpiryQueue, transactionTimers, type TimerSettings } from './timers.js';
 
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
 export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
@@ -57,12 +58,16 @@ export interface TransactionEnvironment {
   readonly clock: Clock;
   readonly sender: MessageSender;
   readonly settings: TimerSettings;
+  /** The transaction's Call-ID; for a server transaction, a copy that does not keep the request's text alive. */
+  readonly callId: string;
   /** Bound to the transaction's Call-ID, method and branch. */
   readonly logger: Logger;
   /** Called once when the transaction reaches Terminated, so the layer forgets it. */
   readonly release: () => void;
   /** Server transactions call it when they send their final response: the request is no longer work in flight. */
   readonly answered: () => void;
+  /** Starts Timer J of a Completed non-INVITE server transaction over UDP (§17.2.2): one queue for the layer, not a timer each. */
+  readonly startTimerJ: (tx: ServerNonInviteTransaction) => void;
 }
 
 export interface TransactionLayerOptions {
@@ -196,6 +201,9 @@ export class TransactionLayer {
   private readonly outstanding = new Set<ClientTransaction>();
   private settleWaiters: Array<() => void> = [];
   private readonly screen: ((request: SipRequest, flow: Flow) => SipResponse | null) | undefined;
+  /** Timer J of every Completed non-INVITE server transaction over UDP: they all wait 64*T1, so a FIFO keeps them in expiry order. */
+  private readonly timerJ: ExpiryQueue<ServerNonInviteTransaction>;
+  private readonly startTimerJ = (tx: ServerNonInviteTransaction): void => this.timerJ.add(tx);
 
   constructor(options: TransactionLayerOptions) {
     this.sender = options.sender;
@@ -205,6 +213,7 @@ export class TransactionLayer {
     this.settings = { ...DEFAULT_TIMER_SETTINGS, ...options.timers };
     this.forceRport = options.forceRport ?? true;
     this.screen = options.screen;
+    this.timerJ = new ExpiryQueue(this.clock, transactionTimers(this.settings, false).timerJ, (tx) => tx.timerJExpired());
   }
 
   get clientTransactionCount(): number {
@@ -304,7 +313,7 @@ export class TransactionLayer {
     if (this.clients.has(key)) {
       throw new Error(`branch ${branch} is already used by a ${request.method} client transaction (RFC 3261 §8.1.1.7)`);
     }
-    const env = this.environment(request, branch, () => this.clients.delete(key));
+    const env = this.environment(request.callId, request.method, branch, () => this.clients.delete(key));
     const tracked = this.trackOutstanding(user);
     const tx =
       request.method === 'INVITE'
@@ -382,8 +391,9 @@ export class TransactionLayer {
     const fromTag = tagOf(request.from);
     const toTag = tagOf(request.to);
     for (const tx of candidates) {
+      // A transaction matched by branch may have let its request go in Completed; it is skipped just below anyway.
       const original = tx.request;
-      if (rfc3261Branch(original.topVia) !== null || tx.flow.transport !== transport) continue;
+      if (original === null || rfc3261Branch(original.topVia) !== null || tx.flow.transport !== transport) continue;
       if (original.method !== method || original.cseq.seq !== request.cseq.seq) continue;
       if (tagOf(original.from) !== fromTag) continue;
       if (!urisEqual(original.uri, request.uri) || !legacyViasEqual(original.topVia, request.topVia)) continue;
@@ -419,17 +429,20 @@ export class TransactionLayer {
   }
 
   /** `key`: the request's §17.2.3 key when it has an RFC 3261 branch, else null. */
-  private createServerTransaction(request: SipRequest, flow: Flow, key: string | null): ServerTransaction {
+  private createServerTransaction(request: SipRequest, flow: Flow, receivedKey: string | null): ServerTransaction {
     const via = request.topVia;
-    const env = this.environment(request, branchOf(via), () => this.forgetServer(tx, key), () => this.unanswered.delete(tx));
+    // What a completed transaction keeps for Timer J must not keep the request's header text alive (see ownString).
+    const key = receivedKey === null ? null : ownString(receivedKey);
+    const branch = branchOf(via);
+    const env = this.environment(ownString(request.callId), request.method, branch === null ? null : ownString(branch), () => this.forgetServer(tx, key), () => this.unanswered.delete(tx));
     const destination = responseDestination(request, flow, { forceRport: this.forceRport });
     const tx: ServerTransaction =
       request.method === 'INVITE'
         ? new ServerInviteTransaction(request, flow, destination, this.user, env)
-        : new ServerNonInviteTransaction(request, flow, destination, this.user, env);
+        : new ServerNonInviteTransaction(request, flow, destination, this.user, env, key !== null);
     if (key !== null) this.serversByKey.set(key, tx);
-    const sameCall = this.serversByCallId.get(request.callId);
-    if (sameCall === undefined) this.serversByCallId.set(request.callId, [tx]);
+    const sameCall = this.serversByCallId.get(env.callId);
+    if (sameCall === undefined) this.serversByCallId.set(env.callId, [tx]);
     else sameCall.push(tx);
     this.serverCount++;
     this.unanswered.add(tx);
@@ -440,7 +453,7 @@ export class TransactionLayer {
   private forgetServer(tx: ServerTransaction, key: string | null): void {
     this.unanswered.delete(tx);
     if (key !== null && this.serversByKey.get(key) === tx) this.serversByKey.delete(key);
-    const callId = tx.request.callId;
+    const callId = tx.callId;
     const sameCall = this.serversByCallId.get(callId);
     const index = sameCall === undefined ? -1 : sameCall.indexOf(tx);
     if (sameCall === undefined || index === -1) return;
@@ -449,14 +462,16 @@ export class TransactionLayer {
     this.serverCount--;
   }
 
-  private environment(request: SipRequest, branch: string | null, release: () => void, answered: () => void = () => undefined): TransactionEnvironment {
+  private environment(callId: string, method: string, branch: string | null, release: () => void, answered: () => void = () => undefined): TransactionEnvironment {
     return {
+      callId,
       clock: this.clock,
       sender: this.sender,
       settings: this.settings,
-      logger: this.logger.child({ callId: request.callId, method: request.method, branch }),
+      logger: this.logger.child({ callId, method, branch }),
       release,
       answered,
+      startTimerJ: this.startTimerJ,
     };
   }
 }

@@ -241,10 +241,7 @@ export class SipTransportLayer implements MessageSender {
   }
 
   send(message: AnySipMessage, destination: Destination, onError?: (error: TransportError) => void): void {
-    const fail = (err: Error) => {
-      this.options.logger.debug('send failed', { transport: destination.transport, address: destination.address, port: destination.port, error: err.message });
-      onError?.(new TransportError(err.message, destination));
-    };
+    const fail = this.failure(destination, onError);
     let data = serializeMessage(message);
     if (destination.transport === 'udp') {
       if (this.udp === null) return fail(new Error('UDP is not enabled'));
@@ -273,6 +270,25 @@ export class SipTransportLayer implements MessageSender {
       port = message.topVia.port ?? (destination.transport === 'tls' ? 5061 : 5060);
     }
     stream.send(data, destination.address, port, connectionId, fail);
+  }
+
+  sendSerialized(data: Buffer, destination: Destination, onError?: (error: TransportError) => void): void {
+    const fail = this.failure(destination, onError);
+    if (destination.transport === 'udp') {
+      if (this.udp === null) return fail(new Error('UDP is not enabled'));
+      this.udp.send(data, destination.address, destination.port, fail);
+      return;
+    }
+    const stream = destination.transport === 'tcp' ? this.tcp : this.tls;
+    if (stream === null) return fail(new Error(`${destination.transport.toUpperCase()} is not enabled`));
+    stream.send(data, destination.address, destination.port, destination.connectionId ?? null, fail);
+  }
+
+  private failure(destination: Destination, onError: ((error: TransportError) => void) | undefined): (err: Error) => void {
+    return (err: Error) => {
+      this.options.logger.debug('send failed', { transport: destination.transport, address: destination.address, port: destination.port, error: err.message });
+      onError?.(new TransportError(err.message, destination));
+    };
   }
 
   private onDatagram(data: Buffer, address: string, port: number): void {

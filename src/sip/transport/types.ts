@@ -66,4 +66,10 @@ export class TransportError extends Error {
  */
 export interface MessageSender {
   send(message: AnySipMessage, destination: Destination, onError?: (error: TransportError) => void): void;
+  /**
+   * Sends the bytes a message was serialized to, as they are: what a
+   * Completed server transaction keeps to resend its final response to a
+   * retransmitted request (RFC 3261 §17.2.2) instead of the message.
+   */
+  sendSerialized(data: Buffer, destination: Destination, onError?: (error: TransportError) => void): void;
 }

@@ -21,7 +21,7 @@ import type { AnySipMessage, SipRequest, SipResponse } from '../../../src/sip/me
 import { TransactionLayer } from '../../../src/sip/transaction/transaction-layer.js';
 import type { Destination, Flow, MessageSender } from '../../../src/sip/transport/types.js';
 import { FakeClock } from '../../../src/util/clock.js';
-import { parseRequest } from '../../support/messages.js';
+import { parseRequest, parseSent } from '../../support/messages.js';
 import { configFromYaml, userLines } from '../../support/config.js';
 import { CallRouter } from '../../../src/routing/call-router.js';
 import type { VoixConfig } from '../../../src/config/types.js';
@@ -33,6 +33,9 @@ class RecordingSender implements MessageSender {
   readonly sent: Array<{ message: AnySipMessage; destination: Destination }> = [];
   send(message: AnySipMessage, destination: Destination): void {
     this.sent.push({ message, destination });
+  }
+  sendSerialized(data: Buffer, destination: Destination): void {
+    this.sent.push({ message: parseSent(data), destination });
   }
   requests(method: string, address?: string): SipRequest[] {
     return this.sent

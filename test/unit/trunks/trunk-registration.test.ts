@@ -3,6 +3,7 @@ import { createMemoryLogger } from '../../../src/log/logger.js';
 import { createResponse } from '../../../src/sip/builders.js';
 import { Headers, branchOf, parseNameAddr, tagOf } from '../../../src/sip/headers.js';
 import type { AnySipMessage, SipRequest } from '../../../src/sip/message.js';
+import { parseSent } from '../../support/messages.js';
 import { TransactionLayer, type ServerTransactionUser } from '../../../src/sip/transaction/transaction-layer.js';
 import type { Destination, Flow, MessageSender } from '../../../src/sip/transport/types.js';
 import { formatUri } from '../../../src/sip/uri.js';
@@ -321,6 +322,9 @@ describe('TrunkRegistration through the real transaction layer', () => {
     readonly sent: Array<{ message: AnySipMessage; destination: Destination }> = [];
     send(message: AnySipMessage, destination: Destination): void {
       this.sent.push({ message, destination });
+    }
+    sendSerialized(data: Buffer, destination: Destination): void {
+      this.sent.push({ message: parseSent(data), destination });
     }
   }
 

@@ -6,6 +6,7 @@
 import { createResponse } from '../../../../src/sip/builders.js';
 import type { AnySipMessage, SipRequest, SipResponse } from '../../../../src/sip/message.js';
 import { parseHead } from '../../../../src/sip/parser.js';
+import { serializeMessage } from '../../../../src/sip/serializer.js';
 import {
   TransactionLayer,
   type ClientTransaction,
@@ -17,6 +18,7 @@ import type { ServerInviteTransaction } from '../../../../src/sip/transaction/se
 import { TransportError, type Destination, type Flow, type MessageSender } from '../../../../src/sip/transport/types.js';
 import { createMemoryLogger, type LogFields } from '../../../../src/log/logger.js';
 import { FakeClock } from '../../../../src/util/clock.js';
+import { parseSent } from '../../../support/messages.js';
 
 export const UDP_FLOW: Flow = {
   transport: 'udp',
@@ -80,7 +82,10 @@ export function peerResponse(request: SipRequest, status: number, toTag = 'bobta
 }
 
 export interface SentMessage {
+  /** The message; parsed back from the bytes when it was sent as bytes. */
   readonly message: AnySipMessage;
+  /** What went on the wire. */
+  readonly bytes: Buffer;
   readonly destination: Destination;
   /** Milliseconds since the sender was created. */
   readonly at: number;
@@ -99,7 +104,12 @@ export class RecordingSender implements MessageSender {
   }
 
   send(message: AnySipMessage, destination: Destination, onError?: (error: TransportError) => void): void {
-    this.sent.push({ message, destination, at: this.clock.now() - this.origin, onError });
+    this.sent.push({ message, bytes: serializeMessage(message), destination, at: this.clock.now() - this.origin, onError });
+    if (this.failing) onError?.(new TransportError('connection refused', destination));
+  }
+
+  sendSerialized(data: Buffer, destination: Destination, onError?: (error: TransportError) => void): void {
+    this.sent.push({ message: parseSent(data), bytes: data, destination, at: this.clock.now() - this.origin, onError });
     if (this.failing) onError?.(new TransportError('connection refused', destination));
   }
 
@@ -181,9 +191,18 @@ export class RecordingServerUser implements ServerTransactionUser {
 
   /** The transaction of the only request received so far. */
   get onlyTransaction(): ServerTransaction {
+    return this.only.tx;
+  }
+
+  /** The only request received so far, as the TU got it (a non-INVITE transaction lets its own go once answered). */
+  get onlyRequest(): SipRequest {
+    return this.only.request;
+  }
+
+  private get only(): { tx: ServerTransaction; request: SipRequest; flow: Flow } {
     const [first, ...rest] = this.requests;
     if (first === undefined || rest.length > 0) throw new Error(`expected one request, got ${this.requests.length}`);
-    return first.tx;
+    return first;
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_TIMER_SETTINGS,
+  ExpiryQueue,
   TransactionTimer,
   doubledUpToT2,
   transactionTimers,
@@ -95,6 +96,98 @@ describe('TransactionTimer', () => {
     clock.advance(2000);
 
     expect(fired).toEqual(['second']);
+    expect(clock.pendingCount).toBe(0);
+  });
+});
+
+describe('ExpiryQueue', () => {
+  it('expires each item at its own deadline, in the order added, with one clock timer', () => {
+    const clock = new FakeClock();
+    const expired: Array<[string, number]> = [];
+    const start = clock.now();
+    const queue = new ExpiryQueue<string>(clock, 32_000, (item) => expired.push([item, clock.now() - start]));
+
+    queue.add('a');
+    clock.advance(100);
+    queue.add('b');
+    queue.add('c');
+    clock.advance(900);
+    queue.add('d');
+    const timersWhileWaiting = clock.pendingCount;
+    clock.advance(30_999);
+    const beforeFirstDeadline = [...expired];
+    clock.advance(1);
+    const atFirstDeadline = [...expired];
+    clock.advance(1_000);
+
+    expect(timersWhileWaiting).toBe(1);
+    expect(beforeFirstDeadline).toEqual([]);
+    expect(atFirstDeadline).toEqual([['a', 32_000]]);
+    expect(expired).toEqual([
+      ['a', 32_000],
+      ['b', 32_100],
+      ['c', 32_100],
+      ['d', 33_000],
+    ]);
+    expect(queue.size).toBe(0);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('gives an item added while expiring others its full delay', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const expired: Array<[string, number]> = [];
+    const queue = new ExpiryQueue<string>(clock, 500, (item) => {
+      expired.push([item, clock.now() - start]);
+      if (item === 'a') queue.add('a-follow-up');
+    });
+
+    queue.add('a');
+    queue.add('b');
+    clock.advance(499);
+    const early = [...expired];
+    clock.advance(501);
+
+    expect(early).toEqual([]);
+    expect(expired).toEqual([
+      ['a', 500],
+      ['b', 500],
+      ['a-follow-up', 1000],
+    ]);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('keeps order and deadlines across many items (the backing arrays are compacted as the head moves on)', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const late: number[] = [];
+    const order: number[] = [];
+    const added = new Map<number, number>();
+    const queue = new ExpiryQueue<number>(clock, 32_000, (item) => {
+      order.push(item);
+      if (clock.now() - start !== (added.get(item) as number) + 32_000) late.push(item);
+    });
+
+    for (let i = 0; i < 5000; i++) {
+      added.set(i, clock.now() - start);
+      queue.add(i);
+      clock.advance(10);
+    }
+    clock.advance(32_000);
+
+    expect(order).toEqual([...Array(5000).keys()]);
+    expect(late).toEqual([]);
+    expect(queue.size).toBe(0);
+  });
+
+  it('expires at once, synchronously, when its delay is zero (reliable transports)', () => {
+    const clock = new FakeClock();
+    const expired: string[] = [];
+    const queue = new ExpiryQueue<string>(clock, 0, (item) => expired.push(item));
+
+    queue.add('a');
+
+    expect(expired).toEqual(['a']);
     expect(clock.pendingCount).toBe(0);
   });
 });

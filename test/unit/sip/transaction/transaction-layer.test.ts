@@ -132,8 +132,8 @@ describe('TransactionLayer: RFC 2543 fallback matching (§17.2.3)', () => {
     const h = createHarness();
     h.layer.receiveRequest(legacy({}), UDP_FLOW);
     h.layer.receiveRequest(legacy({ via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKnew1' }), UDP_FLOW);
-    for (const { tx } of h.serverUser.requests) {
-      (tx as ServerInviteTransaction).sendResponse(createResponse(tx.request, 486, { toTag: 'b1' }));
+    for (const { tx, request } of h.serverUser.requests) {
+      (tx as ServerInviteTransaction).sendResponse(createResponse(request, 486, { toTag: 'b1' }));
     }
 
     h.clock.advance(32_000);
@@ -342,7 +342,7 @@ describe('responseDestination (RFC 3261 §18.2.2, RFC 3581)', () => {
     h.layer.receiveRequest(withVia('SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bKd;received=198.51.100.7'), udpFlow);
     const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
 
-    tx.sendResponse(createResponse(tx.request, 200, { toTag: 'x' }));
+    tx.sendResponse(createResponse(h.serverUser.onlyRequest, 200, { toTag: 'x' }));
 
     expect(h.sender.sent[0]?.destination).toEqual({ transport: 'udp', address: '198.51.100.7', port: 40312 });
   });
@@ -396,15 +396,15 @@ describe('TransactionLayer: work in flight', () => {
     h.layer.receiveRequest(sipRequest({ method: 'INVITE', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKa' }), UDP_FLOW);
     h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKb' }), UDP_FLOW);
     h.layer.receiveRequest(sipRequest({ method: 'REGISTER', via: 'SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKc' }), UDP_FLOW);
-    const [invite, options, register] = h.serverUser.requests.map((r) => r.tx);
+    const [invite, options, register] = h.serverUser.requests;
     const inFlight = [h.layer.serverTransactionsInProgress];
 
-    invite?.sendResponse(createResponse(invite.request, 180, { toTag: 't' }));
+    invite?.tx.sendResponse(createResponse(invite.request, 180, { toTag: 't' }));
     inFlight.push(h.layer.serverTransactionsInProgress);
-    invite?.sendResponse(createResponse(invite.request, 486, { toTag: 't' }));
-    options?.sendResponse(createResponse(options.request, 200, { toTag: 't' }));
+    invite?.tx.sendResponse(createResponse(invite.request, 486, { toTag: 't' }));
+    options?.tx.sendResponse(createResponse(options.request, 200, { toTag: 't' }));
     inFlight.push(h.layer.serverTransactionsInProgress);
-    register?.sendResponse(createResponse(register.request, 401, { toTag: 't' }));
+    register?.tx.sendResponse(createResponse(register.request, 401, { toTag: 't' }));
     inFlight.push(h.layer.serverTransactionsInProgress);
 
     expect(inFlight).toEqual([3, 3, 1, 0]);

@@ -76,6 +76,18 @@ describe('SipTransportLayer with a UDP endpoint from createUdp', () => {
     expect(udp.sent[0]?.data).toMatch(/^SIP\/2\.0 200 OK\r\n/);
   });
 
+  it('sends bytes given to sendSerialized as they are, and reports a transport it does not have', async () => {
+    const { layer, udp } = await startLayer();
+    const bytes = sipBytes('SIP/2.0 200 OK\nVia: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bKfake1;rport=40000;received=203.0.113.9\nContent-Length: 0\n\n');
+    const errors: string[] = [];
+
+    layer.sendSerialized(bytes, { transport: 'udp', address: '203.0.113.9', port: 40000 }, (error) => errors.push(error.message));
+    layer.sendSerialized(bytes, { transport: 'tcp', address: '203.0.113.9', port: 5060 }, (error) => errors.push(error.message));
+
+    expect(udp.sent).toEqual([{ data: bytes.toString('utf8'), address: '203.0.113.9', port: 40000 }]);
+    expect(errors).toEqual(['TCP is not enabled']);
+  });
+
   it('answers an unparsable request with a stateless 400 through the endpoint', async () => {
     const { udp, requests } = await startLayer();
 
