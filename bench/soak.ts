@@ -68,6 +68,8 @@ const callSeconds = Number(option('call-seconds') ?? 60);
 const sampleSeconds = Number(option('sample-seconds') ?? 60);
 const rate = Number(option('rate') ?? 10);
 const workers = Number(option('workers') ?? 0);
+/** The callee's registration outlives the run: the calls and their end, plus margin. */
+const calleeRegistrationSeconds = Math.max(3600, (minutes + 30) * 60);
 const jsonFile = option('json');
 /** Keep the run's directory (voix.log, SIPp's error files) instead of removing it. */
 const keep = process.argv.includes('--keep');
@@ -172,6 +174,9 @@ async function startVoix(dir: string, adminPort: number): Promise<{ child: Child
     `  workers: ${workers}`,
     'admin:',
     `  listen: { address: 127.0.0.1, port: ${adminPort} }`,
+    // The callee registers once, for the whole run (a first 120-minute run lost it after the default 3600 s).
+    'registrar:',
+    `  max_expires: ${calleeRegistrationSeconds}`,
     '',
   ].join('\n');
   writeFileSync(path.join(dir, 'voix.yaml'), yaml);
@@ -222,7 +227,9 @@ async function main(): Promise<void> {
   const readMetrics = async (): Promise<Metrics> => parseMetrics(await (await fetch(metricsUrl)).text());
 
   const calleePort = await freePort();
-  const registration = spawnSync('sipp', sippArgs(remote, path.join(SCENARIOS, 'relay-uac-register.xml'), ['-s', '1002', '-au', '1002', '-ap', voix.passwords['1002'] ?? '', '-p', String(calleePort), '-mp', String(REGISTER_MEDIA_PORT), '-m', '1', '-timeout', '10s', '-timeout_error']), { cwd: dir, stdio: 'ignore' });
+  const registerScenario = path.join(dir, 'uac-register.xml');
+  writeFileSync(registerScenario, readFileSync(path.join(SCENARIOS, 'relay-uac-register.xml'), 'utf8').replaceAll('Expires: 3600', `Expires: ${calleeRegistrationSeconds}`));
+  const registration = spawnSync('sipp', sippArgs(remote, registerScenario, ['-s', '1002', '-au', '1002', '-ap', voix.passwords['1002'] ?? '', '-p', String(calleePort), '-mp', String(REGISTER_MEDIA_PORT), '-m', '1', '-timeout', '10s', '-timeout_error']), { cwd: dir, stdio: 'ignore' });
   if (registration.status !== 0) throw new Error(`SIPp could not register 1002 (exit ${registration.status})`);
   const uas = spawn('sipp', sippArgs(null, path.join(SCENARIOS, 'relay-uas-answer.xml'), ['-p', String(calleePort), '-mp', String(UAS_MEDIA_PORT), '-rtp_echo', '-trace_err', '-error_file', path.join(dir, 'uas-errors.log')]), { cwd: dir, stdio: 'ignore' });
   killOnExit(uas);
