@@ -6,7 +6,8 @@
  *
  *   npm run build && npm run bench:soak -- [--minutes 30] [--calls 100] [--call-seconds 60]
  *        [--sample-seconds 60] [--rate 10] [--workers 0] [--json FILE] [--keep]
- *   npm run bench:soak -- --report FILE.json [--plots DIR]   an earlier run's report again, and its curves as SVG
+ *   npm run bench:soak -- --report FILE.json [--until-minute N] [--plots DIR]
+ *        an earlier run's report again (up to minute N), and its curves as SVG
  *
  * voix runs as in production (node dist/server.js --config <generated
  * yaml>, UDP on 127.0.0.1, digest MD5, users 1001 and 1002, the
@@ -207,7 +208,10 @@ async function main(): Promise<void> {
   if (saved !== undefined) {
     // The report of an earlier run, from its JSON: nothing runs.
     const run = JSON.parse(readFileSync(saved, 'utf8')) as SoakSettings & { samples: Sample[] };
-    process.stdout.write(`${soakReport(run, run.samples)}\n`);
+    // --until-minute N: the samples up to minute N only (the rest of a run whose load failed, say).
+    const until = option('until-minute');
+    if (until !== undefined) run.samples = run.samples.filter((sample) => sample.atSeconds <= Number(until) * 60);
+    process.stdout.write(`${until === undefined ? '' : `(samples up to minute ${until} only)\n`}${soakReport(run, run.samples)}\n`);
     const plotsDir = option('plots');
     if (plotsDir !== undefined) {
       for (const [name, svg] of Object.entries(soakPlots(run.samples))) writeFileSync(path.join(plotsDir, name), svg);
