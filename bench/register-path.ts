@@ -51,6 +51,7 @@ import type { UdpEndpoint, UdpTransportOptions } from '../src/sip/transport/udp-
 import type { VoixConfig } from '../src/config/types.js';
 import type { LogLevel } from '../src/log/logger.js';
 import { profileSummary, type CpuProfile } from './cpu-profile-top.js';
+import { median } from './windows.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = 1000;
@@ -410,12 +411,6 @@ function heapAfterGc(): number {
   gc();
   gc();
   return process.memoryUsage().heapUsed;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {

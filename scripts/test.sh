@@ -4,7 +4,8 @@
 # console client, libsrtp2 and gcc for the SRTP cross-check, gcc, libuv's and
 # OpenSSL's headers for voix's native addons, iproute2 and
 # nftables for the NAT case, ffmpeg and espeak-ng for the voice prompts,
-# mmdebstrap for the deployment cases' Debian 12 root file system), the npm dependencies, builds voix, type-checks, runs every
+# mmdebstrap for the deployment cases' Debian 12 root file system and the
+# Asterisk 22 one of DOC-ASTERISK-01, procps for pgrep/pkill around Asterisk), the npm dependencies, builds voix, type-checks, runs every
 # test (unit, integration, end-to-end against real peers) and regenerates
 # docs/plan-de-test.md from the end-to-end results.
 set -euo pipefail
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 require_node
 install_packages ca-certificates python3 make g++ iproute2 nftables openssl \
   baresip sip-tester tshark sipsak sipvicious linphone-cli gcc libsrtp2-dev libuv1-dev libssl-dev \
-  ffmpeg espeak-ng mmdebstrap
+  ffmpeg espeak-ng mmdebstrap procps
 install_node_modules
 npm run build
 npm run typecheck

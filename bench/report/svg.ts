@@ -21,6 +21,16 @@ export interface BarChart {
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** The opening of a chart: the SVG element, white background, title, and the y axis's unit turned along it at height `yMiddle`. */
+function frame(width: number, height: number, yMiddle: number, title: string, unit: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="14" y="${yMiddle}" text-anchor="middle" transform="rotate(-90 14 ${yMiddle})">${escape(unit)}</text>`,
+  ];
+}
+
 export function barChartSvg(chart: BarChart): string {
   const width = 720;
   const height = 360;
@@ -46,12 +56,7 @@ export function barChartSvg(chart: BarChart): string {
     : Array.from({ length: 5 }, (_, i) => ((max * 1.1) / 4) * i);
   const groupWidth = plotWidth / chart.groups.length;
   const barWidth = Math.min(48, (groupWidth * 0.8) / chart.series.length);
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
-    `<text x="14" y="${top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + plotHeight / 2})">${escape(chart.unit)}${log ? ' (échelle log.)' : ''}</text>`,
-  ];
+  const parts = frame(width, height, top + plotHeight / 2, chart.title, `${chart.unit}${log ? ' (échelle log.)' : ''}`);
   for (const tick of ticks) {
     const ty = y(tick);
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#dddddd"/>`);
@@ -117,13 +122,8 @@ export function lineChartSvg(chart: LineChart): string {
   const yTop = Math.max(chart.yMinTop ?? 0, ...ys, 1e-9) * 1.1;
   const x = (v: number): number => left + (plotWidth * (v - xMin)) / (xMax - xMin);
   const y = (v: number): number => top + plotHeight * (1 - v / yTop);
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
-    `<text x="14" y="${top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + plotHeight / 2})">${escape(chart.unit)}</text>`,
-    `<text x="${left + plotWidth / 2}" y="${top + plotHeight + 36}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
-  ];
+  const parts = frame(width, height, top + plotHeight / 2, chart.title, chart.unit);
+  parts.push(`<text x="${left + plotWidth / 2}" y="${top + plotHeight + 36}" text-anchor="middle">${escape(chart.xLabel)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const tick = (yTop / 4) * i;
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#dddddd"/>`);
