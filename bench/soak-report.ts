@@ -15,6 +15,10 @@ export interface Sample {
   readonly atSeconds: number;
   readonly label: string;
   readonly rssMiB: number;
+  /** The anonymous part of RSS (heaps, malloc arenas, thread stacks; /proc/PID/status RssAnon): where a leak would show. Absent from runs before 2026-11-27 evening. */
+  readonly rssAnonMiB?: number;
+  /** The file-backed part of RSS (node's binary and libraries paged in as code runs: RssFile). */
+  readonly rssFileMiB?: number;
   readonly openFds: number;
   readonly heapMiB: number;
   readonly lagSmoothedMs: number;
@@ -91,6 +95,7 @@ export function windowRows(steady: readonly Sample[]): string[][] {
       (rss.reduce((a, b) => a + b, 0) / rss.length).toFixed(1),
       `${Math.min(...rss).toFixed(1)}-${Math.max(...rss).toFixed(1)}`,
       perHour((s) => s.rssMiB).toFixed(1),
+      perHour((s) => s.rssAnonMiB ?? Number.NaN).toFixed(1),
       perHour((s) => s.heapMiB).toFixed(1),
       `${Math.min(...inWindow.map((s) => s.openFds))}-${Math.max(...inWindow.map((s) => s.openFds))}`,
     ]);
@@ -106,6 +111,7 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
     s.label,
     String(s.atSeconds),
     s.rssMiB.toFixed(1),
+    s.rssAnonMiB === undefined ? '-' : s.rssAnonMiB.toFixed(1),
     String(s.openFds),
     s.heapMiB.toFixed(1),
     s.lagSmoothedMs.toFixed(1),
@@ -129,14 +135,14 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
     settings.machine,
     '',
     table(
-      ['sample', 't (s)', 'RSS MiB', 'fds', 'heap MiB', 'lag ms', 'lag p99 ≤ ms', 'lag max ≤ ms', 'CPU %', 'main wait ms', 'steal ms', '503', 'calls', 'relays', 'server tx', 'calls ended', 'not normal', 'SIPp failed'],
+      ['sample', 't (s)', 'RSS MiB', 'anon MiB', 'fds', 'heap MiB', 'lag ms', 'lag p99 ≤ ms', 'lag max ≤ ms', 'CPU %', 'main wait ms', 'steal ms', '503', 'calls', 'relays', 'server tx', 'calls ended', 'not normal', 'SIPp failed'],
       rows,
     ),
     '',
     steady.length >= 2
       ? `slopes over the ${steady.length} steady samples (from t=${steady[0]?.atSeconds ?? 0}s), per hour: RSS ${perHour((s) => s.rssMiB).toFixed(1)} MiB, fds ${perHour((s) => s.openFds).toFixed(1)}, heap ${perHour((s) => s.heapMiB).toFixed(1)} MiB, lag ${perHour((s) => s.lagSmoothedMs).toFixed(2)} ms${steadySpan(steady) < MIN_SLOPE_SPAN_S ? ` (over ${steadySpan(steady)} s only: garbage collection moves RSS and heap by megabytes, a slope needs ${MIN_SLOPE_SPAN_S / 60} min or more)` : ''}`
       : `slopes: fewer than 2 steady samples (the first ${Math.max(sampleSeconds * 2, callSeconds)} s are the ramp): run longer for curves`,
-    ...(windows.length >= 2 ? ['', 'steady part by windows of 30 min:', table(['window', 'samples', 'RSS mean MiB', 'RSS min-max MiB', 'RSS slope MiB/h', 'heap slope MiB/h', 'fds min-max'], windows)] : []),
+    ...(windows.length >= 2 ? ['', 'steady part by windows of 30 min:', table(['window', 'samples', 'RSS mean MiB', 'RSS min-max MiB', 'RSS slope MiB/h', 'anon slope MiB/h', 'heap slope MiB/h', 'fds min-max'], windows)] : []),
   ].join('\n');
 }
 
@@ -153,6 +159,7 @@ export function soakPlots(samples: readonly Sample[]): Record<string, string> {
       format: fr(0),
       series: [
         { name: 'mémoire résidente (RSS)', color: '#1f77b4', points: at((s) => s.rssMiB) },
+        ...(loaded.some((s) => s.rssAnonMiB !== undefined) ? [{ name: 'dont mémoire anonyme (tas, malloc, piles)', color: '#9467bd', points: at((s) => s.rssAnonMiB ?? Number.NaN) }] : []),
         { name: 'tas V8 du thread principal', color: '#ff7f0e', points: at((s) => s.heapMiB) },
       ],
     }),

@@ -125,6 +125,18 @@ function stealMs(): number {
   return Number(fields[8] ?? 0) * 10;
 }
 
+/** RSS split into its anonymous and file-backed parts (MiB), from /proc/PID/status. */
+function rssParts(pid: number): { rssAnonMiB: number; rssFileMiB: number } {
+  let status = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    // The process is gone: NaN below.
+  }
+  const mib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024;
+  return { rssAnonMiB: mib('RssAnon'), rssFileMiB: mib('RssFile') };
+}
+
 function openFds(pid: number): number {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
@@ -262,6 +274,7 @@ async function main(): Promise<void> {
       atSeconds: Math.round((at - startedAt) / 1000),
       label,
       rssMiB: processRssBytes(pid) / 2 ** 20,
+      ...rssParts(pid),
       openFds: openFds(pid),
       heapMiB: (metrics.get('voix_process_heap_used_bytes') ?? Number.NaN) / 2 ** 20,
       lagSmoothedMs: (metrics.get('voix_event_loop_lag_smoothed_seconds') ?? Number.NaN) * 1000,

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { frenchApostrophes } from './typography.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { aimsTable, comparisonTable, figuresOf, fr, ratioOf, writeMarkdownReport, type BenchReport, type Comparison } from './report.js';
+import { aimsTable, comparisonTable, digitsOf, figuresOf, fr, isBehind, ratioOf, writeMarkdownReport, type BenchReport, type Comparison } from './report.js';
 import { barChartSvg, type BarSeries } from './svg.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,12 +29,9 @@ function seriesFor(comparisons: readonly Comparison[], workload: string, figures
 
 /** Comparisons where voix does worse than its peer, worst first. */
 function behind(comparisons: readonly Comparison[]): Comparison[] {
-  const worse = comparisons.filter((c) => {
-    const ratio = ratioOf(c);
-    return ratio !== null && (c.better === 'higher' ? ratio < 1 : ratio > 1);
-  });
+  const worse = comparisons.filter(isBehind);
   const badness = (c: Comparison): number => {
-    const ratio = ratioOf(c) ?? 1;
+    const ratio = ratioOf(c) ?? Number.POSITIVE_INFINITY; // null only when the peer scored 0 on a lower-is-better figure
     return c.better === 'higher' ? 1 / ratio : ratio;
   };
   return worse.sort((a, b) => badness(b) - badness(a));
@@ -182,7 +179,7 @@ function main(): void {
     '',
     ...(late.length === 0
       ? ['Nulle part dans ce passage.']
-      : late.map((x) => `- ${x.figure} : voix ${fr(x.voix, x.unit === 'ms' ? 2 : x.unit === '%' ? 1 : 0)} ${x.unit} contre ${fr(x.peerValue, x.unit === 'ms' ? 2 : x.unit === '%' ? 1 : 0)} ${x.unit} pour ${x.peer} (rapport ${fr(ratioOf(x), 2)}, ${x.better === 'higher' ? 'plus haut est meilleur' : 'plus bas est meilleur'}).`)),
+      : late.map((x) => `- ${x.figure} : voix ${fr(x.voix, digitsOf(x))} ${x.unit} contre ${fr(x.peerValue, digitsOf(x))} ${x.unit} pour ${x.peer} (rapport ${fr(ratioOf(x), 2)}, ${x.better === 'higher' ? 'plus haut est meilleur' : 'plus bas est meilleur'}).`)),
     '',
     '## Graphiques',
     '',

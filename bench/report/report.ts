@@ -45,6 +45,15 @@ export interface Comparison {
   readonly better: 'higher' | 'lower';
   /** A bound rather than a figure (a generator fell behind). */
   readonly note?: string;
+  /** The smallest difference the measure can tell (same unit): under it, voix and its peer are level, whatever their ratio. */
+  readonly resolution?: number;
+}
+
+/** Whether voix does worse than its peer by more than the measure can tell. */
+export function isBehind(c: Comparison): boolean {
+  if (c.voix === null || c.peerValue === null || c.voix < 0 || c.peerValue < 0) return false;
+  const worse = c.better === 'higher' ? c.voix < c.peerValue : c.voix > c.peerValue;
+  return worse && (c.resolution === undefined || Math.abs(c.voix - c.peerValue) >= c.resolution);
 }
 
 /** An aim of the issue, reported honestly: met, not met, or not measured. */
@@ -61,8 +70,9 @@ export interface Figures {
   readonly sections: Array<{ readonly workload: string; readonly title: string; readonly markdown: string }>;
 }
 
+/** voix / peer; none when a value is missing, or when either is below zero or the peer's is zero (a difference under the noise, not a figure to divide). */
 export function ratioOf(c: Comparison): number | null {
-  return c.voix !== null && c.peerValue !== null && c.peerValue !== 0 ? c.voix / c.peerValue : null;
+  return c.voix !== null && c.peerValue !== null && c.voix >= 0 && c.peerValue > 0 ? c.voix / c.peerValue : null;
 }
 
 /** A number the French way: decimal comma, thin spaces between thousands. */
@@ -222,7 +232,11 @@ function dialerFigures(data: DialerData | null, out: Figures): void {
     const asterisk = results.find((r) => r.server === 'asterisk' && r.rate === rate);
     if (asterisk === undefined) continue;
     const error = (r: typeof voix): number | null => (r === undefined ? null : 100 * Math.abs(r.achieved / rate - 1));
-    out.comparisons.push({ workload: 'dialer', figure: `automate à ${rate} appels/s : écart du débit obtenu au débit réglé`, unit: '%', voix: error(voix), peer: 'Asterisk (fichiers d’appel)', peerValue: error(asterisk), better: 'lower' });
+    // One call more or less in the span the rate is read over (a window, or the run) is the finest step of this figure.
+    const span = data.seconds === undefined ? asterisk.calls / rate : data.seconds / (data.windows ?? 1);
+    const resolution = 100 / (rate * span);
+    const level = Math.abs((error(voix) ?? 0) - (error(asterisk) ?? 0)) < resolution;
+    out.comparisons.push({ workload: 'dialer', figure: `automate à ${rate} appels/s : écart du débit obtenu au débit réglé`, unit: '%', voix: error(voix), peer: 'Asterisk (fichiers d’appel)', peerValue: error(asterisk), better: 'lower', resolution, ...(level ? { note: `à égalité : l’écart entre les deux est sous un appel sur ${fr(rate * span)} (${fr(resolution, 2)} %)` } : {}) });
     out.comparisons.push({ workload: 'dialer', figure: `automate à ${rate} appels/s : intervalle entre départs p99`, unit: 'ms', voix: voix?.intervals.p99 ?? null, peer: 'Asterisk (fichiers d’appel)', peerValue: asterisk.intervals.p99, better: 'lower' });
     out.comparisons.push({ workload: 'dialer', figure: `automate à ${rate} appels/s : CPU du serveur par appel`, unit: 'ms', voix: voix?.cpuMsPerCall ?? null, peer: 'Asterisk (fichiers d’appel)', peerValue: asterisk.cpuMsPerCall, better: 'lower' });
   }
@@ -245,6 +259,8 @@ function dialerFigures(data: DialerData | null, out: Figures): void {
 
 interface RelayRatio {
   peer: string;
+  /** The voix it was compared with: 'voix' (the media engine alone) or 'voix-server' (the whole server); absent from older runs. */
+  voix?: string;
   highestGoodStep: { voix: number | null; peer: number | null; ratio: number | null; voixLowerBound: boolean; peerLowerBound: boolean };
   atCommonStep: {
     calls: number;
@@ -283,8 +299,15 @@ function relayFigures(name: string, data: RelayData | null, out: Figures): void 
       const runs = common.runs === undefined ? '' : `médianes de ${common.runs.voix} et ${common.runs.peer} passages bons`;
       out.comparisons.push({ workload: name, figure: `${title} : CPU par paquet relayé à ${common.calls} appels`, unit: 'µs', voix: common.cpuUsPerPacket.voix, peer: peerName(r.peer), peerValue: common.cpuUsPerPacket.peer, better: 'lower', ...(runs === '' ? {} : { note: runs }) });
       const memory = common.stateKbPerCall ?? common.rssKbPerCall;
-      const kind = common.stateKbPerCall !== undefined ? 'état par appel (tas V8 pour voix, mémoire anonyme pour le pair)' : 'mémoire résidente par appel';
-      if (memory !== undefined) out.comparisons.push({ workload: name, figure: `${title} : mémoire par appel à ${common.calls} appels`, unit: 'Kio', voix: memory.voix, peer: peerName(r.peer), peerValue: memory.peer, better: 'lower', note: runs === '' ? kind : `${kind} ; ${runs}` });
+      const kind =
+        common.stateKbPerCall === undefined
+          ? 'mémoire résidente par appel'
+          : r.voix === 'voix-server'
+            ? 'mémoire anonyme (RssAnon) du processus après le palier moins avant, par appel, pour l’un comme pour l’autre'
+            : 'état par appel (tas V8 après ramasse-miettes pour voix, mémoire anonyme pour le pair)';
+      const noise = memory !== undefined && memory.voix < 0 ? 'voix : la mémoire a baissé pendant le palier, l’écart est sous le bruit de mesure (pas de rapport)' : '';
+      const notes = [kind, runs, noise].filter(Boolean).join(' ; ');
+      if (memory !== undefined) out.comparisons.push({ workload: name, figure: `${title} : mémoire par appel à ${common.calls} appels`, unit: 'Kio', voix: memory.voix, peer: peerName(r.peer), peerValue: memory.peer, better: 'lower', note: notes });
     }
   }
   const rows = data.outcomes.map((o) => `| ${o.relay ?? o.server ?? '?'} | ${o.version} | ${o.lastGood ?? 'aucun'} | ${cell(o.stoppedBecause || 'tous les paliers bons')} |`);
@@ -315,10 +338,17 @@ const minutes = (seconds: number): string => `${fr(seconds / 60, 1)} min`;
 /** Text inside a Markdown table cell: a bare | would end the cell. */
 export const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
+/** Decimals a comparison's values are shown with; percentages under 1 (the dialer's pacing error) get more, or both sides read 0,0 %. */
+export function digitsOf(c: Comparison): number {
+  if (c.unit === 'ms') return 2;
+  if (c.unit === '%') return Math.max(Math.abs(c.voix ?? 0), Math.abs(c.peerValue ?? 0)) < 1 ? 3 : 1;
+  return 0;
+}
+
 export function comparisonTable(comparisons: readonly Comparison[]): string {
   const lines = ['| mesure | voix | pair | valeur du pair | voix / pair | meilleur si | remarque |', '|---|---:|---|---:|---:|---|---|'];
   for (const c of comparisons) {
-    const digits = c.unit === 'ms' ? 2 : c.unit === '%' ? 1 : 0;
+    const digits = digitsOf(c);
     const ratio = ratioOf(c);
     lines.push(`| ${cell(c.figure)} | ${fr(c.voix, digits)} ${c.unit} | ${c.peer} | ${fr(c.peerValue, digits)} ${c.unit} | ${ratio === null ? 'n/d' : fr(ratio, 2)} | ${c.better === 'higher' ? 'plus haut' : 'plus bas'} | ${cell(c.note ?? '')} |`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { figuresOf, fr, writeMarkdownReport, type BenchReport, type WorkloadRun } from '../../../bench/report/report.js';
+import { comparisonTable, figuresOf, fr, isBehind, ratioOf, writeMarkdownReport, type BenchReport, type WorkloadRun } from '../../../bench/report/report.js';
 
 const run = (name: string, data: unknown): WorkloadRun => ({ name, command: `npx tsx bench/${name}.ts`, exitCode: 0, seconds: 60, data, output: '' });
 
@@ -73,6 +73,44 @@ describe('bench report', () => {
     expect(relay.map((c) => [c.peer, c.voix, c.peerValue])).toEqual([['rtpengine', 600, 400], ['rtpengine', 15, 30], ['rtpengine', 10, 40]]);
     expect(relay[0]?.note).toContain('rtpengine : borne basse');
     expect(figures.aims.find((a) => a.aim === 'appels SRTP simultanés ≥ Asterisk')?.met).toBe(true);
+  });
+
+  it('gives no ratio for a memory difference below zero, and says which memory each side is', () => {
+    const figures = figuresOf(
+      report([
+        run('relay-srtp', {
+          bench: 'relay',
+          mode: 'srtp',
+          outcomes: [],
+          ratios: [{ peer: 'asterisk', voix: 'voix-server', highestGoodStep: { voix: 600, peer: 100, ratio: 6, voixLowerBound: false, peerLowerBound: false }, atCommonStep: { calls: 100, runs: { voix: 3, peer: 3 }, cpuUsPerPacket: { voix: 20, peer: 66, ratio: 0.3 }, stateKbPerCall: { voix: -33, peer: 1377, ratio: -0.02 } } }],
+        }),
+      ]),
+    );
+    const memory = figures.comparisons.find((c) => c.figure.includes('mémoire par appel'));
+    expect(memory).toBeDefined();
+    expect(ratioOf(memory!)).toBeNull();
+    expect(memory?.note).toContain('RssAnon');
+    expect(memory?.note).toContain('sous le bruit');
+    expect(comparisonTable([memory!])).toContain('| n/d |');
+  });
+
+  it('shows percentages under 1 with three decimals, so two small pacing errors do not both read 0,0', () => {
+    const table = comparisonTable([{ workload: 'dialer', figure: 'écart', unit: '%', voix: 0.0163, peer: 'Asterisk', peerValue: 0.001, better: 'lower' }]);
+    expect(table).toContain('| 0,016 % | Asterisk | 0,001 % |');
+  });
+
+  it('counts the dialer level with Asterisk when their pacing errors differ by less than one call per window', () => {
+    const result = (server: 'voix' | 'asterisk', achieved: number) => ({ server, rate: 10, calls: 600, achieved, intervals: { p1: 97, p50: 100, p99: 104 }, maxPerSecond: 11, cpuMsPerCall: 5, valid: true });
+    const errorOf = (voixAchieved: number) =>
+      figuresOf(report([run('dialer', { seconds: 60, windows: 3, results: [result('voix', voixAchieved), result('asterisk', 10)] })])).comparisons.find((c) => c.figure.includes('écart du débit'));
+    // 3 windows of 20 s at 10/s: one call in 200 is 0.5 %.
+    const level = errorOf(10.001);
+    expect(level?.resolution).toBeCloseTo(0.5);
+    expect(isBehind(level!)).toBe(false);
+    expect(level?.note).toContain('à égalité');
+    const behind = errorOf(10.1);
+    expect(isBehind(behind!)).toBe(true);
+    expect(behind?.note).toBeUndefined();
   });
 
   it('writes French numbers and keeps table cells whole', () => {

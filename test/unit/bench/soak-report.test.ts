@@ -46,6 +46,17 @@ describe('soak report', () => {
     expect(plateau.slice(1).map((r) => Number(r[4]))).toEqual([0, 0, 0]);
     expect(plateau.slice(1).map((r) => r[2])).toEqual(['130.0', '130.0', '130.0']);
     expect(leak.map((r) => Number(r[4]))).toEqual([30, 30, 30, 30]);
+    // Runs from before RssAnon was sampled have no anonymous slope.
+    expect(plateau.map((r) => r[5])).toEqual(['NaN', 'NaN', 'NaN', 'NaN']);
+  });
+
+  it('gives the slope of anonymous memory apart from RSS', () => {
+    // RSS grows by code paged in (file-backed) while anonymous memory stays flat.
+    const samples = run(120, (m) => 100 + m / 2).map((s, i) => ({ ...s, rssAnonMiB: 80, rssFileMiB: 20 + (i + 1) / 2 }));
+    const rows = windowRows(steadySamples(SETTINGS, samples));
+    expect(rows.map((r) => Number(r[4]))).toEqual([30, 30, 30, 30]);
+    expect(rows.map((r) => Number(r[5]))).toEqual([0, 0, 0, 0]);
+    expect(soakReport(SETTINGS, samples)).toContain('anon slope MiB/h');
   });
 
   it('prints the windows only for a run long enough to have two', () => {
@@ -60,5 +71,12 @@ describe('soak report', () => {
     const lines = [...memory.matchAll(/<polyline points="([^"]*)"/g)].map((m) => (m[1] ?? '').split(' ').length);
     expect(lines).toEqual([90, 90]);
     expect(memory).toContain('mémoire résidente (RSS)');
+  });
+
+  it('draws anonymous memory as a third memory curve when the run sampled it', () => {
+    const plots = soakPlots(run(90, () => 130).map((s) => ({ ...s, rssAnonMiB: 100 })));
+    const memory = plots['endurance-memoire.svg'] ?? '';
+    expect([...memory.matchAll(/<polyline /g)]).toHaveLength(3);
+    expect(memory).toContain('dont mémoire anonyme');
   });
 });
