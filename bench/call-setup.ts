@@ -7,10 +7,11 @@
  * call rates; each one's figure is the highest rate at which `--repeat`
  * runs had every call succeed with no retransmission and no SIPp watchdog
  * warning (each rate run once going up, then the highest confirmed:
- * bench/ramp.ts). Then, at 80 % of that rate on a freshly started
- * server, the session request delay
+ * bench/ramp.ts). Then, at 80 % of that rate, `--repeat` runs each on a
+ * freshly started server: the session request delay
  * (RFC 6076 SRD: authenticated INVITE to the 180 back, per call, from a
- * capture of the server's SIP port with kernel timestamps): p50, p95, p99.
+ * capture of the server's SIP port with kernel timestamps): p50, p95, p99,
+ * each the median of the runs'.
  *
  *   npm run build && npm run bench:call-setup -- [--seconds 10] [--repeat 3] [--hold-ms 100]
  *        [--servers voix,asterisk] [--rates 25,50,...] [--json out.json]   (KEEP_FILES=1 keeps SIPp's files)
@@ -29,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { rampToHighestClean, type RampOutcome } from './ramp.js';
+import { median } from './windows.js';
 import { startCapture } from './relay-capture.js';
 import { freePort, hasTaskset, killOnExit, pinnedTo, processCpuMs, stopProcess } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
@@ -184,7 +186,8 @@ interface Result {
   /** The server's CPU per call at `best`, median of its runs. */
   readonly bestCpuMsPerCall: number | null;
   readonly lowerBound: boolean;
-  readonly delays: { readonly rate: number; readonly run: Run; readonly p50: number; readonly p95: number; readonly p99: number } | null;
+  /** At 80 % of `best`: each percentile the median of `repeat` runs, each on a freshly started server (their delays in `runs`). */
+  readonly delays: { readonly rate: number; readonly runs: Run[]; readonly p50: number; readonly p95: number; readonly p99: number } | null;
 }
 
 /** The server started and the callee registered and answering; `close` stops both. */
@@ -236,15 +239,20 @@ async function measure(server: Server, root: string): Promise<Result> {
   let delays: Result['delays'] = null;
   if (best !== null) {
     const rate = Math.max(1, Math.round(best * 0.8));
-    // A new directory too: the ramp's registration of 1002 (from a callee now gone) must not be forked to.
-    const fresh = await startLab(server, mkdtempSync(path.join(dir, 'fresh-')), passwords);
-    try {
-      const run = await runCalls(dir, fresh.lab, passwords['1001'], rate, 1, `delays-${rate}`, true);
-      delays = { rate, run, p50: percentileOf(run.srdMs, 50), p95: percentileOf(run.srdMs, 95), p99: percentileOf(run.srdMs, 99) };
-      console.log(`${server.name.padEnd(9)} SRD at ${rate} calls/s (${run.srdMs.length} calls, ${run.verdict}): p50 ${delays.p50.toFixed(2)} ms, p95 ${delays.p95.toFixed(2)} ms, p99 ${delays.p99.toFixed(2)} ms`);
-    } finally {
-      await fresh.close();
+    const delayRuns: Run[] = [];
+    for (let attempt = 1; attempt <= repeat; attempt++) {
+      // A new directory too: the ramp's registration of 1002 (from a callee now gone) must not be forked to.
+      const fresh = await startLab(server, mkdtempSync(path.join(dir, 'fresh-')), passwords);
+      try {
+        const run = await runCalls(dir, fresh.lab, passwords['1001'], rate, attempt, `delays-${rate}-${attempt}`, true);
+        delayRuns.push(run);
+        console.log(`${server.name.padEnd(9)} SRD at ${rate} calls/s, run ${attempt} (${run.srdMs.length} calls, ${run.verdict}): p50 ${percentileOf(run.srdMs, 50).toFixed(2)} ms, p95 ${percentileOf(run.srdMs, 95).toFixed(2)} ms, p99 ${percentileOf(run.srdMs, 99).toFixed(2)} ms`);
+      } finally {
+        await fresh.close();
+      }
     }
+    const medianOf = (p: number): number => median(delayRuns.map((run) => percentileOf(run.srdMs, p)));
+    delays = { rate, runs: delayRuns, p50: medianOf(50), p95: medianOf(95), p99: medianOf(99) };
   }
   const cpu = ramp.bestRuns.map((r) => r.cpuMsPerCall).sort((a, b) => a - b);
   const bestCpuMsPerCall = cpu.length === 0 ? null : (cpu[Math.floor(cpu.length / 2)] ?? null);
@@ -302,11 +310,11 @@ async function main(): Promise<void> {
     else console.log(`files kept in ${root}`);
   }
   console.log('');
-  console.log('server    highest clean calls/s  SRD p50 / p95 / p99 ms (at 80 %)  version');
+  console.log('server    highest clean calls/s  SRD p50 / p95 / p99 ms (at 80 %)              version');
   for (const r of results) {
     const best = r.best === null ? 'none' : `${r.lowerBound ? '≥ ' : ''}${r.best}`;
-    const delays = r.delays === null ? '-' : `${r.delays.p50.toFixed(2)} / ${r.delays.p95.toFixed(2)} / ${r.delays.p99.toFixed(2)} (${r.delays.rate}/s)`;
-    console.log(`${r.name.padEnd(9)} ${best.padEnd(22)} ${delays.padEnd(33)} ${r.version}`);
+    const delays = r.delays === null ? '-' : `${r.delays.p50.toFixed(2)} / ${r.delays.p95.toFixed(2)} / ${r.delays.p99.toFixed(2)} (${r.delays.rate}/s, median of ${r.delays.runs.length})`;
+    console.log(`${r.name.padEnd(9)} ${best.padEnd(22)} ${delays.padEnd(44)} ${r.version}`);
   }
   const voix = results.find((r) => r.name === 'voix');
   const ratios: Record<string, { rate: number | null; srdP99: number | null }> = {};

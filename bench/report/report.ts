@@ -89,7 +89,7 @@ interface RegisterData {
   results: Array<{ name: string; version: string; best: { rate: number; achieved: number; cpuUsPerRegistration?: number } | null; lowerBound: boolean }>;
 }
 interface CallSetupData {
-  results: Array<{ name: string; version: string; best: number | null; bestCpuMsPerCall?: number | null; lowerBound: boolean; delays: { rate: number; p50: number; p95: number; p99: number } | null }>;
+  results: Array<{ name: string; version: string; best: number | null; bestCpuMsPerCall?: number | null; lowerBound: boolean; delays: { rate: number; p50: number; p95: number; p99: number; runs?: unknown[] } | null }>;
 }
 interface IvrStep {
   server: string;
@@ -158,8 +158,11 @@ function callSetupFigures(data: CallSetupData | null, out: Figures): void {
     if (voix?.bestCpuMsPerCall != null && peer.bestCpuMsPerCall != null) {
       out.comparisons.push({ workload: 'call-setup', figure: 'CPU du serveur par appel établi, au débit tenu', unit: 'ms', voix: voix.bestCpuMsPerCall, peer: peerName(peer.name), peerValue: peer.bestCpuMsPerCall, better: 'lower', note: 'chacun à son propre débit tenu' });
     }
+    // Runs before 2026-11-27 evening measured the delays once.
+    const runs = voix?.delays?.runs?.length ?? 1;
+    const repeated = runs > 1 ? { note: `médianes de ${runs} passages, chacun sur un serveur tout juste démarré` } : {};
     for (const p of ['p50', 'p95', 'p99'] as const) {
-      out.comparisons.push({ workload: 'call-setup', figure: `délai d'établissement (SRD) ${p}, à 80 % du débit tenu`, unit: 'ms', voix: voix?.delays?.[p] ?? null, peer: peerName(peer.name), peerValue: peer.delays?.[p] ?? null, better: 'lower' });
+      out.comparisons.push({ workload: 'call-setup', figure: `délai d'établissement (SRD) ${p}, à 80 % du débit tenu`, unit: 'ms', voix: voix?.delays?.[p] ?? null, peer: peerName(peer.name), peerValue: peer.delays?.[p] ?? null, better: 'lower', ...repeated });
     }
   }
   const asterisk = data.results.find((r) => r.name === 'asterisk');

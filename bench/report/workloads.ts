@@ -53,7 +53,7 @@ export const WORKLOADS = {
   },
   dialer: {
     script: 'bench/dialer-pacing.ts',
-    args: ['--rates', '10,50', '--seconds', '60', '--windows', '3'],
+    args: ['--rates', '10,50', '--seconds', '45', '--windows', '3'],
     peers: [],
     quickArgs: ['--rates', '5', '--seconds', '6', '--windows', '2'],
   },
