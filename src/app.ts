@@ -32,8 +32,9 @@ import { TransactionLayer } from './sip/transaction/transaction-layer.js';
 import { TrunkRegistrar } from './trunks/trunk-registrar.js';
 import { SipTransportLayer, type TransportLimits } from './sip/transport/transport-layer.js';
 import type { TransportProtocol } from './sip/transport/types.js';
-import { openDatabase, type Db } from './store/database.js';
-import { WorkerMediaEngine } from './rtp/worker-media-engine.js';
+import { databasePath, openDatabase, type Db } from './store/database.js';
+import { WalCheckpointer } from './store/wal-checkpointer.js';
+import { WorkerMediaEngine, withoutMemoryReducer } from './rtp/worker-media-engine.js';
 import { SqliteBindingStore } from './store/sqlite-binding-store.js';
 import { ensureServerCertificate } from './tls/certificates.js';
 import { SystemClock, type Clock, type TimerHandle } from './util/clock.js';
@@ -52,6 +53,8 @@ export const SERVER_HEADER = 'voix';
 
 /** Part of the shutdown grace kept for closing sockets, workers and the database. */
 const CLOSE_RESERVE_MS = 2000;
+/** How often the worker checkpoints the database's write-ahead log. */
+const CHECKPOINT_INTERVAL_MS = 500;
 
 export interface BoundListener {
   readonly transport: TransportProtocol;
@@ -155,6 +158,7 @@ export class VoixServer {
     private readonly bans: BanList,
     private readonly banStore: BanStore,
     private readonly db: Db,
+    private readonly checkpointer: WalCheckpointer,
     private readonly logger: Logger,
     /** The running configuration: read through it, subscribe to its changes (reload). */
     readonly runtime: RuntimeConfig,
@@ -186,6 +190,16 @@ export class VoixServer {
       users = usersFromConfig(current);
     });
     const metrics = new VoixMetrics(clock.now());
+    // Checkpoints (and their fsyncs) run in a worker thread, not in the SIP thread's commits (wal-checkpointer.ts, ADR 0009).
+    // It is the process's first worker: V8's memory reducer goes first, or it would stay on in the media workers too (ADR 0008).
+    withoutMemoryReducer();
+    const checkpointer = WalCheckpointer.start({
+      file: databasePath(config.server.dataDir),
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      connections: [db],
+      logger,
+      onCheckpoint: (result) => metrics.databaseCheckpoint(result),
+    });
     const lag = new EventLoopLagMonitor({ clock, now: () => performance.now(), onSample: (lagMs) => metrics.eventLoopLagSample(lagMs) });
     const securityLog = new SecurityLog(logger, (event) => metrics.securityEvent(event));
     // Bans live in the database too: a restart keeps them, and the CLI lists and lifts them (ban-store.ts).
@@ -369,6 +383,7 @@ export class VoixServer {
       bans.dispose();
       await transport.stop();
       await media.stop();
+      await checkpointer.stop();
       db.close();
       throw err;
     }
@@ -459,7 +474,7 @@ export class VoixServer {
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, checkpointer, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
   }
 
   /**
@@ -475,6 +490,11 @@ export class VoixServer {
       .filter((source) => !stored.has(source));
     for (const source of lifted) this.bans.unban(source);
     return lifted;
+  }
+
+  /** Another connection to the server's database (server.ts's runtime state): it leaves checkpoints to the worker too. */
+  adoptDatabaseConnection(db: Db): void {
+    this.checkpointer.adopt(db);
   }
 
   configGeneration(): number {
@@ -538,6 +558,7 @@ export class VoixServer {
     this.registrar.stop();
     this.bans.dispose();
     this.lag.stop();
+    await this.checkpointer.stop();
     this.db.close();
     this.logger.info('stopped', { calls, durationMs: this.clock.now() - startedAt });
   }

@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   const server = await VoixServer.start(loaded.config, logger, new SystemClock(), { ...calendarClock(process.env['VOIX_CALENDAR_START'], logger), prompts: loaded.prompts, configDir: path.dirname(path.resolve(args.configPath)) });
   const clock = new SystemClock();
   const stateDb = openDatabase(loaded.config.server.dataDir);
+  server.adoptDatabaseConnection(stateDb);
   const state = new RuntimeStateStore(stateDb);
   const configFile = path.resolve(args.configPath);
   state.recordStart({ pid: process.pid, processStart: processStartTime('self'), version: VERSION, startedAt: clock.now(), configFile, generation: server.configGeneration() });

@@ -41,6 +41,8 @@ const COUNTED_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'R
 const JITTER_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5];
 /** Fraction of the packets expected from a phone that never arrived; le="0" counts the clean legs. */
 const LOSS_BUCKETS = [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+/** Checkpoint durations, seconds: a few milliseconds as a rule, the fsync of a busy disk now and then 0.1 s. */
+const CHECKPOINT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 /** Main-thread event-loop lag samples, seconds (the overload limit defaults to 0.1). */
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -68,6 +70,8 @@ export class VoixMetrics {
   private readonly overloadRefusals: Counter;
   private readonly connectionsRefused: Counter;
   private readonly messagesRefused: Counter;
+  private readonly checkpointDuration: Histogram;
+  private walFrames = 0;
 
   constructor(private readonly startedAtMs: number = Date.now()) {
     const r = this.registry;
@@ -130,6 +134,8 @@ export class VoixMetrics {
       labelNames: ['campaign', 'state'],
       collect: () => (this.sources === null ? [] : this.sources.campaigns().map((c) => [{ campaign: c.name, state: c.state }, 1] as const)),
     });
+    this.checkpointDuration = r.histogram('voix_db_checkpoint_duration_seconds', 'Checkpoints of the database’s write-ahead log by the checkpoint worker (off the SIP thread), by duration.', CHECKPOINT_BUCKETS);
+    r.gauge('voix_db_wal_frames', 'Pages in the database’s write-ahead log at the last checkpoint (it starts afresh once a checkpoint catches up).', { collect: () => this.walFrames });
     r.gauge('voix_process_resident_memory_bytes', 'Resident memory of the process (all threads).', { collect: () => process.memoryUsage.rss() });
     r.gauge('voix_process_heap_used_bytes', 'V8 heap in use on the main thread.', { collect: () => process.memoryUsage().heapUsed });
     r.gauge('voix_process_open_fds', 'File descriptors open (sockets included).', { collect: openFileDescriptors });
@@ -197,6 +203,12 @@ export class VoixMetrics {
 
   eventLoopLagSample(lagMs: number): void {
     this.loopLag.observe(undefined, lagMs / 1000);
+  }
+
+  /** One checkpoint of the write-ahead log by the worker (wal-checkpointer.ts). */
+  databaseCheckpoint(result: { readonly log: number; readonly durationMs: number }): void {
+    this.checkpointDuration.observe(undefined, result.durationMs / 1000);
+    this.walFrames = result.log;
   }
 
   /** How many calls ended with `cause` (tests, `voix status`). */

@@ -139,4 +139,19 @@ describe('VoixMetrics', () => {
       'voix_event_loop_lag_seconds_bucket{le="0.25"} 2',
     ]);
   });
+
+  it('observes the checkpoint worker: durations in seconds, and the log pages at the last one', () => {
+    const metrics = new VoixMetrics(0);
+
+    metrics.databaseCheckpoint({ log: 2400, durationMs: 4 });
+    metrics.databaseCheckpoint({ log: 180, durationMs: 95 });
+    const text = metrics.render();
+
+    expect(samples(text, 'voix_db_checkpoint_duration_seconds_bucket').filter((l) => /le="(0\.005|0\.05|0\.1)"/.test(l))).toEqual([
+      'voix_db_checkpoint_duration_seconds_bucket{le="0.005"} 1',
+      'voix_db_checkpoint_duration_seconds_bucket{le="0.05"} 1',
+      'voix_db_checkpoint_duration_seconds_bucket{le="0.1"} 2',
+    ]);
+    expect(samples(text, 'voix_db_wal_frames')).toEqual(['voix_db_wal_frames 180']);
+  });
 });
