@@ -54,6 +54,23 @@ export class SipCore implements ServerTransactionUser {
   }
 
   onRequest(tx: ServerTransaction, request: SipRequest, flow: Flow): void {
+    try {
+      this.route(tx, request, flow);
+    } catch (err) {
+      // A bug met by one request: its sender gets a 500 (RFC 3261 §21.5.1) rather than silence, and the
+      // transaction ends as usual; the error goes on to the transport layer, which logs it.
+      if (!isAnswered(tx)) {
+        try {
+          this.respond(tx, request, 500);
+        } catch {
+          // Even the 500 could not be built: the layer drops the transaction after 64*T1.
+        }
+      }
+      throw err;
+    }
+  }
+
+  private route(tx: ServerTransaction, request: SipRequest, flow: Flow): void {
     const rejection = checkRequest(request, VOIX_CAPABILITIES);
     if (rejection !== null) {
       this.options.logger.debug('request rejected', { method: request.method, status: rejection.status, cause: rejection.cause, callId: request.callId });
@@ -216,4 +233,9 @@ export class SipCore implements ServerTransactionUser {
     tx.sendResponse(response);
     return response;
   }
+}
+
+/** Whether the transaction has sent its final response (or ended). */
+function isAnswered(tx: ServerTransaction): boolean {
+  return tx.state !== 'Trying' && tx.state !== 'Proceeding';
 }

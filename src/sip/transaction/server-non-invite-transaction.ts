@@ -95,6 +95,13 @@ export class ServerNonInviteTransaction {
     }
   }
 
+  /** The TU never answered and the client has given up (the layer's sweep, after Timer F's 64*T1): the transaction ends. */
+  abandon(): void {
+    if (this.currentState !== 'Trying' && this.currentState !== 'Proceeding') return;
+    this.env.logger.warn('request never answered: transaction dropped', { state: this.currentState });
+    this.terminate();
+  }
+
   /** Timer J fired (the layer runs one queue for all of them): §17.2.2, Completed → Terminated. */
   timerJExpired(): void {
     this.terminate();

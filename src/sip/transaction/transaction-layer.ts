@@ -4,7 +4,7 @@
  * to them, and hands new requests and stray ACKs to the transaction user.
  */
 import type { Logger } from '../../log/logger.js';
-import type { Clock } from '../../util/clock.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
 import { ownString } from '../../util/own-string.js';
 import { getParam } from '../grammar.js';
 import { BRANCH_MAGIC_COOKIE, branchOf, tagOf, type Via } from '../headers.js';
@@ -16,6 +16,9 @@ import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
 import { ServerInviteTransaction } from './server-invite-transaction.js';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
 import { DEFAULT_TIMER_SETTINGS, ExpiryQueue, transactionTimers, type TimerSettings } from './timers.js';
+
+/** How often, per Timer F, the layer looks for non-INVITE requests left unanswered: one gets dropped between 64*T1 and 80*T1. */
+const ABANDON_SWEEPS_PER_TIMEOUT = 4;
 
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
 export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
@@ -195,8 +198,10 @@ export class TransactionLayer {
   /** Every server transaction by Call-ID, for RFC 2543 matching and ACKs of 2xx. */
   private readonly serversByCallId = new Map<string, ServerTransaction[]>();
   private serverCount = 0;
-  /** Server transactions without their final response yet: requests voix is still working on. */
-  private readonly unanswered = new Set<ServerTransaction>();
+  /** Server transactions without their final response yet (requests voix is still working on), with when each arrived. */
+  private readonly unanswered = new Map<ServerTransaction, number>();
+  /** The sweep for non-INVITE requests left unanswered (abandonUnanswered), armed while there may be some. */
+  private abandonSweep: TimerHandle | undefined;
   /** Client transactions without a final response (nor timeout, nor transport error) yet. */
   private readonly outstanding = new Set<ClientTransaction>();
   private settleWaiters: Array<() => void> = [];
@@ -445,9 +450,35 @@ export class TransactionLayer {
     if (sameCall === undefined) this.serversByCallId.set(env.callId, [tx]);
     else sameCall.push(tx);
     this.serverCount++;
-    this.unanswered.add(tx);
+    this.unanswered.set(tx, this.clock.now());
     if (tx instanceof ServerInviteTransaction) tx.start();
+    else if (this.abandonSweep === undefined) this.armAbandonSweep();
     return tx;
+  }
+
+  private armAbandonSweep(): void {
+    this.abandonSweep = this.clock.setTimer(transactionTimers(this.settings, false).timerF / ABANDON_SWEEPS_PER_TIMEOUT, () => this.abandonUnanswered());
+  }
+
+  /**
+   * A non-INVITE request the TU never answered (a bug, or work that died
+   * on the way) would keep its transaction, and everything it holds, for
+   * good: RFC 3261 gives a server transaction in Trying or Proceeding no
+   * timer of its own. Its client gave up after 64*T1 (Timer F, §17.1.2.2);
+   * so does voix, with a warning. INVITEs are left to the call core (a
+   * phone may ring for minutes).
+   */
+  private abandonUnanswered(): void {
+    this.abandonSweep = undefined;
+    const giveUpAfter = transactionTimers(this.settings, false).timerF;
+    const now = this.clock.now();
+    let waiting = false;
+    for (const [tx, arrivedAt] of this.unanswered) {
+      if (!(tx instanceof ServerNonInviteTransaction)) continue;
+      if (now - arrivedAt >= giveUpAfter) tx.abandon();
+      else waiting = true;
+    }
+    if (waiting) this.armAbandonSweep();
   }
 
   private forgetServer(tx: ServerTransaction, key: string | null): void {

@@ -264,6 +264,41 @@ describe('TransactionLayer: no leaks', () => {
   });
 });
 
+describe('TransactionLayer: requests the TU never answers', () => {
+  it('drops a non-INVITE server transaction once its client has given up (64*T1), with a warning, and stops sweeping', () => {
+    const h = createHarness();
+    h.serverUser.answer = () => undefined;
+    h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: 'SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKlost' }), UDP_FLOW);
+    const tx = h.serverUser.onlyTransaction as ServerNonInviteTransaction;
+
+    h.clock.advance(31_999);
+    expect(tx.state).toBe('Trying');
+    expect(h.layer.serverTransactionsInProgress).toBe(1);
+
+    h.clock.advance(8_001);
+    expect(tx.state).toBe('Terminated');
+    expect([h.layer.serverTransactionCount, h.layer.serverTransactionsInProgress]).toEqual([0, 0]);
+    expect(h.logLines.filter((l) => l['level'] === 'warn').map((l) => [l['msg'], l['method']])).toEqual([['request never answered: transaction dropped', 'OPTIONS']]);
+    expect(h.clock.pendingCount).toBe(0);
+  });
+
+  it('leaves a request answered in time alone, and an INVITE however long it rings', () => {
+    const h = createHarness();
+    h.serverUser.answer = () => undefined;
+    h.layer.receiveRequest(sipRequest({ method: 'OPTIONS', via: 'SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKslow', callId: 'slow' }), UDP_FLOW);
+    h.layer.receiveRequest(sipRequest({ method: 'INVITE', via: 'SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKring', callId: 'ring' }), UDP_FLOW);
+    const [options, invite] = h.serverUser.requests;
+
+    h.clock.advance(20_000);
+    (options?.tx as ServerNonInviteTransaction).sendResponse(createResponse(options?.request as SipRequest, 200, { toTag: 't' }));
+    h.clock.advance(100_000);
+
+    expect((options?.tx as ServerNonInviteTransaction).state).toBe('Terminated');
+    expect((invite?.tx as ServerInviteTransaction).state).toBe('Proceeding');
+    expect(h.logLines.filter((l) => l['level'] === 'warn')).toEqual([]);
+  });
+});
+
 describe('responseDestination (RFC 3261 §18.2.2, RFC 3581)', () => {
   const udpFlow: Flow = { ...UDP_FLOW, remoteAddress: '198.51.100.7', remotePort: 40312 };
   const withVia = (via: string): SipRequest => sipRequest({ method: 'OPTIONS', via });
