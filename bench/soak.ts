@@ -46,6 +46,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rtpPcap } from '../test/e2e/harness/rtp.js';
 import { freePort, killOnExit, machineLine, processCpuMs, processRssBytes, stopProcess, takeBenchLock, threadSchedMs } from './relay-machine.js';
+import { procStatusBytes } from './relay-under-test.js';
 import { soakPlots, soakReport, type Sample, type SoakSettings } from './soak-report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -123,18 +124,6 @@ function lagQuantileMs(before: Metrics, after: Metrics, q: number): number {
 function stealMs(): number {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
   return Number(fields[8] ?? 0) * 10;
-}
-
-/** RSS split into its anonymous and file-backed parts (MiB), from /proc/PID/status. */
-function rssParts(pid: number): { rssAnonMiB: number; rssFileMiB: number } {
-  let status = '';
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    // The process is gone: NaN below.
-  }
-  const mib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024;
-  return { rssAnonMiB: mib('RssAnon'), rssFileMiB: mib('RssFile') };
 }
 
 function openFds(pid: number): number {
@@ -274,7 +263,8 @@ async function main(): Promise<void> {
       atSeconds: Math.round((at - startedAt) / 1000),
       label,
       rssMiB: processRssBytes(pid) / 2 ** 20,
-      ...rssParts(pid),
+      rssAnonMiB: procStatusBytes(pid, 'RssAnon') / 2 ** 20,
+      rssFileMiB: procStatusBytes(pid, 'RssFile') / 2 ** 20,
       openFds: openFds(pid),
       heapMiB: (metrics.get('voix_process_heap_used_bytes') ?? Number.NaN) / 2 ** 20,
       lagSmoothedMs: (metrics.get('voix_event_loop_lag_smoothed_seconds') ?? Number.NaN) * 1000,

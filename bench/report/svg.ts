@@ -31,15 +31,19 @@ function frame(width: number, height: number, yMiddle: number, title: string, un
   ];
 }
 
-export function barChartSvg(chart: BarChart): string {
+/** Both kinds of chart share one frame: size, and the margins around the plot. */
+const FRAME = (() => {
   const width = 720;
   const height = 360;
   const left = 70;
   const right = 20;
   const top = 50;
   const bottom = 70;
-  const plotWidth = width - left - right;
-  const plotHeight = height - top - bottom;
+  return { width, height, left, right, top, bottom, plotWidth: width - left - right, plotHeight: height - top - bottom };
+})();
+
+export function barChartSvg(chart: BarChart): string {
+  const { width, height, left, right, top, plotWidth, plotHeight } = FRAME;
   const values = chart.series.flatMap((s) => s.values).filter((v): v is number => v !== null && v > 0);
   const max = Math.max(1e-9, ...values);
   const min = Math.min(max, ...values);
@@ -107,14 +111,7 @@ export interface LineChart {
 
 /** Curves over time (the soak's RSS, heap, descriptors, lag) as a standalone SVG, y from 0. */
 export function lineChartSvg(chart: LineChart): string {
-  const width = 720;
-  const height = 360;
-  const left = 70;
-  const right = 20;
-  const top = 50;
-  const bottom = 70;
-  const plotWidth = width - left - right;
-  const plotHeight = height - top - bottom;
+  const { width, height, left, right, top, plotWidth, plotHeight } = FRAME;
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => x));
   const ys = chart.series.flatMap((s) => s.points.map(([, yv]) => yv));
   const xMin = Math.min(...xs, 0);
