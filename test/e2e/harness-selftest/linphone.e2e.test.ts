@@ -13,14 +13,17 @@
  *   the SDES offer with media_encryption=srtp.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { traceHeader } from '../harness/baresip-trace.js';
 import { makeTestCertificates } from '../harness/certificates.js';
 import { registerCleanup, useHarness } from '../harness/cleanup.js';
-import { parseDigest, startLinphone } from '../harness/linphone.js';
+import { DaemonControl, parseDigest, startLinphone } from '../harness/linphone.js';
 import { frameStream, readSipMessage } from '../harness/raw-sip.js';
 import { startSipp } from '../harness/sipp.js';
 
@@ -274,5 +277,34 @@ describe('linphone calls', () => {
     expect(invite.text).toMatch(/\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/=]{40}\r\n/);
     expect(failed.fields.Id).toBe(String(id));
     expect(phone.events().some((e) => e.fields.Event === 'LinphoneCallStreamsRunning')).toBe(false);
+  });
+});
+
+describe('the control socket of a daemon that does not start', () => {
+  it('says the daemon exited when it died before opening its socket, and marks the failure as a start failure', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'voix-selftest-ctl-'));
+    registerCleanup('remove the control socket directory', () => rm(dir, { recursive: true, force: true }));
+    const error: unknown = await DaemonControl.connect(join(dir, 'never.sock'), 5000, () => false).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/before linphone-daemon exited$/);
+    expect(error).toMatchObject({ controlNeverOpened: true });
+  });
+
+  it('says how long it waited for a daemon still running, then connects once the socket is there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'voix-selftest-ctl-'));
+    registerCleanup('remove the control socket directory', () => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'ctl.sock');
+    const error: unknown = await DaemonControl.connect(path, 200, () => true).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/within 200 ms$/);
+    expect(error).toMatchObject({ controlNeverOpened: true });
+    const server = createNetServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => socket.write('Status: Ok\n\nVersion: selftest\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    registerCleanup('close the fake control socket', () => new Promise<void>((resolve) => server.close(() => resolve())));
+    const control = await DaemonControl.connect(path, 5000, () => true);
+    expect(await control.command('version', 5000)).toBe('Status: Ok\n\nVersion: selftest\n');
+    control.close();
   });
 });

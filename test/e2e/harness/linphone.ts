@@ -321,7 +321,7 @@ class LinphoneLogTrace {
 }
 
 /** The daemon's unix socket: one command at a time, answers as read. */
-class DaemonControl {
+export class DaemonControl {
   private chain: Promise<unknown> = Promise.resolve();
   private pending: { resolve: (raw: string) => void; reject: (error: Error) => void; buffer: string } | null = null;
   private broken: Error | null = null;
@@ -347,6 +347,7 @@ class DaemonControl {
     socket.on('close', () => fail(new Error('linphone-daemon closed the control socket')));
   }
 
+  /** Connects to the daemon's control socket; a failure carries `controlNeverOpened` (the daemon, not voix, failed to start). */
   static async connect(path: string, timeoutMs: number, alive: () => boolean): Promise<DaemonControl> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown = null;
@@ -371,8 +372,10 @@ class DaemonControl {
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new Error(
-      `could not connect to linphone-daemon at ${path} within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+    const why = alive() ? `within ${timeoutMs} ms` : 'before linphone-daemon exited';
+    throw Object.assign(
+      new Error(`could not connect to linphone-daemon at ${path} ${why}${lastError instanceof Error ? `: ${lastError.message}` : ''}`),
+      { controlNeverOpened: true },
     );
   }
 
@@ -537,10 +540,17 @@ export class Linphone {
         if (account !== undefined) await phone.adopt(1);
         return phone;
       } catch (error) {
-        lastError = error;
         control?.close();
+        const diagnostics = child.diagnostics();
         await child.kill();
-        if (!child.lines().some((line) => BIND_FAILURE.test(line.text))) break;
+        const bindFailure = child.lines().some((line) => BIND_FAILURE.test(line.text));
+        const neverOpened = (error as { controlNeverOpened?: boolean }).controlNeverOpened === true;
+        lastError = neverOpened && error instanceof Error ? new Error(`${error.message}\n${diagnostics}`) : error;
+        // Ports taken meanwhile, or a daemon that never opened its control socket (hung or crashed while starting,
+        // before it talks to voix): start another one. Anything later is about voix and is not retried.
+        if (!bindFailure && !neverOpened) break;
+        if (neverOpened) process.stderr.write(`linphone-daemon did not start (attempt ${attempt + 1} of 3), starting another: ${(lastError as Error).message}\n`);
+        await rm(pipe.path, { force: true });
       }
     }
     throw lastError instanceof Error ? lastError : new Error(String(lastError));
