@@ -21,6 +21,12 @@ export interface Sample {
   readonly rssFileMiB?: number;
   readonly openFds: number;
   readonly heapMiB: number;
+  /** V8 heap reserved by the main thread (heapTotal). Absent from runs before 2026-11-27 night, like the next two. */
+  readonly heapTotalMiB?: number;
+  /** The media workers' heaps in use, all workers (/metrics, read by voix every 15 s). */
+  readonly workerHeapMiB?: number;
+  /** The media workers' heaps reserved, all workers. */
+  readonly workerHeapTotalMiB?: number;
   readonly lagSmoothedMs: number;
   /** The interval's 99th percentile of lag samples, as the bound of its histogram bucket (ms). */
   readonly lagP99Ms: number;
@@ -49,6 +55,14 @@ export interface SoakSettings {
   readonly rate: number;
   readonly workers: number;
   readonly machine: string;
+  /** MALLOC_ARENA_MAX as voix had it (inherited from this process), null when unset (glibc's default: 8 arenas per core). Absent from older runs. */
+  readonly mallocArenaMax?: string | null;
+}
+
+/** Anonymous memory outside every V8 heap (main thread's and workers' reserved heaps taken out): malloc, thread stacks, Buffers. */
+export function outsideV8MiB(s: Sample): number {
+  if (s.rssAnonMiB === undefined || s.heapTotalMiB === undefined || s.workerHeapTotalMiB === undefined) return Number.NaN;
+  return s.rssAnonMiB - s.heapTotalMiB - s.workerHeapTotalMiB;
 }
 
 /** Below this steady span, a slope says more about garbage collection than about a leak. */
@@ -97,6 +111,8 @@ export function windowRows(steady: readonly Sample[]): string[][] {
       perHour((s) => s.rssMiB).toFixed(1),
       perHour((s) => s.rssAnonMiB ?? Number.NaN).toFixed(1),
       perHour((s) => s.heapMiB).toFixed(1),
+      perHour((s) => s.workerHeapMiB ?? Number.NaN).toFixed(1),
+      perHour(outsideV8MiB).toFixed(1),
       `${Math.min(...inWindow.map((s) => s.openFds))}-${Math.max(...inWindow.map((s) => s.openFds))}`,
     ]);
   }
@@ -114,6 +130,8 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
     s.rssAnonMiB === undefined ? '-' : s.rssAnonMiB.toFixed(1),
     String(s.openFds),
     s.heapMiB.toFixed(1),
+    s.workerHeapMiB === undefined ? '-' : s.workerHeapMiB.toFixed(1),
+    Number.isNaN(outsideV8MiB(s)) ? '-' : outsideV8MiB(s).toFixed(1),
     s.lagSmoothedMs.toFixed(1),
     s.lagP99Ms === null || Number.isNaN(s.lagP99Ms) ? '-' : String(s.lagP99Ms),
     s.lagMaxBucketMs === null || Number.isNaN(s.lagMaxBucketMs) ? '-' : String(s.lagMaxBucketMs),
@@ -133,16 +151,17 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
     `soak: ${calls} concurrent calls of ${callSeconds} s (new ones at up to ${rate}/s as others end), ${minutes} min, sampled every ${sampleSeconds} s`,
     `workload: SIPp UAC → voix → SIPp UAS (-rtp_echo), UDP, digest MD5, one PCMU stream each way per call; ${workers === 0 ? 'one media thread per core' : `${workers} media thread(s)`}; voix, SIPp and this process share the machine`,
     settings.machine,
+    ...(settings.mallocArenaMax === undefined ? [] : [`voix's environment: MALLOC_ARENA_MAX=${settings.mallocArenaMax ?? "unset (glibc's default)"}`]),
     '',
     table(
-      ['sample', 't (s)', 'RSS MiB', 'anon MiB', 'fds', 'heap MiB', 'lag ms', 'lag p99 ≤ ms', 'lag max ≤ ms', 'CPU %', 'main wait ms', 'steal ms', '503', 'calls', 'relays', 'server tx', 'calls ended', 'not normal', 'SIPp failed'],
+      ['sample', 't (s)', 'RSS MiB', 'anon MiB', 'fds', 'heap MiB', 'workers heap MiB', 'anon outside V8 MiB', 'lag ms', 'lag p99 ≤ ms', 'lag max ≤ ms', 'CPU %', 'main wait ms', 'steal ms', '503', 'calls', 'relays', 'server tx', 'calls ended', 'not normal', 'SIPp failed'],
       rows,
     ),
     '',
     steady.length >= 2
       ? `slopes over the ${steady.length} steady samples (from t=${steady[0]?.atSeconds ?? 0}s), per hour: RSS ${perHour((s) => s.rssMiB).toFixed(1)} MiB, fds ${perHour((s) => s.openFds).toFixed(1)}, heap ${perHour((s) => s.heapMiB).toFixed(1)} MiB, lag ${perHour((s) => s.lagSmoothedMs).toFixed(2)} ms${steadySpan(steady) < MIN_SLOPE_SPAN_S ? ` (over ${steadySpan(steady)} s only: garbage collection moves RSS and heap by megabytes, a slope needs ${MIN_SLOPE_SPAN_S / 60} min or more)` : ''}`
       : `slopes: fewer than 2 steady samples (the first ${Math.max(sampleSeconds * 2, callSeconds)} s are the ramp): run longer for curves`,
-    ...(windows.length >= 2 ? ['', 'steady part by windows of 30 min:', table(['window', 'samples', 'RSS mean MiB', 'RSS min-max MiB', 'RSS slope MiB/h', 'anon slope MiB/h', 'heap slope MiB/h', 'fds min-max'], windows)] : []),
+    ...(windows.length >= 2 ? ['', 'steady part by windows of 30 min:', table(['window', 'samples', 'RSS mean MiB', 'RSS min-max MiB', 'RSS slope MiB/h', 'anon slope MiB/h', 'heap slope MiB/h', 'workers heap slope MiB/h', 'anon outside V8 slope MiB/h', 'fds min-max'], windows)] : []),
   ].join('\n');
 }
 
@@ -161,6 +180,8 @@ export function soakPlots(samples: readonly Sample[]): Record<string, string> {
         { name: 'mémoire résidente (RSS)', color: '#1f77b4', points: at((s) => s.rssMiB) },
         ...(loaded.some((s) => s.rssAnonMiB !== undefined) ? [{ name: 'dont mémoire anonyme (tas, malloc, piles)', color: '#9467bd', points: at((s) => s.rssAnonMiB ?? Number.NaN) }] : []),
         { name: 'tas V8 du thread principal', color: '#ff7f0e', points: at((s) => s.heapMiB) },
+        ...(loaded.some((s) => s.workerHeapMiB !== undefined) ? [{ name: 'tas V8 des threads média', color: '#8c564b', points: at((s) => s.workerHeapMiB ?? Number.NaN) }] : []),
+        ...(loaded.some((s) => !Number.isNaN(outsideV8MiB(s))) ? [{ name: 'mémoire anonyme hors tas V8 (malloc, piles, Buffers)', color: '#7f7f7f', points: at(outsideV8MiB) }] : []),
       ],
     }),
     'endurance-descripteurs.svg': lineChartSvg({

@@ -267,6 +267,9 @@ async function main(): Promise<void> {
       rssFileMiB: procStatusBytes(pid, 'RssFile') / 2 ** 20,
       openFds: openFds(pid),
       heapMiB: (metrics.get('voix_process_heap_used_bytes') ?? Number.NaN) / 2 ** 20,
+      heapTotalMiB: (metrics.get('voix_process_heap_total_bytes') ?? Number.NaN) / 2 ** 20,
+      workerHeapMiB: sum(metrics, 'voix_media_worker_heap_used_bytes{') / 2 ** 20,
+      workerHeapTotalMiB: sum(metrics, 'voix_media_worker_heap_total_bytes{') / 2 ** 20,
       lagSmoothedMs: (metrics.get('voix_event_loop_lag_smoothed_seconds') ?? Number.NaN) * 1000,
       lagP99Ms: lagQuantileMs(previous.metrics, metrics, 0.99),
       lagMaxBucketMs: lagQuantileMs(previous.metrics, metrics, 1),
@@ -327,7 +330,7 @@ async function main(): Promise<void> {
   await stopProcess(uas);
   await stopProcess(voix.child, 35_000);
 
-  const settings: SoakSettings = { minutes, calls, callSeconds, sampleSeconds, rate, workers, machine: machineLine() };
+  const settings: SoakSettings = { minutes, calls, callSeconds, sampleSeconds, rate, workers, machine: machineLine(), mallocArenaMax: process.env['MALLOC_ARENA_MAX'] ?? null };
   const report = soakReport(settings, samples);
   process.stdout.write(`${report}\n`);
   if (jsonFile !== undefined) writeFileSync(jsonFile, `${JSON.stringify({ ...settings, samples }, null, 2)}\n`);

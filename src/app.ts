@@ -44,6 +44,7 @@ import { Dialer } from './dialer/dialer.js';
 import { AdminApi, type HealthState } from './admin/admin-api.js';
 import { VoixMetrics } from './admin/voix-metrics.js';
 import { EventLoopLagMonitor } from './util/event-loop-lag.js';
+import { MediaWorkerMemoryPoller } from './admin/media-worker-memory.js';
 import { OverloadGuard } from './core/overload-guard.js';
 import { VERSION } from './cli/args.js';
 import { PromptStore } from './media/prompts/prompt-store.js';
@@ -173,6 +174,7 @@ export class VoixServer {
     /** The /metrics figures. */
     readonly metrics: VoixMetrics,
     private readonly lag: EventLoopLagMonitor,
+    private readonly workerMemory: MediaWorkerMemoryPoller,
     /** Refuses new requests beyond the configured load, and all of them once stopping. */
     readonly overload: OverloadGuard,
     private readonly transactions: TransactionLayer,
@@ -436,6 +438,13 @@ export class VoixServer {
       campaignProgress: (campaign) => campaignStore.progress(campaign.id),
     });
     lag.start();
+    const workerMemory = new MediaWorkerMemoryPoller({
+      clock,
+      read: () => media.memory(),
+      onReading: (memory) => metrics.mediaWorkerMemory(memory),
+      logger: logger.child({ component: 'metrics' }),
+    });
+    workerMemory.start();
     const startedAt = clock.now();
     const health = (): HealthState => {
       const state = overload.state();
@@ -474,7 +483,7 @@ export class VoixServer {
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, checkpointer, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, overload, transactions, clock);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, checkpointer, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, workerMemory, overload, transactions, clock);
   }
 
   /**
@@ -554,6 +563,7 @@ export class VoixServer {
     }
     await this.admin?.stop();
     await this.transport.stop();
+    this.workerMemory.stop();
     await this.media.stop();
     this.registrar.stop();
     this.bans.dispose();

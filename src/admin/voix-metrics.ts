@@ -16,6 +16,7 @@ import { readdirSync } from 'node:fs';
 import type { CallEnd, EndCause } from '../calls/cdr-store.js';
 import type { Campaign, CampaignProgress } from '../dialer/campaign-store.js';
 import type { SecurityEvent } from '../security/security-log.js';
+import type { MediaWorkerMemory } from '../rtp/media-worker-protocol.js';
 import { MetricsRegistry, type Counter, type GaugeSamples, type Histogram, type LabelValues } from './metrics-registry.js';
 
 /** What the scrape-time gauges read; attached once the server's parts exist. */
@@ -72,6 +73,8 @@ export class VoixMetrics {
   private readonly messagesRefused: Counter;
   private readonly checkpointDuration: Histogram;
   private walFrames = 0;
+  /** The media workers' latest memory reading (media-worker-memory.ts). */
+  private workerMemory: readonly MediaWorkerMemory[] = [];
 
   constructor(private readonly startedAtMs: number = Date.now()) {
     const r = this.registry;
@@ -138,6 +141,12 @@ export class VoixMetrics {
     r.gauge('voix_db_wal_frames', 'Pages in the database’s write-ahead log at the last checkpoint (it starts afresh once a checkpoint catches up).', { collect: () => this.walFrames });
     r.gauge('voix_process_resident_memory_bytes', 'Resident memory of the process (all threads).', { collect: () => process.memoryUsage.rss() });
     r.gauge('voix_process_heap_used_bytes', 'V8 heap in use on the main thread.', { collect: () => process.memoryUsage().heapUsed });
+    r.gauge('voix_process_heap_total_bytes', 'V8 heap reserved by the main thread, used or not.', { collect: () => process.memoryUsage().heapTotal });
+    r.gauge('voix_process_external_bytes', 'Memory outside the V8 heap held by the main thread’s objects (Buffers, ArrayBuffers).', { collect: () => process.memoryUsage().external });
+    const perWorker = (value: (memory: MediaWorkerMemory) => number): GaugeSamples => this.workerMemory.map((m) => [{ worker: String(m.workerIndex) }, value(m)] as const);
+    r.gauge('voix_media_worker_heap_used_bytes', 'V8 heap in use in each media worker (read every 15 s).', { labelNames: ['worker'], collect: () => perWorker((m) => m.heapUsedBytes) });
+    r.gauge('voix_media_worker_heap_total_bytes', 'V8 heap reserved by each media worker, used or not (read every 15 s).', { labelNames: ['worker'], collect: () => perWorker((m) => m.heapTotalBytes) });
+    r.gauge('voix_media_worker_external_bytes', 'Memory outside the V8 heap held by each media worker’s objects (read every 15 s).', { labelNames: ['worker'], collect: () => perWorker((m) => m.externalBytes) });
     r.gauge('voix_process_open_fds', 'File descriptors open (sockets included).', { collect: openFileDescriptors });
     r.gauge('voix_process_cpu_seconds', 'CPU time used by the process since it started (user + system), seconds.', {
       collect: () => {
@@ -209,6 +218,11 @@ export class VoixMetrics {
   databaseCheckpoint(result: { readonly log: number; readonly durationMs: number }): void {
     this.checkpointDuration.observe(undefined, result.durationMs / 1000);
     this.walFrames = result.log;
+  }
+
+  /** The media workers' memory, as last read. */
+  mediaWorkerMemory(memory: readonly MediaWorkerMemory[]): void {
+    this.workerMemory = memory;
   }
 
   /** How many calls ended with `cause` (tests, `voix status`). */

@@ -128,6 +128,10 @@ export class MediaWorkerHost {
       case 'diagnostics':
         if (request.params.collectGarbage === true) (globalThis as { gc?: () => void }).gc?.();
         return this.diagnostics();
+      case 'memory': {
+        const memory = process.memoryUsage();
+        return { workerIndex: this.settings.workerIndex, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external };
+      }
       case 'loadPrompt':
         this.playout.loadPrompt(request.params.promptId, request.params.codec, request.params.samples);
         return null;

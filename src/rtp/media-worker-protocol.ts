@@ -65,6 +65,16 @@ export interface MediaWorkerDiagnostics {
   readonly playout: WorkerPlayoutStats;
 }
 
+/** One worker isolate's memory (process.memoryUsage() in the worker): what the main thread's figures leave out. */
+export interface MediaWorkerMemory {
+  readonly workerIndex: number;
+  readonly heapUsedBytes: number;
+  /** The heap V8 has reserved for the isolate, used or not. */
+  readonly heapTotalBytes: number;
+  /** Memory outside the heap held by the isolate's objects (ArrayBuffers, Buffers). */
+  readonly externalBytes: number;
+}
+
 export interface MediaWorkerMethods {
   allocate: { params: { readonly relayId: number; readonly callId: string }; result: { readonly a: number; readonly b: number } };
   configure: { params: { readonly relayId: number; readonly leg: LegName; readonly config: LegConfig }; result: null };
@@ -72,6 +82,8 @@ export interface MediaWorkerMethods {
   release: { params: { readonly relayId: number }; result: RelayStats };
   /** `collectGarbage`: a full GC first when the process exposes gc() (benchmarks measuring heap per call). */
   diagnostics: { params: { readonly collectGarbage?: boolean }; result: MediaWorkerDiagnostics };
+  /** The isolate's memory, read without resetting what diagnostics counts since its previous call (/metrics). */
+  memory: { params: Record<string, never>; result: MediaWorkerMemory };
   /** A prompt for every later play, shared (not copied) with the main thread and the other workers. */
   loadPrompt: { params: { readonly promptId: string; readonly codec: G711Codec; readonly samples: SharedArrayBuffer }; result: null };
   unloadPrompt: { params: { readonly promptId: string; readonly codec: G711Codec }; result: null };

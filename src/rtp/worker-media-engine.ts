@@ -32,6 +32,9 @@ import { locateMediaWorker, type MediaWorkerLaunch } from './media-worker-launch
 import {
   isMediaWorkerMessage,
   type MediaWorkerDiagnostics,
+  type MediaWorkerMemory,
+  type MediaWorkerMethod,
+  type MediaWorkerMethods,
   type MediaWorkerError,
   type MediaUdpIo,
   type MediaWorkerPlayoutSettings,
@@ -268,14 +271,12 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
     const prompt = { promptId, codec, samples: shared };
     // Recorded first: a worker that becomes ready meanwhile gets it from there.
     this.prompts.set(`${codec}:${promptId}`, prompt);
-    const results = await Promise.all(this.readySlots().map(({ slot, channel }) => channel.call('loadPrompt', prompt).then((r) => [r, slot] as const)));
-    for (const [result, slot] of results) this.unwrap(result, slot);
+    await this.callEachReady('loadPrompt', prompt);
   }
 
   async unloadPrompt(promptId: string, codec: G711Codec): Promise<void> {
     this.prompts.delete(`${codec}:${promptId}`);
-    const results = await Promise.all(this.readySlots().map(({ slot, channel }) => channel.call('unloadPrompt', { promptId, codec }).then((r) => [r, slot] as const)));
-    for (const [result, slot] of results) this.unwrap(result, slot);
+    await this.callEachReady('unloadPrompt', { promptId, codec });
   }
 
   async play(relayId: number, leg: LegName, request: PlayRequest): Promise<number> {
@@ -294,17 +295,13 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
    * Per worker: relays, open sockets, free pairs, heap, thread CPU time, event loop delay (for tests,
    * /metrics and the bench). `collectGarbage` runs a full GC first where gc() is exposed: benchmarks only.
    */
-  async diagnostics(options: { readonly collectGarbage?: boolean } = {}): Promise<MediaWorkerDiagnostics[]> {
-    const results = await Promise.all(
-      this.slots.map((slot) => (slot.ready && slot.channel !== null ? slot.channel.call('diagnostics', options) : null)),
-    );
-    const diagnostics: MediaWorkerDiagnostics[] = [];
-    for (const [i, result] of results.entries()) {
-      const slot = this.slots[i];
-      if (result === null || slot === undefined) continue;
-      diagnostics.push(this.unwrap(result, slot));
-    }
-    return diagnostics;
+  diagnostics(options: { readonly collectGarbage?: boolean } = {}): Promise<MediaWorkerDiagnostics[]> {
+    return this.callEachReady('diagnostics', options);
+  }
+
+  /** Each running worker's isolate memory (the /metrics gauges; media-worker-memory.ts polls it). */
+  memory(): Promise<MediaWorkerMemory[]> {
+    return this.callEachReady('memory', {});
   }
 
   /**
@@ -477,6 +474,12 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
     const entry = this.relays.get(relayId);
     if (entry === undefined) throw new UnknownRelayError(`relay ${relayId} is not allocated (released, or its media worker died)`);
     return entry;
+  }
+
+  /** Sends one request to every worker that is ready; their answers in worker order (the first error is thrown). */
+  private async callEachReady<M extends MediaWorkerMethod>(method: M, params: MediaWorkerMethods[M]['params']): Promise<Array<MediaWorkerMethods[M]['result']>> {
+    const results = await Promise.all(this.readySlots().map(async ({ slot, channel }) => [await channel.call(method, params), slot] as const));
+    return results.map(([result, slot]) => this.unwrap(result, slot));
   }
 
   private readySlots(): Array<{ readonly slot: WorkerSlot; readonly channel: MediaWorkerChannel }> {

@@ -154,4 +154,32 @@ describe('VoixMetrics', () => {
     ]);
     expect(samples(text, 'voix_db_wal_frames')).toEqual(['voix_db_wal_frames 180']);
   });
+
+  it('shows each media worker’s memory as last read, and no sample before the first reading', () => {
+    const metrics = new VoixMetrics(0);
+    expect(samples(metrics.render(), 'voix_media_worker_heap_used_bytes')).toEqual([]);
+
+    metrics.mediaWorkerMemory([
+      { workerIndex: 0, heapUsedBytes: 7_000_000, heapTotalBytes: 9_000_000, externalBytes: 300_000 },
+      { workerIndex: 1, heapUsedBytes: 6_500_000, heapTotalBytes: 8_000_000, externalBytes: 250_000 },
+    ]);
+    metrics.mediaWorkerMemory([
+      { workerIndex: 0, heapUsedBytes: 7_100_000, heapTotalBytes: 9_000_000, externalBytes: 310_000 },
+      { workerIndex: 1, heapUsedBytes: 6_400_000, heapTotalBytes: 8_500_000, externalBytes: 250_000 },
+    ]);
+    const text = metrics.render();
+
+    expect(samples(text, 'voix_media_worker_heap_used_bytes')).toEqual([
+      'voix_media_worker_heap_used_bytes{worker="0"} 7100000',
+      'voix_media_worker_heap_used_bytes{worker="1"} 6400000',
+    ]);
+    expect(samples(text, 'voix_media_worker_heap_total_bytes')).toEqual([
+      'voix_media_worker_heap_total_bytes{worker="0"} 9000000',
+      'voix_media_worker_heap_total_bytes{worker="1"} 8500000',
+    ]);
+    expect(samples(text, 'voix_media_worker_external_bytes')).toEqual([
+      'voix_media_worker_external_bytes{worker="0"} 310000',
+      'voix_media_worker_external_bytes{worker="1"} 250000',
+    ]);
+  });
 });

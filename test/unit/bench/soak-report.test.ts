@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slope, soakPlots, soakReport, steadySamples, windowRows, type Sample } from '../../../bench/soak-report.js';
+import { outsideV8MiB, slope, soakPlots, soakReport, steadySamples, windowRows, type Sample } from '../../../bench/soak-report.js';
 
 const SETTINGS = { minutes: 120, calls: 100, callSeconds: 60, sampleSeconds: 60, rate: 10, workers: 0, machine: 'test machine' };
 
@@ -59,6 +59,27 @@ describe('soak report', () => {
     expect(soakReport(SETTINGS, samples)).toContain('anon slope MiB/h');
   });
 
+  it('splits anonymous memory into the V8 heaps and what lies outside them', () => {
+    // Anonymous memory grows 10 MiB/h, all of it in the media workers' heaps: nothing left outside V8.
+    const samples = run(120, (m) => 120 + m / 6).map((s, i) => ({
+      ...s,
+      rssAnonMiB: 100 + (i + 1) / 6,
+      heapTotalMiB: 30,
+      workerHeapMiB: 10 + (i + 1) / 6,
+      workerHeapTotalMiB: 20 + (i + 1) / 6,
+    }));
+    expect(outsideV8MiB(samples[0] as Sample)).toBe(50);
+    const rows = windowRows(steadySamples(SETTINGS, samples));
+    expect(rows.map((r) => Number(r[5]))).toEqual([10, 10, 10, 10]);
+    expect(rows.map((r) => Number(r[7]))).toEqual([10, 10, 10, 10]);
+    expect(rows.map((r) => Number(r[8]))).toEqual([0, 0, 0, 0]);
+    const report = soakReport(SETTINGS, samples);
+    expect(report).toContain('anon outside V8 slope MiB/h');
+    // A run from before the workers' heaps were sampled shows none.
+    expect(outsideV8MiB(run(1, () => 100)[0] as Sample)).toBeNaN();
+    expect(windowRows(steadySamples(SETTINGS, run(120, () => 130))).map((r) => r[8])).toEqual(['NaN', 'NaN', 'NaN', 'NaN']);
+  });
+
   it('prints the windows only for a run long enough to have two', () => {
     expect(soakReport(SETTINGS, run(120, () => 130))).toContain('steady part by windows of 30 min:');
     expect(soakReport({ ...SETTINGS, minutes: 30 }, run(30, () => 130))).not.toContain('windows of 30 min');
@@ -78,5 +99,13 @@ describe('soak report', () => {
     const memory = plots['endurance-memoire.svg'] ?? '';
     expect([...memory.matchAll(/<polyline /g)]).toHaveLength(3);
     expect(memory).toContain('dont mémoire anonyme');
+  });
+
+  it('draws the media workers’ heaps and the memory outside V8 when the run sampled them', () => {
+    const plots = soakPlots(run(90, () => 130).map((s) => ({ ...s, rssAnonMiB: 100, heapTotalMiB: 30, workerHeapMiB: 12, workerHeapTotalMiB: 20 })));
+    const memory = plots['endurance-memoire.svg'] ?? '';
+    expect([...memory.matchAll(/<polyline /g)]).toHaveLength(5);
+    expect(memory).toContain('tas V8 des threads média');
+    expect(memory).toContain('hors tas V8');
   });
 });

@@ -82,6 +82,13 @@ it('OPS-METRICS-01: /metrics shows registrations, a call by outcome with its RTP
   expect(value(s, 'voix_event_loop_lag_seconds_count') ?? 0).toBeGreaterThan(0);
   expect(value(s, 'voix_process_resident_memory_bytes') ?? 0).toBeGreaterThan(10 * 1024 * 1024);
   expect(value(s, 'voix_process_open_fds') ?? 0).toBeGreaterThan(0);
+  // Each media worker's own heap, which the main thread's figures leave out.
+  const workerHeaps = s.filter((sample) => sample.name === 'voix_media_worker_heap_used_bytes');
+  expect(workerHeaps.length).toBeGreaterThan(0);
+  for (const heap of workerHeaps) {
+    expect(heap.value, `heap of media worker ${heap.labels.worker}`).toBeGreaterThan(1024 * 1024);
+    expect(value(s, 'voix_media_worker_heap_total_bytes', { worker: heap.labels.worker ?? '' }) ?? 0).toBeGreaterThanOrEqual(heap.value);
+  }
   expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
   // voix status: the database's view plus the live figures of the administration API.
   expect(status.code, status.stderr).toBe(0);
