@@ -65,6 +65,16 @@ export function outsideV8MiB(s: Sample): number {
   return s.rssAnonMiB - s.heapTotalMiB - s.workerHeapTotalMiB;
 }
 
+/** One decimal, without the "-0.0" of a slope that is zero give or take rounding. */
+function oneDecimal(value: number): string {
+  const text = value.toFixed(1);
+  return text === '-0.0' ? '0.0' : text;
+}
+
+function rangeOf(values: readonly number[]): string {
+  return `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
+}
+
 /** Below this steady span, a slope says more about garbage collection than about a leak. */
 const MIN_SLOPE_SPAN_S = 600;
 /** The windows of a long run's steady part. */
@@ -161,6 +171,11 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
     steady.length >= 2
       ? `slopes over the ${steady.length} steady samples (from t=${steady[0]?.atSeconds ?? 0}s), per hour: RSS ${perHour((s) => s.rssMiB).toFixed(1)} MiB, fds ${perHour((s) => s.openFds).toFixed(1)}, heap ${perHour((s) => s.heapMiB).toFixed(1)} MiB, lag ${perHour((s) => s.lagSmoothedMs).toFixed(2)} ms${steadySpan(steady) < MIN_SLOPE_SPAN_S ? ` (over ${steadySpan(steady)} s only: garbage collection moves RSS and heap by megabytes, a slope needs ${MIN_SLOPE_SPAN_S / 60} min or more)` : ''}`
       : `slopes: fewer than 2 steady samples (the first ${Math.max(sampleSeconds * 2, callSeconds)} s are the ramp): run longer for curves`,
+    ...(steady.length >= 2 && steady.every((s) => !Number.isNaN(outsideV8MiB(s)))
+      ? [
+          `anonymous memory by part over the steady samples, per hour: main thread's heap reserved ${oneDecimal(perHour((s) => s.heapTotalMiB ?? Number.NaN))} MiB, media workers' heaps reserved ${oneDecimal(perHour((s) => s.workerHeapTotalMiB ?? Number.NaN))} MiB (in use ${oneDecimal(perHour((s) => s.workerHeapMiB ?? Number.NaN))}), outside V8 ${oneDecimal(perHour(outsideV8MiB))} MiB; media workers' heaps reserved ${rangeOf(steady.map((s) => s.workerHeapTotalMiB ?? Number.NaN))} MiB, outside V8 ${rangeOf(steady.map(outsideV8MiB))} MiB`,
+        ]
+      : []),
     ...(windows.length >= 2 ? ['', 'steady part by windows of 30 min:', table(['window', 'samples', 'RSS mean MiB', 'RSS min-max MiB', 'RSS slope MiB/h', 'anon slope MiB/h', 'heap slope MiB/h', 'workers heap slope MiB/h', 'anon outside V8 slope MiB/h', 'fds min-max'], windows)] : []),
   ].join('\n');
 }

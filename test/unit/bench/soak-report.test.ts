@@ -75,6 +75,8 @@ describe('soak report', () => {
     expect(rows.map((r) => Number(r[8]))).toEqual([0, 0, 0, 0]);
     const report = soakReport(SETTINGS, samples);
     expect(report).toContain('anon outside V8 slope MiB/h');
+    expect(report).toContain("per hour: main thread's heap reserved 0.0 MiB, media workers' heaps reserved 10.0 MiB (in use 10.0), outside V8 0.0 MiB");
+    expect(soakReport(SETTINGS, run(120, () => 130))).not.toContain('anonymous memory by part');
     // A run from before the workers' heaps were sampled shows none.
     expect(outsideV8MiB(run(1, () => 100)[0] as Sample)).toBeNaN();
     expect(windowRows(steadySamples(SETTINGS, run(120, () => 130))).map((r) => r[8])).toEqual(['NaN', 'NaN', 'NaN', 'NaN']);
