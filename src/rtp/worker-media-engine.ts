@@ -292,8 +292,8 @@ export class WorkerMediaEngine implements MediaEngine, MediaPlayout {
   }
 
   /**
-   * Per worker: relays, open sockets, free pairs, heap, thread CPU time, event loop delay (for tests,
-   * /metrics and the bench). `collectGarbage` runs a full GC first where gc() is exposed: benchmarks only.
+   * Per worker: relays, open sockets, free pairs, heap, thread CPU time, event loop delay (for tests
+   * and the bench; the delay and GC figures count since the previous call, so /metrics reads memory() instead). `collectGarbage` runs a full GC first where gc() is exposed: benchmarks only.
    */
   diagnostics(options: { readonly collectGarbage?: boolean } = {}): Promise<MediaWorkerDiagnostics[]> {
     return this.callEachReady('diagnostics', options);
