@@ -140,7 +140,7 @@ export function soakReport(settings: SoakSettings, samples: readonly Sample[]): 
     s.rssAnonMiB === undefined ? '-' : s.rssAnonMiB.toFixed(1),
     String(s.openFds),
     s.heapMiB.toFixed(1),
-    s.workerHeapMiB === undefined ? '-' : s.workerHeapMiB.toFixed(1),
+    s.workerHeapMiB === undefined || Number.isNaN(s.workerHeapMiB) ? '-' : s.workerHeapMiB.toFixed(1),
     Number.isNaN(outsideV8MiB(s)) ? '-' : outsideV8MiB(s).toFixed(1),
     s.lagSmoothedMs.toFixed(1),
     s.lagP99Ms === null || Number.isNaN(s.lagP99Ms) ? '-' : String(s.lagP99Ms),

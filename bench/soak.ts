@@ -99,6 +99,12 @@ function sum(metrics: Metrics, prefix: string, filter: (key: string) => boolean 
   return total;
 }
 
+/** Like sum, but NaN when voix serves no such metric (a build from before it existed), not a misleading 0. */
+function sumIfServed(metrics: Metrics, prefix: string): number {
+  for (const key of metrics.keys()) if (key.startsWith(prefix)) return sum(metrics, prefix);
+  return Number.NaN;
+}
+
 /** The lag histogram's cumulative bucket counts, by bound (seconds). */
 function lagBuckets(metrics: Metrics): Array<{ le: number; count: number }> {
   const buckets: Array<{ le: number; count: number }> = [];
@@ -268,8 +274,8 @@ async function main(): Promise<void> {
       openFds: openFds(pid),
       heapMiB: (metrics.get('voix_process_heap_used_bytes') ?? Number.NaN) / 2 ** 20,
       heapTotalMiB: (metrics.get('voix_process_heap_total_bytes') ?? Number.NaN) / 2 ** 20,
-      workerHeapMiB: sum(metrics, 'voix_media_worker_heap_used_bytes{') / 2 ** 20,
-      workerHeapTotalMiB: sum(metrics, 'voix_media_worker_heap_total_bytes{') / 2 ** 20,
+      workerHeapMiB: sumIfServed(metrics, 'voix_media_worker_heap_used_bytes{') / 2 ** 20,
+      workerHeapTotalMiB: sumIfServed(metrics, 'voix_media_worker_heap_total_bytes{') / 2 ** 20,
       lagSmoothedMs: (metrics.get('voix_event_loop_lag_smoothed_seconds') ?? Number.NaN) * 1000,
       lagP99Ms: lagQuantileMs(previous.metrics, metrics, 0.99),
       lagMaxBucketMs: lagQuantileMs(previous.metrics, metrics, 1),
