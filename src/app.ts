@@ -44,6 +44,7 @@ import { Dialer } from './dialer/dialer.js';
 import { AdminApi, type HealthState } from './admin/admin-api.js';
 import { VoixMetrics } from './admin/voix-metrics.js';
 import { EventLoopLagMonitor } from './util/event-loop-lag.js';
+import { GcPauseObserver } from './util/gc-pauses.js';
 import { MediaWorkerMemoryPoller } from './admin/media-worker-memory.js';
 import { OverloadGuard } from './core/overload-guard.js';
 import { VERSION } from './cli/args.js';
@@ -174,6 +175,7 @@ export class VoixServer {
     /** The /metrics figures. */
     readonly metrics: VoixMetrics,
     private readonly lag: EventLoopLagMonitor,
+    private readonly gcPauses: GcPauseObserver,
     private readonly workerMemory: MediaWorkerMemoryPoller,
     /** Refuses new requests beyond the configured load, and all of them once stopping. */
     readonly overload: OverloadGuard,
@@ -203,6 +205,7 @@ export class VoixServer {
       onCheckpoint: (result) => metrics.databaseCheckpoint(result),
     });
     const lag = new EventLoopLagMonitor({ clock, now: () => performance.now(), onSample: (lagMs) => metrics.eventLoopLagSample(lagMs) });
+    const gcPauses = new GcPauseObserver((kind, durationMs) => metrics.gcPause(kind, durationMs));
     const securityLog = new SecurityLog(logger, (event) => metrics.securityEvent(event));
     // Bans live in the database too: a restart keeps them, and the CLI lists and lifts them (ban-store.ts).
     const banStore = new BanStore(db);
@@ -438,6 +441,7 @@ export class VoixServer {
       campaignProgress: (campaign) => campaignStore.progress(campaign.id),
     });
     lag.start();
+    gcPauses.start();
     const workerMemory = new MediaWorkerMemoryPoller({
       clock,
       read: () => media.memory(),
@@ -483,7 +487,7 @@ export class VoixServer {
           });
     await admin?.start();
     logger.info('ready', { domain: config.server.domain, users: users.all().length, registrations: registrar.all().length });
-    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, checkpointer, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, workerMemory, overload, transactions, clock);
+    return new VoixServer(listeners, transport, calls, media, registrar, bans, banStore, db, checkpointer, logger, runtime, trunks, prompts, dialer, admin, metrics, lag, gcPauses, workerMemory, overload, transactions, clock);
   }
 
   /**
@@ -568,6 +572,7 @@ export class VoixServer {
     this.registrar.stop();
     this.bans.dispose();
     this.lag.stop();
+    this.gcPauses.stop();
     await this.checkpointer.stop();
     this.db.close();
     this.logger.info('stopped', { calls, durationMs: this.clock.now() - startedAt });

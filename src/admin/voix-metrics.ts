@@ -17,6 +17,7 @@ import type { CallEnd, EndCause } from '../calls/cdr-store.js';
 import type { Campaign, CampaignProgress } from '../dialer/campaign-store.js';
 import type { SecurityEvent } from '../security/security-log.js';
 import type { MediaWorkerMemory } from '../rtp/media-worker-protocol.js';
+import type { GcKind } from '../util/gc-pauses.js';
 import { MetricsRegistry, type Counter, type GaugeSamples, type Histogram, type LabelValues } from './metrics-registry.js';
 
 /** What the scrape-time gauges read; attached once the server's parts exist. */
@@ -46,6 +47,8 @@ const LOSS_BUCKETS = [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
 const CHECKPOINT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 /** Main-thread event-loop lag samples, seconds (the overload limit defaults to 0.1). */
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Main-thread garbage-collection pauses, seconds: scavenges take a millisecond or two, a full mark-sweep of a big heap tens. */
+const GC_PAUSE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 function openFileDescriptors(): number {
   try {
@@ -68,6 +71,7 @@ export class VoixMetrics {
   private readonly securityEvents: Counter;
   private readonly sipRequests: Counter;
   private readonly loopLag: Histogram;
+  private readonly gcPauses: Histogram;
   private readonly overloadRefusals: Counter;
   private readonly connectionsRefused: Counter;
   private readonly messagesRefused: Counter;
@@ -124,6 +128,7 @@ export class VoixMetrics {
     r.gauge('voix_event_loop_lag_smoothed_seconds', 'The smoothed event-loop lag the overload protection compares with overload.max_event_loop_lag.', {
       collect: () => this.read((s) => s.eventLoopLagMs() / 1000),
     });
+    this.gcPauses = r.histogram('voix_gc_pause_seconds', 'Main-thread garbage-collection pauses, by kind (minor: scavenge, major: mark-sweep, incremental: marking step, weakcb: weak callbacks); SIP waits while they run.', GC_PAUSE_BUCKETS, ['kind']);
     this.securityEvents = r.counter('voix_security_events_total', 'Security log events (auth_failed, unknown_user, ban, unban…), by event.', ['event']);
     r.gauge('voix_bans_active', 'Source addresses banned now.', { collect: () => this.read((s) => s.activeBans()) });
     r.gauge('voix_campaign_contacts', 'Contacts of each campaign.', { labelNames: ['campaign'], collect: () => this.campaignSamples((p) => [[{}, p.contacts]]) });
@@ -212,6 +217,11 @@ export class VoixMetrics {
 
   eventLoopLagSample(lagMs: number): void {
     this.loopLag.observe(undefined, lagMs / 1000);
+  }
+
+  /** One garbage-collection pause of the main thread (gc-pauses.ts). */
+  gcPause(kind: GcKind, durationMs: number): void {
+    this.gcPauses.observe({ kind }, durationMs / 1000);
   }
 
   /** One checkpoint of the write-ahead log by the worker (wal-checkpointer.ts). */

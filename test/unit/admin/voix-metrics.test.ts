@@ -140,6 +140,25 @@ describe('VoixMetrics', () => {
     ]);
   });
 
+  it('observes garbage-collection pauses in seconds, by kind', () => {
+    const metrics = new VoixMetrics(0);
+
+    metrics.gcPause('minor', 0.8);
+    metrics.gcPause('minor', 2);
+    metrics.gcPause('major', 30);
+    const text = metrics.render();
+
+    expect(samples(text, 'voix_gc_pause_seconds_bucket').filter((l) => /le="(0\.001|0\.025|0\.05)"/.test(l))).toEqual([
+      'voix_gc_pause_seconds_bucket{kind="minor",le="0.001"} 1',
+      'voix_gc_pause_seconds_bucket{kind="minor",le="0.025"} 2',
+      'voix_gc_pause_seconds_bucket{kind="minor",le="0.05"} 2',
+      'voix_gc_pause_seconds_bucket{kind="major",le="0.001"} 0',
+      'voix_gc_pause_seconds_bucket{kind="major",le="0.025"} 0',
+      'voix_gc_pause_seconds_bucket{kind="major",le="0.05"} 1',
+    ]);
+    expect(samples(text, 'voix_gc_pause_seconds_count')).toEqual(['voix_gc_pause_seconds_count{kind="minor"} 2', 'voix_gc_pause_seconds_count{kind="major"} 1']);
+  });
+
   it('observes the checkpoint worker: durations in seconds, and the log pages at the last one', () => {
     const metrics = new VoixMetrics(0);
 
