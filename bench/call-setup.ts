@@ -11,7 +11,10 @@
  * freshly started server: the session request delay
  * (RFC 6076 SRD: authenticated INVITE to the 180 back, per call, from a
  * capture of the server's SIP port with kernel timestamps): p50, p95, p99,
- * each the median of the runs'.
+ * each the median of the runs'. For voix, each delay run also gives the
+ * main thread's garbage-collection pauses during it (from its /metrics:
+ * count, total and longest by kind), to tell them from other causes of the
+ * tail.
  *
  *   npm run build && npm run bench:call-setup -- [--seconds 10] [--repeat 3] [--hold-ms 100]
  *        [--servers voix,asterisk] [--rates 25,50,...] [--json out.json]   (KEEP_FILES=1 keeps SIPp's files)
@@ -34,6 +37,7 @@ import { median } from './windows.js';
 import { startCapture } from './relay-capture.js';
 import { freePort, hasTaskset, killOnExit, pinnedTo, processCpuMs, stopProcess } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
+import { gcPauseDelta, gcPauseTotals, longestPauseBoundMs, type GcKindTotals } from './voix-gc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -59,13 +63,15 @@ interface Lab {
   readonly uas: ChildProcess;
   /** The server's processes, for their CPU time (/proc). */
   readonly pids: () => number[];
+  /** The server's main-thread GC pauses so far (voix's /metrics), or null when it cannot tell. */
+  readonly gcPauses: () => Promise<Map<string, GcKindTotals> | null>;
 }
 
 interface Server {
   readonly name: string;
   readonly version: string;
   /** Starts the server with users 1001 and 1002 (passwords given) on `port`; resolves with its stop function. */
-  start(dir: string, port: number, passwords: Readonly<Record<string, string>>): Promise<{ readonly stop: () => Promise<void>; readonly pids: () => number[] }>;
+  start(dir: string, port: number, passwords: Readonly<Record<string, string>>): Promise<{ readonly stop: () => Promise<void>; readonly pids: () => number[]; readonly gcPauses?: Lab['gcPauses'] }>;
 }
 
 function sipp(args: string[], dir: string): ReturnType<typeof spawnSync> {
@@ -74,7 +80,7 @@ function sipp(args: string[], dir: string): ReturnType<typeof spawnSync> {
 }
 
 /** 1002 registered from the port the UAS then answers on, and the UAS running. */
-async function startCallee(dir: string, port: number, password: string): Promise<Omit<Lab, 'pids'>> {
+async function startCallee(dir: string, port: number, password: string): Promise<Omit<Lab, 'pids' | 'gcPauses'>> {
   const calleePort = await freePort();
   const registration = sipp(
     [`127.0.0.1:${port}`, '-sf', path.join(SCENARIOS, 'relay-uac-register.xml'), '-t', 'u1', '-i', '127.0.0.1', '-nostdin', '-s', '1002', '-au', '1002', '-ap', password, '-p', String(calleePort), '-m', '1', '-timeout', '10s', '-timeout_error'],
@@ -102,6 +108,8 @@ interface Run {
   readonly verdict: 'clean' | 'failed' | 'invalid';
   /** Session request delays in ms (srd), when asked for. */
   readonly srdMs: number[];
+  /** The server's main-thread GC pauses during the run, when delays were asked for and the server tells (voix). */
+  readonly gcPauses: Record<string, { readonly count: number; readonly sumMs: number; readonly longestBoundMs: number }> | null;
 }
 
 async function runCalls(dir: string, lab: Lab, password: string, rate: number, run: number, label: string, withDelays: boolean): Promise<Run> {
@@ -113,6 +121,7 @@ async function runCalls(dir: string, lab: Lab, password: string, rate: number, r
   const pcap = path.join(dir, `sip-${label}.pcap`);
   const capture = withDelays ? await startCapture(pcap, `udp port ${lab.port}`, pinnedTo(1, hasTaskset), 0) : null;
   const cpuMs = (): number => lab.pids().reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const gcBefore = withDelays ? await lab.gcPauses() : null;
   const cpuBefore = cpuMs();
   const started = process.hrtime.bigint();
   sipp(
@@ -127,6 +136,8 @@ async function runCalls(dir: string, lab: Lab, password: string, rate: number, r
   );
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuMsPerCall = (cpuMs() - cpuBefore) / Math.max(1, calls);
+  const gcAfter = gcBefore === null ? null : await lab.gcPauses();
+  const gcPauses = gcBefore === null || gcAfter === null ? null : gcPausesOf(gcPauseDelta(gcBefore, gcAfter));
   const dropped = capture === null ? 0 : await capture.stop();
   if (dropped > 0) throw new Error(`the SIP capture dropped ${dropped} packets`);
   const lines = existsSync(stat) ? readFileSync(stat, 'utf8').trim().split('\n') : [];
@@ -138,7 +149,17 @@ async function runCalls(dir: string, lab: Lab, password: string, rate: number, r
   const failed = field('FailedCall(C)');
   const retransmissions = field('Retransmissions(C)');
   const verdict = watchdog ? 'invalid' : successful === calls && failed === 0 && retransmissions === 0 ? 'clean' : 'failed';
-  return { rate, run, calls, successful, failed, retransmissions, watchdog, achieved: calls / elapsed, cpuMsPerCall, verdict, srdMs: withDelays ? delaysFromCapture(pcap, lab.port) : [] };
+  return { rate, run, calls, successful, failed, retransmissions, watchdog, achieved: calls / elapsed, cpuMsPerCall, verdict, srdMs: withDelays ? delaysFromCapture(pcap, lab.port) : [], gcPauses };
+}
+
+function gcPausesOf(delta: Map<string, GcKindTotals>): NonNullable<Run['gcPauses']> {
+  return Object.fromEntries([...delta.entries()].map(([kind, t]) => [kind, { count: t.count, sumMs: Math.round(t.sumMs * 10) / 10, longestBoundMs: longestPauseBoundMs(t) }]));
+}
+
+function describeRunGc(run: Run): string {
+  if (run.gcPauses === null) return '';
+  const kinds = Object.entries(run.gcPauses);
+  return `; main-thread GC: ${kinds.length === 0 ? 'none' : kinds.map(([kind, t]) => `${kind} ${t.count} (${t.sumMs.toFixed(1)} ms, longest ≤ ${t.longestBoundMs} ms)`).join(', ')}`;
 }
 
 /**
@@ -193,9 +214,9 @@ interface Result {
 /** The server started and the callee registered and answering; `close` stops both. */
 async function startLab(server: Server, dir: string, passwords: Readonly<Record<'1001' | '1002', string>>): Promise<{ lab: Lab; close: () => Promise<void> }> {
   const port = await freePort();
-  const { stop, pids } = await server.start(dir, port, passwords);
+  const { stop, pids, gcPauses } = await server.start(dir, port, passwords);
   try {
-    const lab = { ...(await startCallee(dir, port, passwords['1002'])), pids };
+    const lab = { ...(await startCallee(dir, port, passwords['1002'])), pids, gcPauses: gcPauses ?? (async () => null) };
     return {
       lab,
       close: async () => {
@@ -246,7 +267,7 @@ async function measure(server: Server, root: string): Promise<Result> {
       try {
         const run = await runCalls(dir, fresh.lab, passwords['1001'], rate, attempt, `delays-${rate}-${attempt}`, true);
         delayRuns.push(run);
-        console.log(`${server.name.padEnd(9)} SRD at ${rate} calls/s, run ${attempt} (${run.srdMs.length} calls, ${run.verdict}): p50 ${percentileOf(run.srdMs, 50).toFixed(2)} ms, p95 ${percentileOf(run.srdMs, 95).toFixed(2)} ms, p99 ${percentileOf(run.srdMs, 99).toFixed(2)} ms`);
+        console.log(`${server.name.padEnd(9)} SRD at ${rate} calls/s, run ${attempt} (${run.srdMs.length} calls, ${run.verdict}): p50 ${percentileOf(run.srdMs, 50).toFixed(2)} ms, p95 ${percentileOf(run.srdMs, 95).toFixed(2)} ms, p99 ${percentileOf(run.srdMs, 99).toFixed(2)} ms${describeRunGc(run)}`);
       } finally {
         await fresh.close();
       }
@@ -268,6 +289,7 @@ async function main(): Promise<void> {
       name: 'voix',
       version: `voix ${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()}, Node ${process.version}`,
       start: async (dir, port, passwords) => {
+        const adminPort = await freePort();
         const yaml = [
           ...benchServerYaml(dir, port),
           'users:',
@@ -276,9 +298,17 @@ async function main(): Promise<void> {
           '  address: 127.0.0.1',
           `  port_min: ${RTP_MIN}`,
           `  port_max: ${RTP_MAX}`,
+          // /metrics, read before and after each delay run for the main thread's GC pauses (bench/voix-gc.ts).
+          'admin:',
+          `  listen: { address: 127.0.0.1, port: ${adminPort} }`,
         ];
         const voix = await startVoixProcess(dir, yaml, onServerCore);
-        return { stop: () => stopProcess(voix), pids: () => (voix.pid === undefined ? [] : [voix.pid]) };
+        const gcPauses = async (): Promise<Map<string, GcKindTotals> | null> => {
+          const response = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+          const totals = gcPauseTotals(await response.text());
+          return totals.size === 0 ? null : totals;
+        };
+        return { stop: () => stopProcess(voix), pids: () => (voix.pid === undefined ? [] : [voix.pid]), gcPauses };
       },
     });
   }
