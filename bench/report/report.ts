@@ -313,7 +313,7 @@ function relayFigures(name: string, data: RelayData | null, out: Figures): void 
       if (memory !== undefined) out.comparisons.push({ workload: name, figure: `${title} : mémoire par appel à ${common.calls} appels`, unit: 'Kio', voix: memory.voix, peer: peerName(r.peer), peerValue: memory.peer, better: 'lower', note: notes });
     }
   }
-  const rows = data.outcomes.map((o) => `| ${o.relay ?? o.server ?? '?'} | ${o.version} | ${o.lastGood ?? 'aucun'} | ${cell(o.stoppedBecause || 'tous les paliers bons')} |`);
+  const rows = data.outcomes.map((o) => `| ${o.relay ?? o.server ?? '?'} | ${relayInFrench(o.version)} | ${o.lastGood ?? 'aucun'} | ${cell(o.stoppedBecause === '' ? 'tous les paliers bons' : relayInFrench(o.stoppedBecause).replace(/(\d)\.(\d)/g, '$1,$2'))} |`);
   const title = RELAY_TITLES[name] ?? name;
   out.sections.push({ workload: name, title: `${title[0]?.toUpperCase() ?? ''}${title.slice(1)}`, markdown: ['| relais / serveur | version | palier bon le plus haut (appels) | arrêt |', '|---|---|---:|---|', ...rows].join('\n') });
   if (name === 'relay-srtp' || name === 'relay-sipp-srtp') {
@@ -340,6 +340,31 @@ const minutes = (seconds: number): string => `${fr(seconds / 60, 1)} min`;
 
 /** Text inside a Markdown table cell: a bare | would end the cell. */
 export const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
+/**
+ * The relay bench's verdicts and version notes (bench/relay.ts, English in
+ * its JSON and its own report) in French for the page: the phrases it
+ * writes, numbers kept; a phrase not listed stays as written.
+ */
+const RELAY_PHRASES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/(\d+) calls: bad \(/g, '$1 appels : mauvais ('],
+  [/(\d+) calls: invalid \(/g, '$1 appels : non concluant ('],
+  [/, after (\d+) tries: inconclusive beyond/g, ', après $1 essais : rien de concluant au-delà'],
+  [/mean jitter ([\d.]+) ms > ([\d.]+) ms/g, 'gigue moyenne $1 ms > $2 ms'],
+  [/loss ([\d.]+)% > ([\d.]+)%/g, 'pertes $1 % > $2 %'],
+  [/relay thread saturated \((\d+)% of its core\)/g, 'thread de relais saturé ($1 % de son cœur)'],
+  [/(\d+) of (\d+) SRTP packets checked failed/g, '$1 paquets SRTP vérifiés sur $2 en échec'],
+  [/no SRTP packet checked/g, 'aucun paquet SRTP vérifié'],
+  [/dumpcap dropped (\d+) packets/g, 'dumpcap a perdu $1 paquets'],
+  [/native UDP addon/g, 'module UDP natif'],
+  [/native SRTP crypto/g, 'chiffrement SRTP natif'],
+  [/TypeScript SRTP crypto/g, 'chiffrement SRTP en TypeScript'],
+  [/; /g, ' ; '],
+];
+
+export function relayInFrench(text: string): string {
+  return RELAY_PHRASES.reduce((out, [pattern, french]) => out.replace(pattern, french), text);
+}
 
 /** Decimals a comparison's values are shown with; percentages under 1 (the dialer's pacing error) get more, or both sides read 0,0 %. */
 export function digitsOf(c: Comparison): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonTable, figuresOf, fr, isBehind, ratioOf, writeMarkdownReport, type BenchReport, type WorkloadRun } from '../../../bench/report/report.js';
+import { comparisonTable, figuresOf, fr, relayInFrench, isBehind, ratioOf, writeMarkdownReport, type BenchReport, type WorkloadRun } from '../../../bench/report/report.js';
 
 const run = (name: string, data: unknown): WorkloadRun => ({ name, command: `npx tsx bench/${name}.ts`, exitCode: 0, seconds: 60, data, output: '' });
 
@@ -120,5 +120,16 @@ describe('bench report', () => {
     const markdown = writeMarkdownReport(report([run('ivr', { repeat: 3, windowSeconds: 10, versions: [], results: [ivrStep('voix', 1, 1300, 0.12), ivrStep('asterisk', 1, 600, 0.08)] })]), 'x.json');
     const row = markdown.split('\n').find((line) => line.startsWith('| SVI, 1 appel : \\|Δ−20 ms\\| p99'));
     expect(row?.split(/(?<!\\)\|/).length).toBe(9);
+  });
+});
+
+describe('relayInFrench', () => {
+  it('puts the relay bench’s verdicts and version notes in French, numbers kept, and leaves an unknown phrase as written', () => {
+    expect(relayInFrench('600 calls: bad (mean jitter 18.33 ms > 5 ms; relay thread saturated (99% of its core))')).toBe(
+      '600 appels : mauvais (gigue moyenne 18.33 ms > 5 ms ; thread de relais saturé (99 % de son cœur))',
+    );
+    expect(relayInFrench('400 calls: invalid (loss 0.40% > 0.1%), after 3 tries: inconclusive beyond')).toBe('400 appels : non concluant (pertes 0.40 % > 0.1 %), après 3 essais : rien de concluant au-delà');
+    expect(relayInFrench('voix 8985048, Node v20.20.2, native UDP addon, native SRTP crypto')).toBe('voix 8985048, Node v20.20.2, module UDP natif, chiffrement SRTP natif');
+    expect(relayInFrench('something new')).toBe('something new');
   });
 });
