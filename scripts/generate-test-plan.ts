@@ -46,6 +46,39 @@ export const KNOWN_NEEDS = [
   'mmdebstrap',
 ] as const;
 
+/**
+ * The folders of test/e2e in the plan's order, critical features first (issue 9): accounts and
+ * configuration, calls and their rules, the trunk and connectivity (encryption is in calls and
+ * transport), then menus, dialer, security, robustness, operations, deployment, documentation.
+ * A folder not listed comes after these, by name, under its own name.
+ */
+export const AREAS: ReadonlyArray<readonly [folder: string, title: string]> = [
+  ['registrar', 'Enregistrement des postes'],
+  ['config', 'Configuration et administration des comptes'],
+  ['calls', 'Appels entre postes, chiffrement compris'],
+  ['rules', 'Règles d’appel : droits, horaires, groupes, renvois'],
+  ['trunks', 'Opérateur (trunk SIP)'],
+  ['transport', 'Connectivité : transports, TLS, maintien des connexions'],
+  ['ivr', 'Menus vocaux (SVI)'],
+  ['dialer', 'Automate d’appels'],
+  ['security', 'Sécurité'],
+  ['robustness', 'Robustesse face aux messages malformés'],
+  ['operations', 'Exploitation : métriques, surcharge, arrêt'],
+  ['deploy', 'Déploiement sur Debian'],
+  ['docs', 'Documentation'],
+];
+
+function areaRank(folder: string): number {
+  const index = AREAS.findIndex(([name]) => name === folder);
+  return index === -1 ? AREAS.length : index;
+}
+
+/** The heading of an area: its title and folder, or the folder alone when it has no title. */
+export function areaHeading(folder: string): string {
+  const title = AREAS.find(([name]) => name === folder)?.[1];
+  return title === undefined ? `Domaine \`test/e2e/${folder}/\`` : `${title} (\`test/e2e/${folder}/\`)`;
+}
+
 const ID_PATTERN = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9]{2,}$/;
 
 export interface TestCase {
@@ -236,7 +269,7 @@ export async function loadCases(root: string = REPO_ROOT): Promise<LoadedCase[]>
     const area = relativeDir.split('/')[2] ?? relativeDir;
     cases.push({ testCase, dir: relativeDir, area, caseFile, testFile });
   }
-  return cases.sort((a, b) => a.area.localeCompare(b.area) || a.testCase.id.localeCompare(b.testCase.id));
+  return cases.sort((a, b) => areaRank(a.area) - areaRank(b.area) || a.area.localeCompare(b.area) || a.testCase.id.localeCompare(b.testCase.id));
 }
 
 export type AssertionStatus = 'passed' | 'failed' | 'skipped' | 'pending' | 'todo' | 'disabled';
@@ -437,13 +470,13 @@ export function renderPlan(cases: readonly LoadedCase[], report: TestReport | nu
   );
   out.push('## Exécuter les tests et régénérer ce document', '');
   out.push(
-    'La commande de test du README installe les pairs nécessaires (paquets Debian `baresip`, `sip-tester` pour SIPp, `tshark`, `sipsak`, `sipvicious`, `openssl`, `linphone-cli`), compile voix, lance tous les tests et régénère ce document avec les résultats :',
+    'La commande de test du README installe les pairs nécessaires (paquets Debian `baresip`, `linphone-cli`, `sip-tester` pour SIPp, `sipsak`, `sipvicious`, `tshark`, `openssl`, `espeak-ng`, `ffmpeg`, `iproute2`, `nftables`, `mmdebstrap`… ; la liste complète est dans `scripts/test.sh`), compile voix, lance tous les tests, écrit leur rapport dans `test/results/vitest.json` et régénère ce document à partir de lui :',
     '',
     '```sh',
     './scripts/test.sh',
     '```',
     '',
-    'Pour ne relancer que les cas de bout en bout puis régénérer le document :',
+    'Pour ne relancer que les cas de bout en bout puis régénérer le document à partir de leur seul rapport :',
     '',
     '```sh',
     'npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=test/results/e2e.json',
@@ -475,6 +508,7 @@ export function renderPlan(cases: readonly LoadedCase[], report: TestReport | nu
     out.push('');
   }
   out.push('## Cas de test', '');
+  out.push('Les cas sont rangés par domaine, les fonctions critiques d’abord : les comptes et leur enregistrement, les appels et leurs règles, l’opérateur et la connectivité ; puis les menus vocaux, l’automate d’appels, la sécurité, la robustesse, l’exploitation, le déploiement et la documentation.', '');
   let area: string | null = null;
   for (const loaded of cases) {
     const testCase = loaded.testCase;
@@ -482,7 +516,7 @@ export function renderPlan(cases: readonly LoadedCase[], report: TestReport | nu
     if (result === undefined) continue;
     if (loaded.area !== area) {
       area = loaded.area;
-      out.push(`### Domaine « ${area} »`, '');
+      out.push(`### ${areaHeading(area)}`, '');
     }
     out.push(`<a id="${anchor(testCase.id)}"></a>`, '', `#### ${testCase.id} — ${cell(testCase.fonctionnalite)}`, '');
     out.push(`- **Identifiant** : \`${testCase.id}\``);

@@ -160,7 +160,7 @@ const timeConditionSchema = z
 export const timeConditionsSchema = z
   .record(z.string().regex(NAME, 'must be a name of letters, digits, "-" or "_"'), timeConditionSchema)
   .default({})
-  .meta({ description: 'Conditions horaires, par nom ; utilisées par les routes entrantes.' });
+  .meta({ description: 'Conditions horaires, par nom ; utilisées par les routes entrantes (time_condition) et les menus vocaux (menus[].time_condition).' });
 
 const inboundRouteSchema = z
   .strictObject({

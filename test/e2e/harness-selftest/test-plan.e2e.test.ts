@@ -111,8 +111,11 @@ describe('generateTestPlan', () => {
     expect(section(markdown, 'REG-TCP-01')).toContain('   - REG-TCP-01: unregisters — AssertionError: expected 403 to be 200');
     expect(section(markdown, 'APPEL-TLS-SRTP-01')).not.toContain('réussi');
     expect(markdown).not.toContain('not a case');
-    // Areas in order, cases sorted within.
-    expect(markdown.indexOf('### Domaine « appels »')).toBeLessThan(markdown.indexOf('### Domaine « registrar »'));
+    // Areas in the plan's order (a known one first, one without a title after it, under its folder name), cases sorted within.
+    expect(markdown.indexOf('### Enregistrement des postes (`test/e2e/registrar/`)')).toBeGreaterThan(0);
+    expect(markdown.indexOf('### Enregistrement des postes (`test/e2e/registrar/`)')).toBeLessThan(markdown.indexOf('### Domaine `test/e2e/appels/`'));
+    expect(markdown.indexOf('| [REG-TCP-01]')).toBeLessThan(markdown.indexOf('| [REG-UDP-01]'));
+    expect(markdown.indexOf('| [REG-UDP-01]')).toBeLessThan(markdown.indexOf('| [APPEL-TLS-SRTP-01]'));
   });
 
   it('shows every case as not run when there is no report', async () => {
