@@ -44,6 +44,7 @@ export const KNOWN_NEEDS = [
   'iproute2',
   'nftables',
   'mmdebstrap',
+  'sqlite3',
 ] as const;
 
 /**
@@ -470,7 +471,7 @@ export function renderPlan(cases: readonly LoadedCase[], report: TestReport | nu
   );
   out.push('## Exécuter les tests et régénérer ce document', '');
   out.push(
-    'La commande de test du README installe les pairs nécessaires (paquets Debian `baresip`, `linphone-cli`, `sip-tester` pour SIPp, `sipsak`, `sipvicious`, `tshark`, `openssl`, `espeak-ng`, `ffmpeg`, `iproute2`, `nftables`, `mmdebstrap`… ; la liste complète est dans `scripts/test.sh`), compile voix, lance tous les tests, écrit leur rapport dans `test/results/vitest.json` et régénère ce document à partir de lui :',
+    'La commande de test du README installe les pairs nécessaires (paquets Debian `baresip`, `linphone-cli`, `sip-tester` pour SIPp, `sipsak`, `sipvicious`, `tshark`, `openssl`, `espeak-ng`, `ffmpeg`, `iproute2`, `nftables`, `mmdebstrap`, `sqlite3`… ; la liste complète est dans `scripts/test.sh`), compile voix, lance tous les tests, écrit leur rapport dans `test/results/vitest.json` et régénère ce document à partir de lui :',
     '',
     '```sh',
     './scripts/test.sh',

@@ -5,7 +5,8 @@
 # OpenSSL's headers for voix's native addons, iproute2 and
 # nftables for the NAT case, ffmpeg and espeak-ng for the voice prompts,
 # mmdebstrap for the deployment cases' Debian 12 root file system and the
-# Asterisk 22 one of DOC-ASTERISK-01, procps for pgrep/pkill around Asterisk), the npm dependencies, builds voix, type-checks, runs every
+# Asterisk 22 one of DOC-ASTERISK-01, procps for pgrep/pkill around Asterisk, sqlite3 for the backup
+# and restore case), the npm dependencies, builds voix, type-checks, runs every
 # test (unit, integration, end-to-end against real peers) and regenerates
 # docs/plan-de-test.md from the end-to-end results.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 require_node
 install_packages ca-certificates python3 make g++ iproute2 nftables openssl \
   baresip sip-tester tshark sipsak sipvicious linphone-cli gcc libsrtp2-dev libuv1-dev libssl-dev \
-  ffmpeg espeak-ng mmdebstrap procps
+  ffmpeg espeak-ng mmdebstrap procps sqlite3
 install_node_modules
 npm run build
 npm run typecheck
