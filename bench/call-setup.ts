@@ -14,7 +14,7 @@
  * each the median of the runs'. For voix, each delay run also gives the
  * main thread's garbage-collection pauses during it (from its /metrics:
  * count, total and longest by kind), to tell them from other causes of the
- * tail.
+ * tail, and how its slow calls bunch together (bench/bursts.ts).
  *
  *   npm run build && npm run bench:call-setup -- [--seconds 10] [--repeat 3] [--hold-ms 100]
  *        [--servers voix,asterisk] [--rates 25,50,...] [--json out.json]   (KEEP_FILES=1 keeps SIPp's files)
@@ -37,6 +37,7 @@ import { median } from './windows.js';
 import { startCapture } from './relay-capture.js';
 import { freePort, hasTaskset, killOnExit, pinnedTo, processCpuMs, stopProcess } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
+import { slowBursts } from './bursts.js';
 import { gcPauseDelta, gcPauseTotals, longestPauseBoundMs, type GcKindTotals } from './voix-gc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -156,6 +157,11 @@ function gcPausesOf(delta: Map<string, GcKindTotals>): NonNullable<Run['gcPauses
   return Object.fromEntries([...delta.entries()].map(([kind, t]) => [kind, { count: t.count, sumMs: Math.round(t.sumMs * 10) / 10, longestBoundMs: longestPauseBoundMs(t) }]));
 }
 
+function describeBursts(srdMs: readonly number[]): string {
+  const { slow, bursts, longest } = slowBursts(srdMs);
+  return slow === 0 ? 'no call over 20 ms' : `${slow} calls over 20 ms in ${bursts} burst(s), the largest with ${longest}`;
+}
+
 function describeRunGc(run: Run): string {
   if (run.gcPauses === null) return '';
   const kinds = Object.entries(run.gcPauses);
@@ -267,7 +273,7 @@ async function measure(server: Server, root: string): Promise<Result> {
       try {
         const run = await runCalls(dir, fresh.lab, passwords['1001'], rate, attempt, `delays-${rate}-${attempt}`, true);
         delayRuns.push(run);
-        console.log(`${server.name.padEnd(9)} SRD at ${rate} calls/s, run ${attempt} (${run.srdMs.length} calls, ${run.verdict}): p50 ${percentileOf(run.srdMs, 50).toFixed(2)} ms, p95 ${percentileOf(run.srdMs, 95).toFixed(2)} ms, p99 ${percentileOf(run.srdMs, 99).toFixed(2)} ms${describeRunGc(run)}`);
+        console.log(`${server.name.padEnd(9)} SRD at ${rate} calls/s, run ${attempt} (${run.srdMs.length} calls, ${run.verdict}): p50 ${percentileOf(run.srdMs, 50).toFixed(2)} ms, p95 ${percentileOf(run.srdMs, 95).toFixed(2)} ms, p99 ${percentileOf(run.srdMs, 99).toFixed(2)} ms; ${describeBursts(run.srdMs)}${describeRunGc(run)}`);
       } finally {
         await fresh.close();
       }
