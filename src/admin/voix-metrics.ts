@@ -63,6 +63,8 @@ export class VoixMetrics {
   private sources: MetricsSources | null = null;
   /** Each campaign's progress, read once per scrape (several gauges show parts of it). */
   private readonly scrapeProgress = new Map<number, CampaignProgress>();
+  /** The main thread's memory figures, read once per scrape (three gauges show parts of them). */
+  private scrapeMemory: NodeJS.MemoryUsage | null = null;
 
   private readonly callsEnded: Counter;
   private readonly callsRefused: Counter;
@@ -145,9 +147,9 @@ export class VoixMetrics {
     this.checkpointDuration = r.histogram('voix_db_checkpoint_duration_seconds', 'Checkpoints of the database’s write-ahead log by the checkpoint worker (off the SIP thread), by duration.', CHECKPOINT_BUCKETS);
     r.gauge('voix_db_wal_frames', 'Pages in the database’s write-ahead log at the last checkpoint (it starts afresh once a checkpoint catches up).', { collect: () => this.walFrames });
     r.gauge('voix_process_resident_memory_bytes', 'Resident memory of the process (all threads).', { collect: () => process.memoryUsage.rss() });
-    r.gauge('voix_process_heap_used_bytes', 'V8 heap in use on the main thread.', { collect: () => process.memoryUsage().heapUsed });
-    r.gauge('voix_process_heap_total_bytes', 'V8 heap reserved by the main thread, used or not.', { collect: () => process.memoryUsage().heapTotal });
-    r.gauge('voix_process_external_bytes', 'Memory outside the V8 heap held by the main thread’s objects (Buffers, ArrayBuffers).', { collect: () => process.memoryUsage().external });
+    r.gauge('voix_process_heap_used_bytes', 'V8 heap in use on the main thread.', { collect: () => this.memory().heapUsed });
+    r.gauge('voix_process_heap_total_bytes', 'V8 heap reserved by the main thread, used or not.', { collect: () => this.memory().heapTotal });
+    r.gauge('voix_process_external_bytes', 'Memory outside the V8 heap held by the main thread’s objects (Buffers, ArrayBuffers).', { collect: () => this.memory().external });
     const perWorker = (value: (memory: MediaWorkerMemory) => number): GaugeSamples => this.workerMemory.map((m) => [{ worker: String(m.workerIndex) }, value(m)] as const);
     r.gauge('voix_media_worker_heap_used_bytes', 'V8 heap in use in each media worker (read every 15 s).', { labelNames: ['worker'], collect: () => perWorker((m) => m.heapUsedBytes) });
     r.gauge('voix_media_worker_heap_total_bytes', 'V8 heap reserved by each media worker, used or not (read every 15 s).', { labelNames: ['worker'], collect: () => perWorker((m) => m.heapTotalBytes) });
@@ -168,11 +170,18 @@ export class VoixMetrics {
 
   render(): string {
     this.scrapeProgress.clear();
+    this.scrapeMemory = null;
     try {
       return this.registry.render();
     } finally {
       this.scrapeProgress.clear();
+      this.scrapeMemory = null;
     }
+  }
+
+  private memory(): NodeJS.MemoryUsage {
+    this.scrapeMemory ??= process.memoryUsage();
+    return this.scrapeMemory;
   }
 
   /** A call's record was completed: its outcome, and the RTP loss and jitter of each leg that received media. */
