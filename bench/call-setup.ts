@@ -311,8 +311,9 @@ async function main(): Promise<void> {
         const voix = await startVoixProcess(dir, yaml, onServerCore);
         const gcPauses = async (): Promise<Map<string, GcKindTotals> | null> => {
           const response = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
-          const totals = gcPauseTotals(await response.text());
-          return totals.size === 0 ? null : totals;
+          const text = await response.text();
+          // An older build does not serve the histogram: no figure rather than "no pause".
+          return text.includes('# TYPE voix_gc_pause_seconds ') ? gcPauseTotals(text) : null;
         };
         return { stop: () => stopProcess(voix), pids: () => (voix.pid === undefined ? [] : [voix.pid]), gcPauses };
       },
