@@ -39,6 +39,7 @@ import { freePort, hasTaskset, killOnExit, pinnedTo, processCpuMs, stopProcess }
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
 import { slowBursts } from './bursts.js';
 import { gcPauseDelta, gcPauseTotals, longestPauseBoundMs, type GcKindTotals } from './voix-gc.js';
+import { builtVoix } from './voix-build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -293,7 +294,7 @@ async function main(): Promise<void> {
   if (wanted.includes('voix')) {
     servers.push({
       name: 'voix',
-      version: `voix ${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()}, Node ${process.version}`,
+      version: `voix ${builtVoix()}, Node ${process.version}`,
       start: async (dir, port, passwords) => {
         const adminPort = await freePort();
         const yaml = [

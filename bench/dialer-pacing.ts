@@ -48,6 +48,7 @@ import { ASTERISK_SOUNDS_DIR, asteriskVersion, ensureAsteriskRootfs, startAsteri
 import { startCapture } from './relay-capture.js';
 import { median, splitByBoundaries } from './windows.js';
 import { freePort, hasTaskset, killOnExit, machineLine, percentile, pinnedTo, processCpuMs, stopProcess, table, takeBenchLock } from './relay-machine.js';
+import { builtVoix } from './voix-build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -360,7 +361,7 @@ async function main(): Promise<void> {
     if (servers.includes('asterisk')) results.push(await runAsterisk(rate, rootfs));
   }
   const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
-  const commit = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  const commit = builtVoix();
   const versions = [`voix ${version} (${commit})`, ...(rootfs === '' ? [] : [asteriskVersion(rootfs)])];
   process.stdout.write(`# Dialing accuracy\n\n${machineLine()}\n${versions.join('; ')}; ${seconds} s per rate${windowCount > 1 ? `, figures the medians of ${windowCount} windows of ${(seconds / windowCount).toFixed(0)} s` : ''}, pinning ${pinning ? 'on' : 'off'}; starts = first INVITE of each call on the trunk (capture)\n\n`);
   process.stdout.write(

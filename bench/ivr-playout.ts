@@ -50,6 +50,7 @@ import { pcmWav } from '../test/e2e/harness/audio.js';
 import { ASTERISK_SOUNDS_DIR, asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { captureAvailable, forEachRtpRecord, startCapture } from './relay-capture.js';
 import { freePort, hasTaskset, killOnExit, machineLine, percentile, pinnedTo, processCpuMs, stopProcess, table, takeBenchLock } from './relay-machine.js';
+import { builtVoix } from './voix-build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -163,7 +164,7 @@ async function startVoixServer(dir: string, promptWav: string): Promise<Server> 
     port,
     challenge: 407,
     password,
-    version: `voix ${version} (${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()})`,
+    version: `voix ${version} (${builtVoix()})`,
     pid: () => child.pid ?? null,
     stop: () => stopProcess(child, 10_000),
   };

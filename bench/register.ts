@@ -27,6 +27,7 @@ import { ensureKamailioRootfs, kamailioVersion, startKamailio } from './peers/ka
 import { rampToHighestClean } from './ramp.js';
 import { freePort, processCpuMs } from './relay-machine.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
+import { builtVoix } from './voix-build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO = path.join(ROOT, 'bench/scenarios/uac-register-digest.xml');
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   if (wanted.includes('voix')) {
     servers.push({
       name: 'voix',
-      version: `voix ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string} (${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()}), Node ${process.version}`,
+      version: `voix ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string} (${builtVoix()}), Node ${process.version}`,
       start: async () => {
         const voix = await startVoix(dir, port, users);
         return {

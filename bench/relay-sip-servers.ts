@@ -46,6 +46,7 @@ import { BenchSipUa, type SipUser } from './relay-sip-ua.js';
 import { freePort, killOnExit, stopProcess, threadSchedMs } from './relay-machine.js';
 import { procStatusBytes, sdpAudioPort, wire, type RelayPorts, type RelayUnderTest, type Sample } from './relay-under-test.js';
 import { benchServerYaml, startVoixProcess } from './voix-process.js';
+import { builtVoix } from './voix-build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITE = 'AES_CM_128_HMAC_SHA1_80';
@@ -233,9 +234,6 @@ export class SipServerRelay implements RelayUnderTest {
   }
 }
 
-function gitCommit(): string {
-  return (spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout ?? '').trim() || 'unknown commit';
-}
 
 /**
  * voix as in production (node dist/server.js), users 1001 and 1002 on UDP
@@ -243,7 +241,7 @@ function gitCommit(): string {
  * security.sdes_over_plaintext with --srtp. Needs `npm run build`.
  */
 export function startVoixServer(options: SipServerOptions, dir: string): Promise<SipServerRelay> {
-  const version = `voix ${gitCommit()} (node dist/server.js), Node ${process.version}`;
+  const version = `voix ${builtVoix()} (node dist/server.js), Node ${process.version}`;
   const kind: ServerKind = {
     name: 'voix-server',
     version,

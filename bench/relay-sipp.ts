@@ -93,6 +93,7 @@ import { rtpPcap } from '../test/e2e/harness/rtp.js';
 import { asteriskVersion, ensureAsteriskRootfs, startAsterisk } from './peers/asterisk.js';
 import { analyseRelayCapture, captureAvailable, startCapture, type Capture, type RelayTiming } from './relay-capture.js';
 import { MachineLoad, freePort, hasTaskset, killOnExit, machineCores, machineLine, percentile, pin, pinnedTo, processCpuMs, processRssBytes, stopProcess, table, takeBenchLock, waitForQuiet } from './relay-machine.js';
+import { builtVoix } from './voix-build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS = path.join(ROOT, 'bench/scenarios');
@@ -166,16 +167,13 @@ interface Server {
   start(dir: string): Promise<RunningServer>;
 }
 
-function gitCommit(): string {
-  return (spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout ?? '').trim() || 'unknown commit';
-}
 
 const newPasswords = (): Record<'1001' | '1002', string> => ({ '1001': `bench-${randomBytes(6).toString('hex')}`, '1002': `bench-${randomBytes(6).toString('hex')}` });
 
 /** voix as in production: node dist/server.js --config <generated yaml>, --workers media threads. */
 const VOIX: Server = {
   name: 'voix',
-  version: `voix ${gitCommit()}, Node ${process.version}`,
+  version: `voix ${builtVoix()}, Node ${process.version}`,
   async start(dir: string): Promise<RunningServer> {
     const port = await freePort();
     const passwords = newPasswords();
