@@ -22,6 +22,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { table } from './relay-machine.js';
 
 export interface Mapping {
   readonly start: bigint;
@@ -73,9 +74,7 @@ function report(dir: string): string {
     const total = kinds.reduce((sum, kind) => sum + byKind[kind], 0);
     return [`minute ${Number(/\d+/.exec(name)?.[0])}`, ...kinds.map((kind) => (byKind[kind] / 1024).toFixed(1)), (total / 1024).toFixed(1)];
   });
-  const header = ['snapshot', ...kinds.map((kind) => `${kind} MiB`), 'anonymous MiB'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return table(['snapshot', ...kinds.map((kind) => `${kind} MiB`), 'anonymous MiB'], rows);
 }
 
 async function sample(pid: number, dir: string, everySeconds: number): Promise<void> {

@@ -16,12 +16,13 @@
  * ones voix check passed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { markdownFiles } from '../../support/markdown.js';
 import { ensureServerCertificate } from '../../../src/tls/certificates.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -35,14 +36,6 @@ interface ExampleBlock {
   readonly file: string;
   readonly line: number;
   readonly yaml: string;
-}
-
-function markdownFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    if (entry.name.startsWith('.')) return [];
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? markdownFiles(full) : entry.name.endsWith('.md') ? [full] : [];
-  });
 }
 
 /** The ```yaml blocks of docs/ whose first line is `marker`, from that line on. */

@@ -6,24 +6,17 @@
  * against the kernel without applying anything.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { markdownFiles } from '../../support/markdown.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DOCS = path.join(REPO, 'docs');
 const MARKER = '# vérifié par nft -c -f';
-
-function markdownFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    if (entry.name.startsWith('.')) return [];
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? markdownFiles(full) : entry.name.endsWith('.md') ? [full] : [];
-  });
-}
 
 function rulesetBlocks(): Array<{ readonly where: string; readonly text: string }> {
   const blocks: Array<{ where: string; text: string }> = [];
