@@ -124,6 +124,15 @@ const MIGRATIONS: readonly string[] = [
 
 export const DATABASE_FILE = 'voix.db';
 
+/**
+ * Page cache of the writer connection, in KiB (PRAGMA cache_size = -N):
+ * SQLite's own default. better-sqlite3 builds SQLite with 16 000 KiB, which
+ * the SIP thread's malloc arena filled as the call records grew, one page
+ * at a time, for hours; the writes and the dialer's reads take as long
+ * with 2 000 (docs/adr/0010-cache-de-pages-sqlite.md).
+ */
+export const PAGE_CACHE_KIB = 2000;
+
 export function databasePath(dataDir: string): string {
   return path.join(dataDir, DATABASE_FILE);
 }
@@ -144,6 +153,7 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 2000');
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db);
   return db;
 }
