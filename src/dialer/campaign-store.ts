@@ -15,7 +15,7 @@
  *   decides whether to try again, as for any other outcome — never by
  *   replaying the lost attempt.
  */
-import type { Db } from '../store/database.js';
+import { PreparedStatements, type Db } from '../store/database.js';
 import type { ContactSink, ImportedContact } from './contact-import.js';
 
 export type CampaignPurpose = 'prospecting' | 'customer';
@@ -161,11 +161,15 @@ const REFUSALS = "('rejected', 'opted-out')";
 const flag = (value: boolean | null | undefined): number | null => (value === null || value === undefined ? null : value ? 1 : 0);
 
 export class CampaignStore {
-  constructor(private readonly db: Db) {}
+  private readonly statements: PreparedStatements;
+
+  constructor(private readonly db: Db) {
+    this.statements = new PreparedStatements(db);
+  }
 
   createCampaign(name: string, purpose: CampaignPurpose, at: number): Campaign {
     try {
-      const id = Number(this.db.prepare('INSERT INTO campaigns (name, purpose, created_at) VALUES (?, ?, ?)').run(name, purpose, at).lastInsertRowid);
+      const id = Number(this.statements.get('INSERT INTO campaigns (name, purpose, created_at) VALUES (?, ?, ?)').run(name, purpose, at).lastInsertRowid);
       return { id, name, purpose, createdAt: at, state: 'created' };
     } catch (err) {
       if (err instanceof Error && /UNIQUE/.test(err.message)) throw new CampaignStoreError(`a campaign named ${JSON.stringify(name)} already exists`);
@@ -174,35 +178,35 @@ export class CampaignStore {
   }
 
   campaign(name: string): Campaign | null {
-    const row = this.db.prepare('SELECT id, name, purpose, created_at, state FROM campaigns WHERE name = ?').get(name) as CampaignRow | undefined;
+    const row = this.statements.get('SELECT id, name, purpose, created_at, state FROM campaigns WHERE name = ?').get(name) as CampaignRow | undefined;
     return row === undefined ? null : campaignOf(row);
   }
 
   campaigns(): Campaign[] {
-    return (this.db.prepare('SELECT id, name, purpose, created_at, state FROM campaigns ORDER BY id').all() as CampaignRow[]).map(campaignOf);
+    return (this.statements.get('SELECT id, name, purpose, created_at, state FROM campaigns ORDER BY id').all() as CampaignRow[]).map(campaignOf);
   }
 
   setCampaignState(campaignId: number, state: CampaignState, at: number): void {
-    this.db.prepare('UPDATE campaigns SET state = ?, state_changed_at = ? WHERE id = ?').run(state, at, campaignId);
+    this.statements.get('UPDATE campaigns SET state = ?, state_changed_at = ? WHERE id = ?').run(state, at, campaignId);
   }
 
   /** The dialer's end of a campaign: only if it is still running (a pause or stop the operator just wrote wins); true when done. */
   completeIfRunning(campaignId: number, at: number): boolean {
-    return this.db.prepare("UPDATE campaigns SET state = 'completed', state_changed_at = ? WHERE id = ? AND state = 'running'").run(at, campaignId).changes === 1;
+    return this.statements.get("UPDATE campaigns SET state = 'completed', state_changed_at = ? WHERE id = ? AND state = 'running'").run(at, campaignId).changes === 1;
   }
 
   /** A purpose changed in the configuration applies to the contacts not yet called. */
   setCampaignPurpose(campaignId: number, purpose: CampaignPurpose): void {
-    this.db.prepare('UPDATE campaigns SET purpose = ? WHERE id = ?').run(purpose, campaignId);
+    this.statements.get('UPDATE campaigns SET purpose = ? WHERE id = ?').run(purpose, campaignId);
   }
 
   /** Where an import puts its contacts: one per number and campaign, the first line that brought it wins. */
   contactSink(campaignId: number): ContactSink {
-    const insert = this.db.prepare(
+    const insert = this.statements.get(
       `INSERT OR IGNORE INTO campaign_contacts (campaign_id, phone, source_line, first_name, last_name, consent_given, consent_date, consent_source, customer, variables)
        VALUES (@campaign_id, @phone, @source_line, @first_name, @last_name, @consent_given, @consent_date, @consent_source, @customer, @variables)`,
     );
-    const existing = this.db.prepare('SELECT source_line FROM campaign_contacts WHERE campaign_id = ? AND phone = ?');
+    const existing = this.statements.get('SELECT source_line FROM campaign_contacts WHERE campaign_id = ? AND phone = ?');
     return {
       add: (contact: ImportedContact) => {
         const inserted = insert.run({
@@ -225,12 +229,12 @@ export class CampaignStore {
   }
 
   contactCount(campaignId: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ?').get(campaignId) as { n: number }).n;
+    return (this.statements.get('SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ?').get(campaignId) as { n: number }).n;
   }
 
   /** Contact id of a number in a campaign, or null. */
   contactId(campaignId: number, phone: string): number | null {
-    const row = this.db.prepare('SELECT id FROM campaign_contacts WHERE campaign_id = ? AND phone = ?').get(campaignId, phone) as { id: number } | undefined;
+    const row = this.statements.get('SELECT id FROM campaign_contacts WHERE campaign_id = ? AND phone = ?').get(campaignId, phone) as { id: number } | undefined;
     return row?.id ?? null;
   }
 
@@ -243,12 +247,12 @@ export class CampaignStore {
    */
   beginAttempt(contactId: number, at: number, callId: string | null = null): Attempt {
     return this.db.transaction((): Attempt => {
-      const contact = this.db.prepare('SELECT phone FROM campaign_contacts WHERE id = ?').get(contactId) as { phone: string } | undefined;
+      const contact = this.statements.get('SELECT phone FROM campaign_contacts WHERE id = ?').get(contactId) as { phone: string } | undefined;
       if (contact === undefined) throw new CampaignStoreError(`no contact ${contactId}`);
-      const inFlight = this.db.prepare('SELECT id FROM call_attempts WHERE contact_id = ? AND outcome IS NULL').get(contactId) as { id: number } | undefined;
+      const inFlight = this.statements.get('SELECT id FROM call_attempts WHERE contact_id = ? AND outcome IS NULL').get(contactId) as { id: number } | undefined;
       if (inFlight !== undefined) throw new CampaignStoreError(`contact ${contactId} already has attempt ${inFlight.id} in flight`);
-      const id = Number(this.db.prepare('INSERT INTO call_attempts (contact_id, phone, started_at, call_id) VALUES (?, ?, ?, ?)').run(contactId, contact.phone, at, callId).lastInsertRowid);
-      this.db.prepare('UPDATE campaign_contacts SET waiting_reason = NULL WHERE id = ?').run(contactId);
+      const id = Number(this.statements.get('INSERT INTO call_attempts (contact_id, phone, started_at, call_id) VALUES (?, ?, ?, ?)').run(contactId, contact.phone, at, callId).lastInsertRowid);
+      this.statements.get('UPDATE campaign_contacts SET waiting_reason = NULL WHERE id = ?').run(contactId);
       return { id, contactId, phone: contact.phone, startedAt: at, endedAt: null, outcome: null, callId, sipStatus: null, detail: null };
     }).immediate();
   }
@@ -256,8 +260,8 @@ export class CampaignStore {
   /** Ends an attempt in flight; false when it was not in flight (already ended, or reconciled). */
   finishAttempt(attemptId: number, end: AttemptEnd): boolean {
     return (
-      this.db
-        .prepare('UPDATE call_attempts SET outcome = ?, ended_at = ?, sip_status = ?, detail = ? WHERE id = ? AND outcome IS NULL')
+      this.statements
+        .get('UPDATE call_attempts SET outcome = ?, ended_at = ?, sip_status = ?, detail = ? WHERE id = ? AND outcome IS NULL')
         .run(end.outcome, end.at, end.sipStatus ?? null, end.detail ?? null, attemptId).changes === 1
     );
   }
@@ -265,25 +269,25 @@ export class CampaignStore {
   /** At start: every attempt still in flight ended with the crash; each becomes 'unknown' and is returned. */
   reconcileInFlight(at: number): Attempt[] {
     return this.db.transaction((): Attempt[] => {
-      const rows = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM call_attempts WHERE outcome IS NULL ORDER BY id`).all() as AttemptRow[];
-      this.db.prepare("UPDATE call_attempts SET outcome = 'unknown', ended_at = ? WHERE outcome IS NULL").run(at);
+      const rows = this.statements.get(`SELECT ${ATTEMPT_COLUMNS} FROM call_attempts WHERE outcome IS NULL ORDER BY id`).all() as AttemptRow[];
+      this.statements.get("UPDATE call_attempts SET outcome = 'unknown', ended_at = ? WHERE outcome IS NULL").run(at);
       return rows.map((row) => attemptOf({ ...row, outcome: 'unknown', ended_at: at }));
     }).immediate();
   }
 
   attempts(contactId: number): Attempt[] {
-    const rows = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM call_attempts WHERE contact_id = ? ORDER BY id`).all(contactId) as AttemptRow[];
+    const rows = this.statements.get(`SELECT ${ATTEMPT_COLUMNS} FROM call_attempts WHERE contact_id = ? ORDER BY id`).all(contactId) as AttemptRow[];
     return rows.map(attemptOf);
   }
 
   /** Start times of the attempts to `phone` (any campaign) since `since`, for the legal limit. */
   attemptStartsToNumberSince(phone: string, since: number): number[] {
-    return (this.db.prepare('SELECT started_at FROM call_attempts WHERE phone = ? AND started_at >= ? ORDER BY started_at').all(phone, since) as { started_at: number }[]).map((r) => r.started_at);
+    return (this.statements.get('SELECT started_at FROM call_attempts WHERE phone = ? AND started_at >= ? ORDER BY started_at').all(phone, since) as { started_at: number }[]).map((r) => r.started_at);
   }
 
   /** When `phone` last refused a call (declined it or opted out), any campaign; null if never. */
   lastRefusalAt(phone: string): number | null {
-    const row = this.db.prepare(`SELECT MAX(COALESCE(ended_at, started_at)) AS at FROM call_attempts WHERE phone = ? AND outcome IN ${REFUSALS}`).get(phone) as { at: number | null };
+    const row = this.statements.get(`SELECT MAX(COALESCE(ended_at, started_at)) AS at FROM call_attempts WHERE phone = ? AND outcome IN ${REFUSALS}`).get(phone) as { at: number | null };
     return row.at;
   }
 
@@ -294,8 +298,8 @@ export class CampaignStore {
    * attempt due, none in flight; the longest waiting first.
    */
   dueContacts(campaignId: number, now: number, limit: number): DueContact[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.statements
+      .get(
         `SELECT c.id, c.phone, c.first_name, c.last_name, c.consent_given, c.variables FROM campaign_contacts c
          WHERE c.campaign_id = ? AND c.result IS NULL AND c.next_attempt_at <= ?
            AND NOT EXISTS (SELECT 1 FROM call_attempts a WHERE a.contact_id = c.id AND a.outcome IS NULL)
@@ -314,8 +318,8 @@ export class CampaignStore {
 
   /** The earliest next attempt among a campaign's contacts still to call and not in a call now (ms), or null when there is none. */
   nextDueAt(campaignId: number): number | null {
-    const row = this.db
-      .prepare(
+    const row = this.statements
+      .get(
         `SELECT MIN(c.next_attempt_at) AS at FROM campaign_contacts c
          WHERE c.campaign_id = ? AND c.result IS NULL
            AND NOT EXISTS (SELECT 1 FROM call_attempts a WHERE a.contact_id = c.id AND a.outcome IS NULL)`,
@@ -326,40 +330,40 @@ export class CampaignStore {
 
   /** The contact waits until `at`; `reason` says why (null: it is simply its turn then). */
   schedule(contactId: number, at: number, reason: string | null): void {
-    this.db.prepare('UPDATE campaign_contacts SET next_attempt_at = ?, waiting_reason = ? WHERE id = ?').run(at, reason, contactId);
+    this.statements.get('UPDATE campaign_contacts SET next_attempt_at = ?, waiting_reason = ? WHERE id = ?').run(at, reason, contactId);
   }
 
   /** The contact is done: its final result, and why. */
   close(contactId: number, result: ContactResult, detail: string | null, at: number): void {
-    this.db.prepare('UPDATE campaign_contacts SET result = ?, result_detail = ?, result_at = ?, waiting_reason = NULL WHERE id = ?').run(result, detail, at, contactId);
+    this.statements.get('UPDATE campaign_contacts SET result = ?, result_detail = ?, result_at = ?, waiting_reason = NULL WHERE id = ?').run(result, detail, at, contactId);
   }
 
   /** Outcomes of a contact's attempts in this campaign, in order. */
   outcomes(contactId: number): AttemptOutcome[] {
-    return (this.db.prepare('SELECT outcome FROM call_attempts WHERE contact_id = ? AND outcome IS NOT NULL ORDER BY id').all(contactId) as { outcome: AttemptOutcome }[]).map((r) => r.outcome);
+    return (this.statements.get('SELECT outcome FROM call_attempts WHERE contact_id = ? AND outcome IS NOT NULL ORDER BY id').all(contactId) as { outcome: AttemptOutcome }[]).map((r) => r.outcome);
   }
 
   /** The campaign of a contact. */
   campaignOfContact(contactId: number): number | null {
-    const row = this.db.prepare('SELECT campaign_id FROM campaign_contacts WHERE id = ?').get(contactId) as { campaign_id: number } | undefined;
+    const row = this.statements.get('SELECT campaign_id FROM campaign_contacts WHERE id = ?').get(contactId) as { campaign_id: number } | undefined;
     return row?.campaign_id ?? null;
   }
 
   progress(campaignId: number): CampaignProgress {
     const results: Partial<Record<ContactResult, number>> = {};
     let done = 0;
-    for (const row of this.db.prepare('SELECT result, COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result IS NOT NULL GROUP BY result').all(campaignId) as { result: ContactResult; n: number }[]) {
+    for (const row of this.statements.get('SELECT result, COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result IS NOT NULL GROUP BY result').all(campaignId) as { result: ContactResult; n: number }[]) {
       results[row.result] = row.n;
       done += row.n;
     }
     const waiting: Record<string, number> = {};
-    for (const row of this.db
-      .prepare("SELECT COALESCE(waiting_reason, 'due') AS reason, COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result IS NULL GROUP BY reason")
+    for (const row of this.statements
+      .get("SELECT COALESCE(waiting_reason, 'due') AS reason, COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result IS NULL GROUP BY reason")
       .all(campaignId) as { reason: string; n: number }[]) {
       waiting[row.reason] = row.n;
     }
-    const attempts = this.db
-      .prepare('SELECT COUNT(*) AS n, SUM(a.outcome IS NULL) AS flying FROM call_attempts a JOIN campaign_contacts c ON c.id = a.contact_id WHERE c.campaign_id = ?')
+    const attempts = this.statements
+      .get('SELECT COUNT(*) AS n, SUM(a.outcome IS NULL) AS flying FROM call_attempts a JOIN campaign_contacts c ON c.id = a.contact_id WHERE c.campaign_id = ?')
       .get(campaignId) as { n: number; flying: number | null };
     return {
       contacts: this.contactCount(campaignId),
@@ -374,13 +378,13 @@ export class CampaignStore {
 
   /** Contacts of a campaign that got their final result at or after `since`: the recent pace of a campaign. */
   resultsSince(campaignId: number, since: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result_at >= ?').get(campaignId, since) as { n: number }).n;
+    return (this.statements.get('SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = ? AND result_at >= ?').get(campaignId, since) as { n: number }).n;
   }
 
   /** Every contact of a campaign with its result and attempts, in file order. */
   report(campaignId: number): ContactReport[] {
-    const contacts = this.db
-      .prepare('SELECT id, phone, source_line, first_name, last_name, result, result_detail, result_at, waiting_reason, next_attempt_at FROM campaign_contacts WHERE campaign_id = ? ORDER BY source_line, id')
+    const contacts = this.statements
+      .get('SELECT id, phone, source_line, first_name, last_name, result, result_detail, result_at, waiting_reason, next_attempt_at FROM campaign_contacts WHERE campaign_id = ? ORDER BY source_line, id')
       .all(campaignId) as {
       id: number;
       phone: string;
@@ -394,8 +398,8 @@ export class CampaignStore {
       next_attempt_at: number;
     }[];
     const attempts = new Map<number, Attempt[]>();
-    for (const row of this.db
-      .prepare(`SELECT a.id, a.contact_id, a.phone, a.started_at, a.ended_at, a.outcome, a.call_id, a.sip_status, a.detail FROM call_attempts a JOIN campaign_contacts c ON c.id = a.contact_id WHERE c.campaign_id = ? ORDER BY a.id`)
+    for (const row of this.statements
+      .get(`SELECT a.id, a.contact_id, a.phone, a.started_at, a.ended_at, a.outcome, a.call_id, a.sip_status, a.detail FROM call_attempts a JOIN campaign_contacts c ON c.id = a.contact_id WHERE c.campaign_id = ? ORDER BY a.id`)
       .all(campaignId) as AttemptRow[]) {
       const list = attempts.get(row.contact_id) ?? [];
       list.push(attemptOf(row));
@@ -417,27 +421,27 @@ export class CampaignStore {
 
   /** Attempts to `phone` (any campaign) started at or after `since`: the legal limit counts calls to a number, not per campaign. */
   attemptsToNumberSince(phone: string, since: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM call_attempts WHERE phone = ? AND started_at >= ?').get(phone, since) as { n: number }).n;
+    return (this.statements.get('SELECT COUNT(*) AS n FROM call_attempts WHERE phone = ? AND started_at >= ?').get(phone, since) as { n: number }).n;
   }
 
   // ---- do-not-call ----
 
   /** Adds `phone` (E.164) to the do-not-call list; true when it was not there. */
   addDoNotCall(phone: string, source: string, at: number): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO do_not_call (phone, added_at, source) VALUES (?, ?, ?)').run(phone, at, source).changes === 1;
+    return this.statements.get('INSERT OR IGNORE INTO do_not_call (phone, added_at, source) VALUES (?, ?, ?)').run(phone, at, source).changes === 1;
   }
 
   /** True when it was there. */
   removeDoNotCall(phone: string): boolean {
-    return this.db.prepare('DELETE FROM do_not_call WHERE phone = ?').run(phone).changes === 1;
+    return this.statements.get('DELETE FROM do_not_call WHERE phone = ?').run(phone).changes === 1;
   }
 
   isDoNotCall(phone: string): boolean {
-    return this.db.prepare('SELECT 1 FROM do_not_call WHERE phone = ?').get(phone) !== undefined;
+    return this.statements.get('SELECT 1 FROM do_not_call WHERE phone = ?').get(phone) !== undefined;
   }
 
   doNotCallList(): { phone: string; addedAt: number; source: string }[] {
-    return (this.db.prepare('SELECT phone, added_at, source FROM do_not_call ORDER BY phone').all() as { phone: string; added_at: number; source: string }[]).map((r) => ({
+    return (this.statements.get('SELECT phone, added_at, source FROM do_not_call ORDER BY phone').all() as { phone: string; added_at: number; source: string }[]).map((r) => ({
       phone: r.phone,
       addedAt: r.added_at,
       source: r.source,

@@ -133,6 +133,27 @@ export const DATABASE_FILE = 'voix.db';
  */
 export const PAGE_CACHE_KIB = 2000;
 
+/**
+ * A connection's statements, each prepared once per SQL text: preparing
+ * costs tens of microseconds, and a statement prepared per query leaves
+ * its native memory in the SIP thread's malloc arena until V8 collects it
+ * (bench/sqlite-cache.ts: +44 MiB after 5 000 dialer turns).
+ */
+export class PreparedStatements {
+  private readonly prepared = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  get(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
 export function databasePath(dataDir: string): string {
   return path.join(dataDir, DATABASE_FILE);
 }
