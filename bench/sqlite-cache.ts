@@ -141,16 +141,18 @@ async function child(cacheKiB: number, round: number): Promise<Run> {
       campaigns.close(due.id, 'answered', null, now);
     }, turns);
   }
+  const cdrWrite = sortedStats(writes);
+  const dialerTurn = sortedStats(turns);
   const run: Run = {
     cacheKiB,
     round,
     samples,
-    cdrWriteP50Ms: sortedStats(writes).p50,
-    cdrWriteP99Ms: sortedStats(writes).p99,
-    cdrWriteMaxMs: sortedStats(writes).max,
-    dialerTurnP50Ms: sortedStats(turns).p50,
-    dialerTurnP99Ms: sortedStats(turns).p99,
-    dialerTurnMaxMs: sortedStats(turns).max,
+    cdrWriteP50Ms: cdrWrite.p50,
+    cdrWriteP99Ms: cdrWrite.p99,
+    cdrWriteMaxMs: cdrWrite.max,
+    dialerTurnP50Ms: dialerTurn.p50,
+    dialerTurnP99Ms: dialerTurn.p99,
+    dialerTurnMaxMs: dialerTurn.max,
     importRowsPerSecond: contacts / (importMs / 1000),
     mainArenaAfterImportMiB: arenaAfterImport,
     mainArenaAfterCampaignMiB: mainArenaMiB(),

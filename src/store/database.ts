@@ -128,8 +128,8 @@ export const DATABASE_FILE = 'voix.db';
  * Page cache of the writer connection, in KiB (PRAGMA cache_size = -N):
  * SQLite's own default. better-sqlite3 builds SQLite with 16 000 KiB, which
  * the SIP thread's malloc arena filled as the call records grew, one page
- * at a time, for hours; the writes and the dialer's reads take as long
- * with 2 000 (docs/adr/0010-cache-de-pages-sqlite.md).
+ * at a time, for hours; the call-record writes take as long with 2 000
+ * (docs/adr/0010-cache-de-pages-sqlite.md).
  */
 export const PAGE_CACHE_KIB = 2000;
 
